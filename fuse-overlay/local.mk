@@ -1,0 +1,1 @@
+# fuse-overlay: build rules for this component.

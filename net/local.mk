@@ -1,0 +1,1 @@
+# net: build rules for this component.

@@ -1,0 +1,1 @@
+# src/oci: build rules for this component.
