@@ -12,3 +12,9 @@ libhutch_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 
 # Link line for programs using libhutch (append component libraries).
 HUTCH_LIBS = libhutch.a $(JSONC_LIBS)
+
+# Parts of libhutch kept by concern, each with its own file list.
+include src/lib/config.mk
+include src/lib/rootfs.mk
+include src/lib/security.mk
+include src/lib/runtime.mk

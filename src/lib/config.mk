@@ -1,0 +1,1 @@
+# libhutch: config sources (appended to libhutch_a_SOURCES).

@@ -1,0 +1,1 @@
+# libhutch: rootfs sources (appended to libhutch_a_SOURCES).

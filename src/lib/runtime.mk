@@ -1,0 +1,1 @@
+# libhutch: runtime sources (appended to libhutch_a_SOURCES).

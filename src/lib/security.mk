@@ -1,0 +1,1 @@
+# libhutch: security sources (appended to libhutch_a_SOURCES).
