@@ -1,0 +1,1 @@
+# hutch CLI: build rules.

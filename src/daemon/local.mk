@@ -1,0 +1,1 @@
+# hutchd: build rules.
