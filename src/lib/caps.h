@@ -2,6 +2,8 @@
 #ifndef HUTCH_CAPS_H
 #define HUTCH_CAPS_H
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "oci-config.h"
 
@@ -16,5 +18,28 @@ int caps_apply_bounding(const struct oci_capabilities *caps, hutch_error *err);
  * means every set empty. Unknown capability names are skipped with a
  * warning (a newer config on an older kernel), as runc does. */
 int caps_apply_sets(const struct oci_capabilities *caps, hutch_error *err);
+
+/* The highest capability value the running kernel knows. */
+int caps_last_supported(void);
+
+enum caps_set {
+	CAPS_SET_BOUNDING,
+	CAPS_SET_EFFECTIVE,
+	CAPS_SET_PERMITTED,
+	CAPS_SET_INHERITABLE,
+	CAPS_SET_AMBIENT,
+};
+
+/* Whether the config lists capability cap (a CAP_* value) in a set. */
+bool caps_config_has(const struct oci_capabilities *caps, enum caps_set set, int cap);
+
+/* caps_apply_sets, but keep capability extra (-1 for none) effective and
+ * permitted on top of the config's sets, for one more privileged step
+ * (loading a seccomp filter without no_new_privileges). Drop it after with
+ * caps_drop_current(). */
+int caps_apply_sets_keeping(const struct oci_capabilities *caps, int extra, hutch_error *err);
+
+/* Remove cap from the current effective and permitted sets. */
+int caps_drop_current(int cap, hutch_error *err);
 
 #endif
