@@ -9,3 +9,21 @@ libhutch_a_SOURCES += \
 	src/lib/oci-config-free.c \
 	src/lib/oci-spec.c \
 	src/lib/signals.c src/lib/signals.h
+
+# Fixtures of the config tests (also used by the sanitizer build in make check).
+EXTRA_DIST += tests/unit/data/oci
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-oci-config
+tests_unit_test_oci_config_SOURCES = tests/unit/test-oci-config.c
+tests_unit_test_oci_config_CFLAGS = $(UNIT_CFLAGS) \
+	-DOCI_TEST_DATA=\"$(abs_top_srcdir)/tests/unit/data/oci\"
+tests_unit_test_oci_config_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test-oci-config
+
+check_PROGRAMS += tests/unit/test-signals
+tests_unit_test_signals_SOURCES = tests/unit/test-signals.c
+tests_unit_test_signals_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_signals_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test-signals
+endif
