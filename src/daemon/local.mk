@@ -1,1 +1,2 @@
 # hutchd: build rules.
+include src/image/local.mk

@@ -1,0 +1,27 @@
+# Image handling shared by hutchd and its helpers: references, digests,
+# manifests, registry auth, the store, the registry client and the layer
+# unpacker. Included from src/daemon/local.mk.
+noinst_LIBRARIES += libhutch-image.a
+libhutch_image_a_SOURCES = \
+	src/image/digest.c src/image/digest.h \
+	src/image/reference.c src/image/reference.h \
+	src/image/auth.c src/image/auth.h \
+	src/image/manifest.c src/image/manifest.h \
+	src/image/whiteout.c src/image/whiteout.h \
+	src/image/store.c src/image/store.h
+libhutch_image_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) \
+	$(JSONC_CFLAGS) -I$(top_srcdir)/src/image
+
+IMAGE_LIBS = libhutch-image.a $(HUTCH_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) \
+	$(JSONC_LIBS) -lpthread
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-image-reference tests/unit/test-image-parsers
+tests_unit_test_image_reference_SOURCES = tests/unit/test-image-reference.c
+tests_unit_test_image_reference_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/src/image
+tests_unit_test_image_reference_LDADD = $(IMAGE_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_image_parsers_SOURCES = tests/unit/test-image-parsers.c
+tests_unit_test_image_parsers_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/src/image
+tests_unit_test_image_parsers_LDADD = $(IMAGE_LIBS) $(CMOCKA_LIBS)
+TESTS += tests/unit/test-image-reference tests/unit/test-image-parsers
+endif
