@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "json-util.h"
 #include "oci-config-internal.h"
@@ -158,12 +159,30 @@ static int parse_namespaces(json_object *obj, const char *where, struct oci_linu
 						"%s.namespaces[%d]",
 						path, type, where, seen_at[t]);
 		seen_at[t] = (int)i;
+		/* runc reads an empty path as "create a new one"; some tools
+		 * write it that way. */
+		if (ns->path != NULL && ns->path[0] == '\0') {
+			free(ns->path);
+			ns->path = NULL;
+		}
 		if (ns->path != NULL && !oci_is_absolute(ns->path))
 			return hutch_fail_plain(err, EINVAL,
 						"%s.path: must be an absolute path, got \"%s\"",
 						path, ns->path);
 	}
 	return 0;
+}
+
+static uint32_t device_type_bits(char type)
+{
+	switch (type) {
+	case 'b':
+		return S_IFBLK;
+	case 'p':
+		return S_IFIFO;
+	default:
+		return S_IFCHR; /* 'c' and 'u' (unbuffered character) */
+	}
 }
 
 static int parse_device(json_object *obj, const char *where, struct oci_device *d, hutch_error *err)
@@ -196,11 +215,16 @@ static int parse_device(json_object *obj, const char *where, struct oci_device *
 	if (json_object_object_get_ex(obj, "fileMode", NULL)) {
 		if (json_get_uint32(obj, where, "fileMode", true, &d->file_mode, err) < 0)
 			return -1;
-		if (d->file_mode > 07777)
+		/* Some tools copy st_mode whole, file type bits included; those
+		 * are fine when they agree with the device type. */
+		uint32_t type_bits = d->file_mode & S_IFMT;
+		if ((d->file_mode & ~(uint32_t)(S_IFMT | 07777)) != 0 ||
+		    (type_bits != 0 && type_bits != device_type_bits(d->type)))
 			return hutch_fail_plain(err, EINVAL,
 						"%s.fileMode: %" PRIu32
 						" is not a permission mode (0 to 07777)",
 						where, d->file_mode);
+		d->file_mode &= 07777;
 		d->has_file_mode = true;
 	}
 	if (json_object_object_get_ex(obj, "uid", NULL)) {
@@ -438,6 +462,11 @@ static int parse_propagation(json_object *obj, const char *where, struct oci_lin
 	};
 	if (oci_dup_string(obj, where, "rootfsPropagation", false, &l->rootfs_propagation, err) < 0)
 		return -1;
+	/* An empty string means the default, as runc reads it. */
+	if (l->rootfs_propagation != NULL && l->rootfs_propagation[0] == '\0') {
+		free(l->rootfs_propagation);
+		l->rootfs_propagation = NULL;
+	}
 	if (l->rootfs_propagation != NULL && !name_in(modes, l->rootfs_propagation))
 		return hutch_fail_plain(err, EINVAL,
 					"%s.rootfsPropagation: unknown propagation \"%s\"", where,

@@ -132,7 +132,8 @@ static void test_full_runc_config(void **state)
 	assert_int_equal(l->n_uid_mappings, 2);
 	assert_int_equal(l->uid_mappings[1].host_id, 100000);
 	assert_int_equal(l->n_gid_mappings, 1);
-	assert_int_equal(l->n_devices, 3);
+	assert_null(oci_config_namespace(cfg, OCI_NS_IPC)->path);
+	assert_int_equal(l->n_devices, 4);
 	assert_int_equal(l->devices[0].type, 'c');
 	assert_int_equal(l->devices[0].major, 10);
 	assert_int_equal(l->devices[0].minor, 229);
@@ -141,6 +142,8 @@ static void test_full_runc_config(void **state)
 	assert_true(l->devices[0].has_uid);
 	assert_false(l->devices[1].has_file_mode);
 	assert_int_equal(l->devices[2].type, 'p');
+	/* st_mode copied whole: the type bits agree and are dropped. */
+	assert_int_equal(l->devices[3].file_mode, 0666);
 	assert_string_equal(l->cgroups_path, "/myRuntime/myContainer");
 	assert_non_null(l->resources);
 	assert_non_null(json_object_object_get(l->resources, "memory"));
@@ -175,6 +178,18 @@ static void test_full_runc_config(void **state)
 	assert_null(l->readonly_paths[2]);
 	assert_non_null(l->mount_label);
 	assert_non_null(l->personality);
+}
+
+static void test_empty_strings_mean_default(void **state)
+{
+	hutch_error err = {0};
+	_cleanup_json_ json_object *doc = parse_text(
+	    "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"rootfs\"},\"linux\":{"
+	    "\"rootfsPropagation\":\"\",\"namespaces\":[{\"type\":\"mount\",\"path\":\"\"}]}}");
+	_cleanup_oci_config_ struct oci_config *cfg = NULL;
+	assert_int_equal(oci_config_parse(doc, &cfg, &err), 0);
+	assert_null(cfg->linux_cfg.rootfs_propagation);
+	assert_null(oci_config_namespace(cfg, OCI_NS_MOUNT)->path);
 }
 
 static void test_minimal_config_without_process(void **state)
@@ -461,6 +476,10 @@ static const struct bad_case bad_cases[] = {
      "{\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":1,"
      "\"fileMode\":70000}]}",
      "linux.devices[0].fileMode: 70000 is not a permission mode (0 to 07777)"},
+    {"linux",
+     "{\"devices\":[{\"path\":\"/dev/x\",\"type\":\"b\",\"major\":1,\"minor\":1,"
+     "\"fileMode\":8630}]}",
+     "linux.devices[0].fileMode: 8630 is not a permission mode (0 to 07777)"},
     {"linux", "{\"sysctl\":{\"net.ipv4.ip_forward\":1}}",
      "linux.sysctl.net.ipv4.ip_forward: expected a string"},
     {"linux", "{\"sysctl\":{\"../../etc/passwd\":\"x\"}}",
@@ -737,6 +756,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_runc_config),
 	    cmocka_unit_test(test_minimal_config_without_process),
+	    cmocka_unit_test(test_empty_strings_mean_default),
 	    cmocka_unit_test(test_rootless_spec_round_trips),
 	    cmocka_unit_test(test_default_spec_round_trips),
 	    cmocka_unit_test(test_features_document),
