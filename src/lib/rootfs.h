@@ -44,6 +44,10 @@ struct mount_options {
 	unsigned long long rec_attr_set;
 	unsigned long long rec_attr_clr;
 	char *data; /* remaining filesystem-specific options, comma-joined; owned */
+	/* Additions to the contract (rootfs engineer): */
+	bool tmpcopyup;	      /* tmpfs: copy the directory's old content in */
+	bool idmap;	      /* "idmap" or "ridmap": an idmapped bind mount */
+	bool idmap_recursive; /* "ridmap" */
 };
 
 /* Parse OCI mount options ("ro", "nosuid", "rbind", "rprivate", "mode=755",
@@ -52,5 +56,9 @@ struct mount_options {
 int mount_options_parse(char *const *options, size_t n, struct mount_options *out,
 			hutch_error *err);
 void mount_options_free(struct mount_options *mo);
+
+/* Parse linux.rootfsPropagation ("private", "rslave", "shared", ...) into
+ * MS_* propagation flags (MS_REC included for the r- forms). */
+int rootfs_propagation_parse(const char *s, unsigned long *flags, hutch_error *err);
 
 #endif

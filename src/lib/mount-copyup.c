@@ -1,0 +1,122 @@
+/* tmpcopyup: a tmpfs mounted over an image directory starts with the
+ * directory's content (podman mounts /tmp, /run and volumes like this).
+ *
+ * The source is an fd of the directory opened before the tmpfs covered it,
+ * so it still reaches the image's files; every name is opened relative to
+ * a directory fd with O_NOFOLLOW, so a symlink in the image is copied as a
+ * symlink and never followed out of the rootfs. */
+#include "mount-util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "file-util.h"
+#include "log.h"
+
+#define COPY_MAX_DEPTH 64
+
+static int copy_file(int srcdir, int dstdir, const char *name, const struct stat *st,
+		     const char *what, hutch_error *err)
+{
+	_cleanup_close_ int in = openat(srcdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return hutch_fail(err, errno, "tmpcopyup: open %s/%s", what, name);
+	_cleanup_close_ int out =
+	    openat(dstdir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		   st->st_mode & 07777);
+	if (out < 0)
+		return hutch_fail(err, errno, "tmpcopyup: create %s/%s", what, name);
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return hutch_fail(err, errno, "tmpcopyup: read %s/%s", what, name);
+		if (n == 0)
+			break;
+		if (write_all(out, buf, (size_t)n) < 0)
+			return hutch_fail(err, errno, "tmpcopyup: write %s/%s", what, name);
+	}
+	return 0;
+}
+
+/* Owner, mode and times of a copied entry. A user namespace may not map
+ * the owner: then the copy keeps ours, as a rootless cp -a would. */
+static void copy_attrs(int dstdir, const char *name, const struct stat *st)
+{
+	if (fchownat(dstdir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		log_debug("tmpcopyup: keep the owner of %s: %s", name, strerror(errno));
+	if (!S_ISLNK(st->st_mode))
+		(void)fchmodat(dstdir, name, st->st_mode & 07777, 0);
+	struct timespec times[2] = {st->st_atim, st->st_mtim};
+	(void)utimensat(dstdir, name, times, AT_SYMLINK_NOFOLLOW);
+}
+
+static int copy_dir(int srcfd, int dstfd, const char *what, int depth, hutch_error *err)
+{
+	if (depth > COPY_MAX_DEPTH)
+		return hutch_fail(err, ELOOP, "tmpcopyup: %s is nested too deeply", what);
+	int dupfd = fcntl(srcfd, F_DUPFD_CLOEXEC, 3);
+	if (dupfd < 0)
+		return hutch_fail(err, errno, "tmpcopyup: dup %s", what);
+	_cleanup_closedir_ DIR *d = fdopendir(dupfd);
+	if (d == NULL) {
+		close(dupfd);
+		return hutch_fail(err, errno, "tmpcopyup: read directory %s", what);
+	}
+	struct dirent *de;
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		struct stat st;
+		if (fstatat(srcfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return hutch_fail(err, errno, "tmpcopyup: stat %s/%s", what, name);
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(dstfd, name, 0700) < 0)
+				return hutch_fail(err, errno, "tmpcopyup: mkdir %s/%s", what, name);
+			_cleanup_close_ int s =
+			    openat(srcfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int t =
+			    openat(dstfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s < 0 || t < 0)
+				return hutch_fail(err, errno, "tmpcopyup: open %s/%s", what, name);
+			if (copy_dir(s, t, what, depth + 1, err) < 0)
+				return -1;
+		} else if (S_ISREG(st.st_mode)) {
+			if (copy_file(srcfd, dstfd, name, &st, what, err) < 0)
+				return -1;
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlinkat(srcfd, name, target, sizeof(target) - 1);
+			if (n < 0)
+				return hutch_fail(err, errno, "tmpcopyup: readlink %s/%s", what,
+						  name);
+			target[n] = '\0';
+			if (symlinkat(target, dstfd, name) < 0)
+				return hutch_fail(err, errno, "tmpcopyup: symlink %s/%s", what,
+						  name);
+		} else if (mknodat(dstfd, name, st.st_mode, st.st_rdev) < 0) {
+			/* Device nodes cannot be made in a user namespace;
+			 * a tmpfs without them is still a faithful copy of
+			 * what the container may use. */
+			log_debug("tmpcopyup: skip %s/%s: %s", what, name, strerror(errno));
+			continue;
+		}
+		copy_attrs(dstfd, name, &st);
+	}
+	if (errno != 0)
+		return hutch_fail(err, errno, "tmpcopyup: read directory %s", what);
+	return 0;
+}
+
+int copy_tree(int srcfd, int dstfd, const char *what, hutch_error *err)
+{
+	return copy_dir(srcfd, dstfd, what, 0, err);
+}
