@@ -143,8 +143,10 @@ static json_object *default_linux(bool rootless, uint32_t uid, uint32_t gid)
 	}
 
 	json_object *ns = json_object_new_array();
+	/* The set and order of runc 1.1's spec, the reference runtime on
+	 * Debian 12. */
 	static const enum oci_namespace_type types[] = {OCI_NS_PID, OCI_NS_NETWORK, OCI_NS_IPC,
-							OCI_NS_UTS, OCI_NS_MOUNT,   OCI_NS_CGROUP};
+							OCI_NS_UTS, OCI_NS_MOUNT};
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		/* Without root the container shares the host's network
 		 * (hutch-slirp gives it its own when asked). */
