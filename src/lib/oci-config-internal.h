@@ -54,6 +54,10 @@ int oci_parse_id_mappings(json_object *obj, const char *where, const char *key,
 
 bool oci_is_absolute(const char *path);
 
+/* Every entry of an environment list is NAME=VALUE with a non-empty NAME:
+ * execve() would pass a bare "NAME" on, but no libc can read it back. */
+int oci_check_env(const char *where, const char *key, char **env, size_t n, hutch_error *err);
+
 /* Sub-parsers, each for one concern. */
 int oci_parse_process_into(json_object *obj, const char *where, struct oci_process *p,
 			   hutch_error *err);

@@ -335,6 +335,10 @@ static int parse_seccomp_syscall(json_object *obj, const char *where, struct oci
 		return -1;
 	if (s->n_names == 0)
 		return hutch_fail_plain(err, EINVAL, "%s.names: must not be empty", where);
+	for (size_t i = 0; i < s->n_names; i++)
+		if (s->names[i][0] == '\0')
+			return hutch_fail_plain(err, EINVAL, "%s.names[%zu]: must not be empty",
+						where, i);
 	if (!oci_seccomp_action_known(s->action))
 		return hutch_fail_plain(err, EINVAL, "%s.action: unknown seccomp action \"%s\"",
 					where, s->action);

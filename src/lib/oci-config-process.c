@@ -225,7 +225,6 @@ static int parse_rlimits(json_object *obj, const char *where, struct oci_process
 static int parse_args_env_cwd(json_object *obj, const char *where, struct oci_process *p,
 			      hutch_error *err)
 {
-	char path[OCI_WHERE_MAX];
 	if (json_get_strv(obj, where, "args", true, &p->args, &p->n_args, err) < 0)
 		return -1;
 	if (p->n_args == 0)
@@ -233,19 +232,9 @@ static int parse_args_env_cwd(json_object *obj, const char *where, struct oci_pr
 	if (p->args[0][0] == '\0')
 		return hutch_fail_plain(err, EINVAL, "%s.args[0]: must name a program", where);
 
-	if (json_get_strv(obj, where, "env", false, &p->env, &p->n_env, err) < 0)
+	if (json_get_strv(obj, where, "env", false, &p->env, &p->n_env, err) < 0 ||
+	    oci_check_env(where, "env", p->env, p->n_env, err) < 0)
 		return -1;
-	for (size_t i = 0; i < p->n_env; i++) {
-		/* execve() would pass a "NAME" without "=" on, but no libc can
-		 * read it back: reject it the way runc does. */
-		const char *eq = strchr(p->env[i], '=');
-		if (eq == NULL || eq == p->env[i]) {
-			oci_where_index(path, where, "env", i);
-			return hutch_fail_plain(err, EINVAL,
-						"%s: \"%s\" is not of the form NAME=VALUE", path,
-						p->env[i]);
-		}
-	}
 
 	if (oci_dup_string(obj, where, "cwd", true, &p->cwd, err) < 0)
 		return -1;

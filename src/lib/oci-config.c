@@ -97,6 +97,20 @@ int oci_array_object(json_object *arr, const char *where, const char *key, size_
 	return 0;
 }
 
+int oci_check_env(const char *where, const char *key, char **env, size_t n, hutch_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(env[i], '=');
+		if (eq == NULL || eq == env[i]) {
+			char path[OCI_WHERE_MAX];
+			oci_where_index(path, where, key, i);
+			return hutch_fail_plain(
+			    err, EINVAL, "%s: \"%s\" is not of the form NAME=VALUE", path, env[i]);
+		}
+	}
+	return 0;
+}
+
 static bool ranges_overlap(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
 {
 	return a < b + b_size && b < a + a_size;
@@ -256,6 +270,8 @@ static int parse_hook(json_object *obj, const char *where, struct oci_hook *h, h
 	if (!oci_is_absolute(h->path))
 		return hutch_fail_plain(
 		    err, EINVAL, "%s.path: must be an absolute path, got \"%s\"", where, h->path);
+	if (oci_check_env(where, "env", h->env, h->n_env, err) < 0)
+		return -1;
 	if (has_timeout) {
 		if (timeout <= 0 || timeout > INT32_MAX)
 			return hutch_fail_plain(err, EINVAL,

@@ -436,6 +436,8 @@ static const struct bad_case bad_cases[] = {
      "hooks.poststop[1].timeout: must be a positive number of seconds, got -1"},
     {"hooks", "{\"poststart\":[{\"path\":\"/bin/true\",\"timeout\":0}]}",
      "hooks.poststart[0].timeout: must be a positive number of seconds, got 0"},
+    {"hooks", "{\"prestart\":[{\"path\":\"/bin/true\",\"env\":[\"=x\"]}]}",
+     "hooks.prestart[0].env[0]: \"=x\" is not of the form NAME=VALUE"},
     {"hooks", "{\"startContainer\":{\"path\":\"/bin/true\"}}",
      "hooks.startContainer: expected an array"},
     /* linux: namespaces and id mappings */
@@ -515,6 +517,10 @@ static const struct bad_case bad_cases[] = {
      "{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[],"
      "\"action\":\"SCMP_ACT_ERRNO\"}]}}",
      "linux.seccomp.syscalls[0].names: must not be empty"},
+    {"linux",
+     "{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\",\"\"],"
+     "\"action\":\"SCMP_ACT_ERRNO\"}]}}",
+     "linux.seccomp.syscalls[0].names[1]: must not be empty"},
     {"linux",
      "{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],"
      "\"action\":\"SCMP_ACT_LOG\",\"errnoRet\":1}]}}",
