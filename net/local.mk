@@ -1,1 +1,37 @@
-# net: build rules for this component.
+# net: hutch-slirp, user-mode networking (libslirp) for a network namespace,
+# a drop-in for slirp4netns with an egress policy and a fast port forwarder.
+bin_PROGRAMS += hutch-slirp
+hutch_slirp_SOURCES = \
+	net/main.c \
+	net/options.c net/options.h \
+	net/tap.c net/tap.h \
+	net/netconf.c net/netconf.h \
+	net/loop.c net/loop.h \
+	net/egress.c net/egress.h \
+	net/api.c net/api.h \
+	net/api-request.c net/api-request.h \
+	net/forward.c net/forward.h \
+	net/sandbox.c net/sandbox.h
+hutch_slirp_CFLAGS = $(AM_CFLAGS) $(SLIRP_CFLAGS) $(JSONC_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
+hutch_slirp_LDADD = $(HUTCH_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS)
+dist_man_MANS += man/hutch-slirp.1
+EXTRA_DIST += bench/net-throughput tests/bats/net
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-net-options tests/unit/test-net-egress tests/unit/test-net-api
+tests_unit_test_net_options_SOURCES = tests/unit/test-net-options.c net/options.c
+tests_unit_test_net_options_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/net
+tests_unit_test_net_options_LDADD = $(UNIT_LDADD)
+tests_unit_test_net_egress_SOURCES = tests/unit/test-net-egress.c net/egress.c net/options.c
+tests_unit_test_net_egress_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/net
+tests_unit_test_net_egress_LDADD = $(UNIT_LDADD)
+tests_unit_test_net_api_SOURCES = tests/unit/test-net-api.c net/api-request.c net/options.c
+tests_unit_test_net_api_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/net
+tests_unit_test_net_api_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test-net-options tests/unit/test-net-egress tests/unit/test-net-api
+endif
+
+# Small programs the black-box tests drive (the harness puts tests/tools on
+# PATH).
+noinst_PROGRAMS += tests/tools/net-api-client
+tests_tools_net_api_client_SOURCES = tests/tools/net-api-client.c

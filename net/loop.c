@@ -1,0 +1,580 @@
+#include "loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "egress.h"
+#include "log.h"
+
+/* How many frames one TAP wake-up may move into slirp before the loop
+ * looks at its other fds again: enough to amortise the wake-up, few
+ * enough that slirp's sockets are not starved while the guest sends. */
+#define TAP_BATCH 64
+/* The largest frame: MTU 65521 plus the Ethernet header, rounded up. */
+#define FRAME_MAX (65536 + 64)
+#define EPOLL_BATCH 128
+
+struct fd_entry {
+	loop_handler handler; /* our own fd when not NULL */
+	void *data;
+	uint32_t registered; /* events in the epoll set; 0 = not in it */
+	bool slirp;	     /* a socket of libslirp's */
+	bool in_slirp_list;
+	uint64_t generation; /* the turn in which slirp last asked for it */
+	int revents;	     /* SLIRP_POLL_* seen this turn */
+};
+
+struct loop_timer {
+	struct loop_timer *next;
+	loop_timer_cb cb;
+	void *data;
+	int64_t expire_ms; /* -1 when not armed */
+	/* slirp 4.7 timers are identified by id when created through
+	 * timer_new_opaque. */
+	bool slirp_opaque;
+	SlirpTimerId slirp_id;
+};
+
+struct loop {
+	int epfd;
+	int tapfd;
+	Slirp *slirp;
+	struct egress *egress;
+	const struct net_options *opts;
+
+	struct fd_entry *fds;
+	size_t nfds;
+	int *slirp_fds; /* fds slirp has asked about lately */
+	size_t n_slirp_fds, cap_slirp_fds;
+	uint64_t generation;
+
+	struct loop_timer *timers;
+	bool stopping;
+	int status;
+	struct loop_stats stats;
+	uint8_t frame[FRAME_MAX];
+	uint8_t reply[FRAME_MAX];
+};
+
+int64_t loop_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct fd_entry *entry_of(struct loop *l, int fd)
+{
+	if (fd < 0)
+		return NULL;
+	if ((size_t)fd >= l->nfds) {
+		size_t n = l->nfds ? l->nfds : 64;
+		while (n <= (size_t)fd)
+			n *= 2;
+		struct fd_entry *v = realloc(l->fds, n * sizeof(*v));
+		if (v == NULL)
+			return NULL;
+		memset(v + l->nfds, 0, (n - l->nfds) * sizeof(*v));
+		l->fds = v;
+		l->nfds = n;
+	}
+	return &l->fds[fd];
+}
+
+/* Make the kernel's interest in fd equal to events, adding or removing it
+ * as needed. An fd closed behind our back has already left the epoll set
+ * (the kernel drops it on close), which ENOENT and EEXIST account for. */
+static int set_interest(struct loop *l, int fd, struct fd_entry *e, uint32_t events)
+{
+	if (e->registered == events)
+		return 0;
+	struct epoll_event ev = {.events = events, .data.fd = fd};
+	int rc;
+	if (events == 0) {
+		rc = epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+		if (rc < 0 && (errno == ENOENT || errno == EBADF))
+			rc = 0;
+	} else if (e->registered == 0) {
+		rc = epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+		if (rc < 0 && errno == EEXIST)
+			rc = epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+	} else {
+		rc = epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+		if (rc < 0 && errno == ENOENT)
+			rc = epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+	}
+	if (rc < 0)
+		return -1;
+	e->registered = events;
+	return 0;
+}
+
+int loop_add(struct loop *l, int fd, uint32_t events, loop_handler handler, void *data,
+	     hutch_error *err)
+{
+	struct fd_entry *e = entry_of(l, fd);
+	if (e == NULL)
+		return hutch_fail(err, ENOMEM, "watch fd %d", fd);
+	e->handler = handler;
+	e->data = data;
+	e->slirp = false;
+	if (set_interest(l, fd, e, events) < 0) {
+		e->handler = NULL;
+		return hutch_fail(err, errno, "watch fd %d", fd);
+	}
+	return 0;
+}
+
+int loop_modify(struct loop *l, int fd, uint32_t events)
+{
+	struct fd_entry *e = entry_of(l, fd);
+	if (e == NULL || e->handler == NULL)
+		return -1;
+	return set_interest(l, fd, e, events);
+}
+
+void loop_remove(struct loop *l, int fd)
+{
+	struct fd_entry *e = entry_of(l, fd);
+	if (e == NULL)
+		return;
+	set_interest(l, fd, e, 0);
+	e->handler = NULL;
+	e->data = NULL;
+	e->registered = 0;
+}
+
+struct loop_timer *loop_timer_new(struct loop *l, loop_timer_cb cb, void *data)
+{
+	struct loop_timer *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->cb = cb;
+	t->data = data;
+	t->expire_ms = -1;
+	t->next = l->timers;
+	l->timers = t;
+	return t;
+}
+
+void loop_timer_arm(struct loop *l, struct loop_timer *t, int64_t expire_ms)
+{
+	t->expire_ms = expire_ms;
+}
+
+void loop_timer_free(struct loop *l, struct loop_timer *t)
+{
+	for (struct loop_timer **p = &l->timers; *p != NULL; p = &(*p)->next) {
+		if (*p == t) {
+			*p = t->next;
+			free(t);
+			return;
+		}
+	}
+}
+
+/* Fire every expired timer once. A callback may re-arm or free any timer,
+ * so the list is rescanned after each call. */
+static void run_timers(struct loop *l)
+{
+	int64_t now = loop_now_ms();
+	bool fired;
+	do {
+		fired = false;
+		for (struct loop_timer *t = l->timers; t != NULL; t = t->next) {
+			if (t->expire_ms < 0 || t->expire_ms > now)
+				continue;
+			t->expire_ms = -1;
+			if (t->slirp_opaque)
+				slirp_handle_timer(l->slirp, t->slirp_id, t->data);
+			else
+				t->cb(t->data);
+			fired = true;
+			break;
+		}
+	} while (fired);
+}
+
+static int64_t next_timer_ms(struct loop *l)
+{
+	int64_t next = -1;
+	for (struct loop_timer *t = l->timers; t != NULL; t = t->next) {
+		if (t->expire_ms >= 0 && (next < 0 || t->expire_ms < next))
+			next = t->expire_ms;
+	}
+	return next;
+}
+
+/* --- libslirp callbacks --------------------------------------------- */
+
+static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
+{
+	struct loop *l = opaque;
+	ssize_t n;
+	do
+		n = write(l->tapfd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		/* A full TAP queue means the guest is not reading: drop the
+		 * frame like a busy NIC would, TCP will send it again. */
+		if (errno == EAGAIN || errno == ENOBUFS) {
+			l->stats.frames_dropped++;
+			return (ssize_t)len;
+		}
+		return -1;
+	}
+	l->stats.frames_out++;
+	return n;
+}
+
+static void cb_guest_error(const char *msg, void *opaque)
+{
+	log_warning("guest error: %s", msg);
+}
+
+static int64_t cb_clock_get_ns(void *opaque)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void slirp_timer_fire(void *data)
+{
+	/* Only reached for timers made through timer_new: the callback
+	 * and its argument were packed by cb_timer_new. */
+	void **pair = data;
+	((SlirpTimerCb)pair[0])(pair[1]);
+}
+
+static void *cb_timer_new(SlirpTimerCb cb, void *cb_opaque, void *opaque)
+{
+	void **pair = calloc(2, sizeof(void *));
+	if (pair == NULL)
+		return NULL;
+	pair[0] = (void *)cb;
+	pair[1] = cb_opaque;
+	return loop_timer_new(opaque, slirp_timer_fire, pair);
+}
+
+static void *cb_timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque)
+{
+	struct loop_timer *t = loop_timer_new(opaque, NULL, cb_opaque);
+	if (t != NULL) {
+		t->slirp_opaque = true;
+		t->slirp_id = id;
+	}
+	return t;
+}
+
+static void cb_timer_free(void *timer, void *opaque)
+{
+	struct loop_timer *t = timer;
+	if (t == NULL)
+		return;
+	if (!t->slirp_opaque)
+		free(t->data);
+	loop_timer_free(opaque, t);
+}
+
+static void cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
+{
+	loop_timer_arm(opaque, timer, expire_ms);
+}
+
+static void cb_register_poll_fd(int fd, void *opaque)
+{
+	struct fd_entry *e = entry_of(opaque, fd);
+	if (e != NULL)
+		e->slirp = true;
+}
+
+static void cb_unregister_poll_fd(int fd, void *opaque)
+{
+	struct loop *l = opaque;
+	struct fd_entry *e = entry_of(l, fd);
+	if (e == NULL || !e->slirp)
+		return;
+	/* slirp closes the socket right after this; leave the epoll set
+	 * now so a later fd with the same number starts clean. */
+	set_interest(l, fd, e, 0);
+	e->slirp = false;
+	e->generation = 0;
+}
+
+static void cb_notify(void *opaque)
+{
+	/* Single-threaded: the next turn of the loop sees the new state. */
+}
+
+static const SlirpCb slirp_callbacks = {
+    .send_packet = cb_send_packet,
+    .guest_error = cb_guest_error,
+    .clock_get_ns = cb_clock_get_ns,
+    .timer_new = cb_timer_new,
+    .timer_free = cb_timer_free,
+    .timer_mod = cb_timer_mod,
+    .register_poll_fd = cb_register_poll_fd,
+    .unregister_poll_fd = cb_unregister_poll_fd,
+    .notify = cb_notify,
+    .timer_new_opaque = cb_timer_new_opaque,
+};
+
+static uint32_t slirp_to_epoll(int events)
+{
+	uint32_t ev = 0;
+	if (events & SLIRP_POLL_IN)
+		ev |= EPOLLIN;
+	if (events & SLIRP_POLL_OUT)
+		ev |= EPOLLOUT;
+	if (events & SLIRP_POLL_PRI)
+		ev |= EPOLLPRI;
+	return ev;
+}
+
+static int epoll_to_slirp(uint32_t ev)
+{
+	int r = 0;
+	if (ev & EPOLLIN)
+		r |= SLIRP_POLL_IN;
+	if (ev & EPOLLOUT)
+		r |= SLIRP_POLL_OUT;
+	if (ev & EPOLLPRI)
+		r |= SLIRP_POLL_PRI;
+	if (ev & EPOLLERR)
+		r |= SLIRP_POLL_ERR;
+	if (ev & EPOLLHUP)
+		r |= SLIRP_POLL_HUP;
+	return r;
+}
+
+/* slirp_pollfds_fill calls this for every socket it wants watched this
+ * turn; the index it returns is the fd itself. */
+static int add_poll(int fd, int events, void *opaque)
+{
+	struct loop *l = opaque;
+	struct fd_entry *e = entry_of(l, fd);
+	if (e == NULL)
+		return -1;
+	e->slirp = true;
+	e->generation = l->generation;
+	e->revents = 0;
+	if (!e->in_slirp_list) {
+		if (l->n_slirp_fds == l->cap_slirp_fds) {
+			size_t n = l->cap_slirp_fds ? l->cap_slirp_fds * 2 : 64;
+			int *v = realloc(l->slirp_fds, n * sizeof(*v));
+			if (v == NULL)
+				return -1;
+			l->slirp_fds = v;
+			l->cap_slirp_fds = n;
+		}
+		l->slirp_fds[l->n_slirp_fds++] = fd;
+		e->in_slirp_list = true;
+	}
+	if (set_interest(l, fd, e, slirp_to_epoll(events)) < 0)
+		log_debug("epoll for slirp socket %d: %s", fd, strerror(errno));
+	return fd;
+}
+
+static int get_revents(int idx, void *opaque)
+{
+	struct loop *l = opaque;
+	if (idx < 0 || (size_t)idx >= l->nfds)
+		return 0;
+	return l->fds[idx].revents;
+}
+
+/* Sockets slirp did not ask about this turn leave the epoll set, or a
+ * hung-up socket it has stopped caring about would wake us forever. */
+static void prune_slirp_fds(struct loop *l)
+{
+	for (size_t i = 0; i < l->n_slirp_fds;) {
+		int fd = l->slirp_fds[i];
+		struct fd_entry *e = &l->fds[fd];
+		if (e->slirp && e->generation == l->generation) {
+			i++;
+			continue;
+		}
+		if (e->handler == NULL)
+			set_interest(l, fd, e, 0);
+		e->in_slirp_list = false;
+		l->slirp_fds[i] = l->slirp_fds[--l->n_slirp_fds];
+	}
+}
+
+/* Move up to TAP_BATCH frames from the guest into slirp. */
+static void tap_readable(struct loop *l, int fd, uint32_t events, void *data)
+{
+	for (int i = 0; i < TAP_BATCH; i++) {
+		ssize_t n = read(fd, l->frame, sizeof(l->frame));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				log_warning("read from TAP: %s", strerror(errno));
+			return;
+		}
+		if (n == 0)
+			return;
+		l->stats.frames_in++;
+		if (l->egress != NULL) {
+			struct egress_packet pkt;
+			if (egress_classify(l->egress, l->frame, (size_t)n, &pkt) == EGRESS_DENY) {
+				l->stats.frames_denied++;
+				egress_log_denied(l->egress, &pkt);
+				size_t rlen = egress_build_reject(l->frame, (size_t)n, l->reply,
+								  sizeof(l->reply));
+				if (rlen > 0 && write(l->tapfd, l->reply, rlen) < 0)
+					log_debug("write refusal to TAP: %s", strerror(errno));
+				continue;
+			}
+		}
+		slirp_input(l->slirp, l->frame, (int)n);
+	}
+}
+
+static void loop_handle(struct loop *l, int fd, uint32_t events, void *data)
+{
+	tap_readable(l, fd, events, data);
+}
+
+int loop_new(const struct net_options *o, int tapfd, struct egress *egress, struct loop **out,
+	     hutch_error *err)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return hutch_fail(err, ENOMEM, "allocate the event loop");
+	l->tapfd = tapfd;
+	l->egress = egress;
+	l->opts = o;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0) {
+		free(l);
+		return hutch_fail(err, errno, "epoll_create1");
+	}
+	int flags = fcntl(tapfd, F_GETFL);
+	if (flags < 0 || fcntl(tapfd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		loop_free(l);
+		return hutch_fail(err, errno, "make the TAP non-blocking");
+	}
+
+	SlirpConfig cfg = {
+	    .version = 4,
+	    .in_enabled = true,
+	    .vnetwork = o->network,
+	    .vnetmask = o->netmask,
+	    .vhost = o->gateway,
+	    .in6_enabled = o->enable_ipv6,
+	    .vprefix_addr6 = o->network6,
+	    .vprefix_len = 64,
+	    .vhost6 = o->gateway6,
+	    .vdhcp_start = o->dhcp_start,
+	    .vnameserver = o->dns,
+	    .vnameserver6 = o->dns6,
+	    .if_mtu = o->mtu,
+	    .if_mru = o->mtu,
+	    .disable_host_loopback = o->disable_host_loopback,
+	    .enable_emu = false,
+	    .outbound_addr = o->outbound_addr_set ? (struct sockaddr_in *)&o->outbound_addr : NULL,
+	    .outbound_addr6 =
+		o->outbound_addr6_set ? (struct sockaddr_in6 *)&o->outbound_addr6 : NULL,
+	    .disable_dns = o->disable_dns,
+	};
+	l->slirp = slirp_new(&cfg, &slirp_callbacks, l);
+	if (l->slirp == NULL) {
+		loop_free(l);
+		return hutch_fail_plain(err, EINVAL, "slirp_new failed (check --cidr and --mtu)");
+	}
+	if (loop_add(l, tapfd, EPOLLIN, loop_handle, NULL, err) < 0) {
+		loop_free(l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+void loop_free(struct loop *l)
+{
+	if (l == NULL)
+		return;
+	if (l->slirp != NULL)
+		slirp_cleanup(l->slirp);
+	while (l->timers != NULL) {
+		struct loop_timer *t = l->timers;
+		l->timers = t->next;
+		if (!t->slirp_opaque && t->cb == slirp_timer_fire)
+			free(t->data);
+		free(t);
+	}
+	if (l->epfd >= 0)
+		close(l->epfd);
+	free(l->fds);
+	free(l->slirp_fds);
+	free(l);
+}
+
+Slirp *loop_slirp(struct loop *l)
+{
+	return l->slirp;
+}
+
+const struct loop_stats *loop_get_stats(const struct loop *l)
+{
+	return &l->stats;
+}
+
+void loop_stop(struct loop *l, int status)
+{
+	l->stopping = true;
+	l->status = status;
+}
+
+int loop_run(struct loop *l)
+{
+	struct epoll_event events[EPOLL_BATCH];
+	while (!l->stopping) {
+		l->generation++;
+		uint32_t slirp_timeout = UINT32_MAX;
+		slirp_pollfds_fill(l->slirp, &slirp_timeout, add_poll, l);
+		prune_slirp_fds(l);
+
+		int timeout = slirp_timeout == UINT32_MAX ? -1
+			      : slirp_timeout > INT_MAX	  ? INT_MAX
+							  : (int)slirp_timeout;
+		int64_t next = next_timer_ms(l);
+		if (next >= 0) {
+			int64_t left = next - loop_now_ms();
+			if (left < 0)
+				left = 0;
+			if (timeout < 0 || left < timeout)
+				timeout = (int)(left > INT_MAX ? INT_MAX : left);
+		}
+		int n = epoll_wait(l->epfd, events, EPOLL_BATCH, timeout);
+		if (n < 0 && errno != EINTR) {
+			log_error("epoll_wait: %s", strerror(errno));
+			return 1;
+		}
+		l->stats.wakeups++;
+		for (int i = 0; i < n; i++) {
+			struct fd_entry *e = entry_of(l, events[i].data.fd);
+			if (e != NULL && e->slirp && e->generation == l->generation)
+				e->revents |= epoll_to_slirp(events[i].events);
+		}
+		slirp_pollfds_poll(l->slirp, n < 0, get_revents, l);
+		for (int i = 0; i < n && !l->stopping; i++) {
+			int fd = events[i].data.fd;
+			struct fd_entry *e = entry_of(l, fd);
+			if (e != NULL && e->handler != NULL)
+				e->handler(l, fd, events[i].events, e->data);
+		}
+		run_timers(l);
+	}
+	return l->status;
+}
