@@ -1,0 +1,397 @@
+/* Copy-up: giving a lower file a copy in the upper layer before it is
+ * changed. The copy is built under a temporary name in the work dir (data
+ * with its holes, ownership, mode, xattrs, times and the origin record) and
+ * renamed into place, so a crash never leaves a half-copied file visible.
+ *
+ * Hard links: a lower file with several names is copied once. The copy is
+ * also linked as work/index/<origin inode>, and its origin xattr counts the
+ * lower names not yet linked in; the next name of the same lower file that
+ * is looked up is linked to the copy instead of copied again, so all names
+ * stay one inode with one content. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "ovl.h"
+
+int ovl_tmpname(struct ovl_fs *fs, char *buf, size_t size)
+{
+	unsigned long c = atomic_fetch_add(&fs->tmp_counter, 1);
+	return (size_t)snprintf(buf, size, "#hutch-%d-%lu", (int)getpid(), c) >= size
+		   ? -ENAMETOOLONG
+		   : 0;
+}
+
+/* Copy the xattrs of src to dst, leaving out the overlay's own (opacity
+ * belongs to the layer, not to the copy). */
+static int copy_xattrs(struct ovl_fs *fs, const char *src, const char *dst)
+{
+	if (fs->opts.noxattrs)
+		return 0;
+	ssize_t len = llistxattr(src, NULL, 0);
+	if (len <= 0)
+		return len < 0 && errno != ENOTSUP ? -errno : 0;
+	_cleanup_free_ char *names = malloc((size_t)len);
+	if (names == NULL)
+		return -ENOMEM;
+	len = llistxattr(src, names, (size_t)len);
+	if (len < 0)
+		return -errno;
+	for (char *nm = names; nm < names + len; nm += strlen(nm) + 1) {
+		if (strncmp(nm, OVL_XATTR_PREFIX, sizeof(OVL_XATTR_PREFIX) - 1) == 0 ||
+		    strcmp(nm, OVL_XATTR_OPAQUE_USER) == 0 ||
+		    strncmp(nm, "trusted.overlay.", 16) == 0 ||
+		    strncmp(nm, "user.overlay.", 13) == 0)
+			continue;
+		ssize_t vl = lgetxattr(src, nm, NULL, 0);
+		if (vl < 0)
+			continue;
+		_cleanup_free_ char *v = malloc((size_t)vl + 1);
+		if (v == NULL)
+			return -ENOMEM;
+		vl = lgetxattr(src, nm, v, (size_t)vl);
+		if (vl < 0)
+			continue;
+		/* security.* and trusted.* may be refused to an unprivileged
+		 * user; the copy goes on without them as the kernel's does. */
+		if (lsetxattr(dst, nm, v, (size_t)vl, 0) < 0 && errno != EPERM &&
+		    errno != ENOTSUP && errno != EACCES)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Copy the data of src to dst keeping holes: only the data extents are
+ * copied (SEEK_DATA/SEEK_HOLE), by copy_file_range where the kernel can,
+ * and the size is set at the end so a trailing hole stays a hole. */
+static int copy_data(int src, int dst, off_t size)
+{
+	off_t pos = 0;
+	bool use_cfr = true;
+	_cleanup_free_ char *buf = NULL;
+	while (pos < size) {
+		off_t data = lseek(src, pos, SEEK_DATA);
+		if (data < 0) {
+			if (errno == ENXIO)
+				break; /* only a hole is left */
+			data = pos;    /* no SEEK_DATA: copy everything */
+		}
+		off_t hole = lseek(src, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = size;
+		if (hole > size)
+			hole = size;
+		off_t in = data;
+		while (in < hole) {
+			size_t chunk = (size_t)(hole - in < (1 << 30) ? hole - in : (1 << 30));
+			ssize_t r = -1;
+			if (use_cfr) {
+				loff_t i = in, o = in;
+				r = copy_file_range(src, &i, dst, &o, chunk, 0);
+				if (r < 0 && (errno == EXDEV || errno == ENOSYS ||
+					      errno == EINVAL || errno == EOPNOTSUPP)) {
+					use_cfr = false;
+					continue;
+				}
+			} else {
+				if (buf == NULL && (buf = malloc(1 << 20)) == NULL)
+					return -ENOMEM;
+				r = pread(src, buf, chunk < (1 << 20) ? chunk : (1 << 20), in);
+				if (r > 0) {
+					for (ssize_t w = 0; w < r;) {
+						ssize_t k =
+						    pwrite(dst, buf + w, (size_t)(r - w), in + w);
+						if (k < 0)
+							return -errno;
+						w += k;
+					}
+				}
+			}
+			if (r < 0)
+				return -errno;
+			if (r == 0)
+				break; /* the file shrank under us */
+			in += r;
+		}
+		pos = hole;
+	}
+	if (ftruncate(dst, size) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Ownership of the copy: the lower owner when we may chown; otherwise,
+ * with xattr_permissions, the ownership is kept in the override xattr so
+ * the merged view does not change. */
+static int copy_owner(struct ovl_fs *fs, const char *src_abs, const char *dst_abs,
+		      const struct stat *st)
+{
+	if (st->st_uid == fs->euid && st->st_gid == fs->egid)
+		return 0;
+	if (lchown(dst_abs, st->st_uid, st->st_gid) == 0)
+		return 0;
+	if (errno != EPERM && errno != EINVAL)
+		return -errno;
+	const char *ox = ovl_override_xattr(fs);
+	if (ox == NULL || S_ISLNK(st->st_mode))
+		return 0;
+	char v[64];
+	if (lgetxattr(src_abs, ox, v, sizeof(v)) > 0)
+		return 0; /* copied with the other xattrs */
+	int n = snprintf(v, sizeof(v), "%u:%u:0%o", (unsigned)st->st_uid, (unsigned)st->st_gid,
+			 (unsigned)(st->st_mode & 07777));
+	if (lsetxattr(dst_abs, ox, v, (size_t)n, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static int write_origin(const char *abs, ino_t ino, long pending)
+{
+	char v[64];
+	int n = pending >= 0 ? snprintf(v, sizeof(v), "%" PRIu64 ":%ld", (uint64_t)ino, pending)
+			     : snprintf(v, sizeof(v), "%" PRIu64, (uint64_t)ino);
+	if (lsetxattr(abs, OVL_XATTR_ORIGIN, v, (size_t)n, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel)
+{
+	if (fs->indexfd < 0)
+		return 0;
+	char name[32];
+	snprintf(name, sizeof(name), "%" PRIu64, (uint64_t)ino);
+	pthread_mutex_lock(&fs->index_lock);
+	int ret = 0;
+	if (linkat(fs->indexfd, name, fs->layers[0].fd, rel, 0) == 0) {
+		char abs[PATH_MAX];
+		char v[64];
+		ret = 1;
+		if (ovl_abs_path(fs, 0, rel, abs, sizeof(abs)) == 0) {
+			ssize_t l = lgetxattr(abs, OVL_XATTR_ORIGIN, v, sizeof(v) - 1);
+			if (l > 0) {
+				v[l] = '\0';
+				char *colon = strchr(v, ':');
+				long pending = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
+				write_origin(abs, ino, pending > 0 ? pending - 1 : 0);
+			}
+		}
+	} else if (errno != ENOENT) {
+		ret = -errno;
+	}
+	pthread_mutex_unlock(&fs->index_lock);
+	return ret;
+}
+
+/* Copy rel from layer (stat st) into upper at rel. data=false copies an
+ * empty file of the same size (the caller truncates it). */
+static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const struct stat *st,
+			bool data)
+{
+	ino_t ino = ovl_make_ino(fs, layer, st->st_ino);
+	bool linked = S_ISREG(st->st_mode) && st->st_nlink > 1;
+	if (linked) {
+		int r = ovl_index_link(fs, ino, rel);
+		if (r != 0)
+			return r < 0 ? r : 0;
+	}
+	char tmp[64], src_abs[PATH_MAX], tmp_abs[PATH_MAX];
+	int r = ovl_tmpname(fs, tmp, sizeof(tmp));
+	if (r < 0)
+		return r;
+	if (ovl_abs_path(fs, layer, rel, src_abs, sizeof(src_abs)) < 0)
+		return -ENAMETOOLONG;
+	/* The work dir sits next to upper; its path is upper's sibling that
+	 * the kernel resolves through /proc for us. */
+	snprintf(tmp_abs, sizeof(tmp_abs), "/proc/self/fd/%d/%s", fs->workfd, tmp);
+
+	int src = -1, dst = -1;
+	switch (st->st_mode & S_IFMT) {
+	case S_IFDIR:
+		if (mkdirat(fs->workfd, tmp, 0700) < 0)
+			return -errno;
+		break;
+	case S_IFREG:
+		src = openat(fs->layers[layer].fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (src < 0)
+			return -errno;
+		dst = openat(fs->workfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (dst < 0) {
+			r = -errno;
+			close(src);
+			return r;
+		}
+		r = data ? copy_data(src, dst, st->st_size) : 0;
+		close(src);
+		if (r < 0)
+			goto fail;
+		break;
+	case S_IFLNK: {
+		char target[PATH_MAX];
+		ssize_t l = readlinkat(fs->layers[layer].fd, rel, target, sizeof(target) - 1);
+		if (l < 0)
+			return -errno;
+		target[l] = '\0';
+		if (symlinkat(target, fs->workfd, tmp) < 0)
+			return -errno;
+		break;
+	}
+	default:
+		if (mknodat(fs->workfd, tmp, st->st_mode, st->st_rdev) < 0)
+			return -errno;
+		break;
+	}
+	r = copy_xattrs(fs, src_abs, tmp_abs);
+	if (r == 0)
+		r = copy_owner(fs, src_abs, tmp_abs, st);
+	if (r == 0 && !S_ISLNK(st->st_mode)) {
+		if (fchmodat(fs->workfd, tmp, st->st_mode & 07777, 0) < 0)
+			r = -errno;
+		if (r == 0 && !fs->opts.noxattrs)
+			r = write_origin(tmp_abs, ino, linked ? (long)st->st_nlink - 1 : -1);
+	}
+	if (r == 0) {
+		struct timespec ts[2] = {st->st_atim, st->st_mtim};
+		if (utimensat(fs->workfd, tmp, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			r = -errno;
+	}
+	if (r == 0 && linked) {
+		char name[32];
+		snprintf(name, sizeof(name), "%" PRIu64, (uint64_t)ino);
+		if (linkat(fs->workfd, tmp, fs->indexfd, name, 0) < 0 && errno != EEXIST)
+			r = -errno;
+	}
+	if (r == 0 && dst >= 0 && fs->opts.fsync && fsync(dst) < 0)
+		r = -errno;
+	if (r == 0 && renameat(fs->workfd, tmp, fs->layers[0].fd, rel) < 0)
+		r = -errno;
+	if (r == 0) {
+		if (dst >= 0)
+			close(dst);
+		return 0;
+	}
+fail:
+	if (dst >= 0)
+		close(dst);
+	unlinkat(fs->workfd, tmp, S_ISDIR(st->st_mode) ? AT_REMOVEDIR : 0);
+	return r;
+}
+
+static int insert_upper_in_span(struct ovl_node *n)
+{
+	if (n->nspan > 0 && n->span[0] == 0)
+		return 0;
+	int *s = malloc(sizeof(int) * (size_t)(n->nspan + 1));
+	if (s == NULL)
+		return -ENOMEM;
+	s[0] = 0;
+	for (int i = 0; i < n->nspan; i++)
+		s[i + 1] = n->span[i];
+	free(n->span);
+	n->span = s;
+	n->nspan++;
+	return 0;
+}
+
+int ovl_copy_up_dir_chain(struct ovl_fs *fs, struct ovl_node *dir)
+{
+	int r = ovl_node_locate(fs, dir);
+	if (r < 0)
+		return r;
+	if (dir->nspan > 0 && dir->span[0] == 0)
+		return 0;
+	return ovl_copy_up(fs, dir, true);
+}
+
+int ovl_copy_up(struct ovl_fs *fs, struct ovl_node *n, bool data)
+{
+	if (!fs->has_upper)
+		return -EROFS;
+	int r = ovl_node_locate(fs, n);
+	if (r < 0)
+		return r;
+	if (n->layer == 0 && (n->type != S_IFDIR || (n->nspan > 0 && n->span[0] == 0)))
+		return 0;
+	if (n->parent == NULL)
+		return -ENOENT;
+	r = ovl_copy_up_dir_chain(fs, n->parent);
+	if (r < 0)
+		return r;
+	char rel[PATH_MAX];
+	r = ovl_node_path(n, rel, sizeof(rel));
+	if (r < 0)
+		return r;
+	struct stat st;
+	if (fstatat(fs->layers[n->layer].fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	r = copy_up_path(fs, n->layer, rel, &st, data);
+	if (r < 0)
+		return r;
+	n->layer = 0;
+	if (S_ISDIR(st.st_mode)) {
+		r = insert_upper_in_span(n);
+		if (r < 0)
+			return r;
+	}
+	__atomic_add_fetch(&n->copyup_gen, 1, __ATOMIC_RELEASE);
+	ovl_dir_cache_drop(n->parent);
+	return 0;
+}
+
+static int copy_up_tree_rec(struct ovl_fs *fs, struct ovl_node *dir, int depth)
+{
+	if (depth > 256)
+		return -ELOOP;
+	int r = ovl_copy_up_dir_chain(fs, dir);
+	if (r < 0)
+		return r;
+	int err = 0;
+	struct dir_cache *c = ovl_dir_cache_get(fs, dir, &err);
+	if (c == NULL)
+		return -err;
+	char rel[PATH_MAX];
+	for (size_t i = 0; i < c->n && r == 0; i++) {
+		const struct dir_entry *e = &c->entries[i];
+		r = ovl_child_path(dir, e->name, rel, sizeof(rel));
+		if (r < 0)
+			break;
+		struct stat st;
+		if (fstatat(fs->layers[e->layer].fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			long pending;
+			ino_t ino = ovl_entry_ino(fs, e->layer, rel, &st, &pending);
+			struct ovl_node *child =
+			    ovl_node_get(fs, ino, dir, e->name, S_IFDIR, false);
+			if (child == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			ovl_node_ref(fs, child);
+			child->loc_valid = false;
+			r = copy_up_tree_rec(fs, child, depth + 1);
+			ovl_node_unref(fs, child);
+		} else if (e->layer != 0) {
+			r = copy_up_path(fs, e->layer, rel, &st, true);
+		}
+	}
+	ovl_dir_cache_put(c);
+	return r;
+}
+
+int ovl_copy_up_tree(struct ovl_fs *fs, struct ovl_node *dir)
+{
+	int r = copy_up_tree_rec(fs, dir, 0);
+	ovl_node_invalidate_tree(fs, dir);
+	return r;
+}

@@ -1,0 +1,198 @@
+/* Merged directory listings. A directory's listing is built once from all
+ * the layers of its span (top first; whiteouts and ".wh." names hide lower
+ * entries and never show) and kept on the node, so later lookups in it are
+ * answered from memory instead of probing every layer. Any change made
+ * through the mount drops the listing; lower layers never change. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "ovl.h"
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+void ovl_dir_cache_put(struct dir_cache *c)
+{
+	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		free(c->entries[i].name);
+	free(c->entries);
+	free(c->hash);
+	free(c);
+}
+
+void ovl_dir_cache_drop(struct ovl_node *dir)
+{
+	struct dir_cache *c = __atomic_exchange_n(&dir->cache, NULL, __ATOMIC_ACQ_REL);
+	ovl_dir_cache_put(c);
+}
+
+/* Index of name in the open-addressed table, or of the empty slot where it
+ * would go. */
+static size_t slot_of(const struct dir_cache *c, const char *name)
+{
+	size_t i = name_hash(name) & (c->hsize - 1);
+	while (c->hash[i] != 0 && strcmp(c->entries[c->hash[i] - 1].name, name) != 0)
+		i = (i + 1) & (c->hsize - 1);
+	return i;
+}
+
+const struct dir_entry *ovl_dir_cache_find(const struct dir_cache *c, const char *name)
+{
+	size_t i = slot_of(c, name);
+	return c->hash[i] == 0 ? NULL : &c->entries[c->hash[i] - 1];
+}
+
+/* A listing under construction also remembers hidden names (whiteouts) so
+ * lower layers cannot bring them back; those have layer -1. */
+static int add_entry(struct dir_cache *c, size_t *cap, const char *name, unsigned char type,
+		     int layer, ino_t ino)
+{
+	if ((c->n + 1) * 2 > c->hsize) {
+		size_t nh = c->hsize * 2;
+		size_t *h = calloc(nh, sizeof(size_t));
+		if (h == NULL)
+			return -ENOMEM;
+		free(c->hash);
+		c->hash = h;
+		c->hsize = nh;
+		for (size_t i = 0; i < c->n; i++)
+			c->hash[slot_of(c, c->entries[i].name)] = i + 1;
+	}
+	if (c->n == *cap) {
+		size_t nc = *cap * 2;
+		struct dir_entry *e = realloc(c->entries, nc * sizeof(*e));
+		if (e == NULL)
+			return -ENOMEM;
+		c->entries = e;
+		*cap = nc;
+	}
+	char *nm = strdup(name);
+	if (nm == NULL)
+		return -ENOMEM;
+	size_t s = slot_of(c, name);
+	c->entries[c->n] =
+	    (struct dir_entry){.name = nm, .d_type = type, .layer = layer, .d_ino = ino};
+	c->hash[s] = ++c->n;
+	return 0;
+}
+
+static int read_layer(struct ovl_fs *fs, struct dir_cache *c, size_t *cap, int layer,
+		      const char *rel)
+{
+	int fd = openat(fs->layers[layer].fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return -errno;
+	}
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		int r = 0;
+		if (ovl_is_whiteout_name(name)) {
+			const char *target = name + sizeof(OVL_WH_PREFIX) - 1;
+			if (*target != '\0' && strcmp(name, OVL_WH_OPAQUE) != 0 &&
+			    c->hash[slot_of(c, target)] == 0)
+				r = add_entry(c, cap, target, DT_UNKNOWN, -1, 0);
+		} else if (c->hash[slot_of(c, name)] == 0) {
+			unsigned char type = de->d_type;
+			bool wh = false;
+			if (type == DT_CHR || type == DT_UNKNOWN) {
+				struct stat st;
+				if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+					wh = ovl_stat_is_whiteout(&st);
+					type = IFTODT(st.st_mode);
+				}
+			}
+			r = add_entry(c, cap, name, type, wh ? -1 : layer, de->d_ino);
+		}
+		if (r < 0)
+			return r;
+		errno = 0;
+	}
+	return errno != 0 ? -errno : 0;
+}
+
+/* Drop the hidden names, keeping the table consistent. */
+static int compact(struct dir_cache *c)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->entries[i].layer < 0)
+			free(c->entries[i].name);
+		else
+			c->entries[w++] = c->entries[i];
+	}
+	c->n = w;
+	memset(c->hash, 0, c->hsize * sizeof(size_t));
+	for (size_t i = 0; i < c->n; i++)
+		c->hash[slot_of(c, c->entries[i].name)] = i + 1;
+	return 0;
+}
+
+static struct dir_cache *build(struct ovl_fs *fs, struct ovl_node *dir, int *errp)
+{
+	char rel[PATH_MAX];
+	int r = ovl_node_path(dir, rel, sizeof(rel));
+	if (r < 0) {
+		*errp = -r;
+		return NULL;
+	}
+	struct dir_cache *c = calloc(1, sizeof(*c));
+	size_t cap = 16;
+	if (c == NULL)
+		goto oom;
+	atomic_init(&c->refs, 1);
+	c->hsize = 32;
+	c->hash = calloc(c->hsize, sizeof(size_t));
+	c->entries = malloc(cap * sizeof(*c->entries));
+	if (c->hash == NULL || c->entries == NULL)
+		goto oom;
+	for (int i = 0; i < dir->nspan; i++) {
+		r = read_layer(fs, c, &cap, dir->span[i], rel);
+		if (r < 0) {
+			ovl_dir_cache_put(c);
+			*errp = -r;
+			return NULL;
+		}
+	}
+	compact(c);
+	return c;
+oom:
+	ovl_dir_cache_put(c);
+	*errp = ENOMEM;
+	return NULL;
+}
+
+struct dir_cache *ovl_dir_cache_get(struct ovl_fs *fs, struct ovl_node *dir, int *errp)
+{
+	pthread_mutex_lock(&dir->lock);
+	struct dir_cache *c = dir->cache;
+	if (c == NULL) {
+		c = build(fs, dir, errp);
+		dir->cache = c;
+	}
+	if (c != NULL)
+		atomic_fetch_add(&c->refs, 1);
+	pthread_mutex_unlock(&dir->lock);
+	return c;
+}

@@ -1,0 +1,237 @@
+/* The node table: one node per inode of the merged view, found by its
+ * presented inode number, alive while the kernel holds a lookup reference
+ * or a child or an operation holds it. Node ids handed to the kernel are
+ * table keys, never pointers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ovl.h"
+
+#define INITIAL_BUCKETS 4096
+
+int ovl_table_init(struct ovl_fs *fs)
+{
+	fs->nbuckets = INITIAL_BUCKETS;
+	fs->buckets = calloc(fs->nbuckets, sizeof(*fs->buckets));
+	return fs->buckets == NULL ? -ENOMEM : 0;
+}
+
+/* Layers on one device keep their own inode numbers (they are unique
+ * already). Otherwise the device's index in the stack goes into the top
+ * bits, as the kernel's xino does: unique across devices and stable as long
+ * as the layer stack is the same. An inode number too large for that is
+ * hashed into a separate range. */
+ino_t ovl_make_ino(const struct ovl_fs *fs, int layer, ino_t ino)
+{
+	if (fs->single_dev)
+		return ino;
+	uint64_t d = fs->layers[layer].dev_index;
+	if (ino < (1ULL << 56) && d < 127)
+		return (ino_t)(ino | (d << 56));
+	uint64_t h = (uint64_t)ino * 0x9E3779B97F4A7C15ULL ^ (d + 1) * 0xC2B2AE3D27D4EB4FULL;
+	return (ino_t)((h >> 1) | (1ULL << 63));
+}
+
+/* The root is node 1; another inode that happens to have number 1 gets a
+ * reserved id instead. */
+fuse_ino_t ovl_nodeid_for_ino(ino_t ino)
+{
+	return ino == FUSE_ROOT_ID ? (fuse_ino_t)((1ULL << 63) | 0x7fff1ULL) : (fuse_ino_t)ino;
+}
+
+static size_t bucket_of(const struct ovl_fs *fs, fuse_ino_t id)
+{
+	uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+	return (size_t)(h >> 20) & (fs->nbuckets - 1);
+}
+
+static void table_grow(struct ovl_fs *fs)
+{
+	size_t nb = fs->nbuckets * 2;
+	struct ovl_node **b = calloc(nb, sizeof(*b));
+	if (b == NULL)
+		return; /* keep the longer chains */
+	struct ovl_node **old = fs->buckets;
+	size_t oldn = fs->nbuckets;
+	fs->buckets = b;
+	fs->nbuckets = nb;
+	for (size_t i = 0; i < oldn; i++) {
+		struct ovl_node *n = old[i];
+		while (n != NULL) {
+			struct ovl_node *next = n->hnext;
+			size_t k = bucket_of(fs, n->nodeid);
+			n->hnext = b[k];
+			b[k] = n;
+			n = next;
+		}
+	}
+	free(old);
+}
+
+static struct ovl_node *table_find(struct ovl_fs *fs, fuse_ino_t id)
+{
+	for (struct ovl_node *n = fs->buckets[bucket_of(fs, id)]; n != NULL; n = n->hnext)
+		if (n->nodeid == id)
+			return n;
+	return NULL;
+}
+
+struct ovl_node *ovl_node_by_id(struct ovl_fs *fs, fuse_ino_t nodeid)
+{
+	if (nodeid == FUSE_ROOT_ID)
+		return fs->root;
+	pthread_mutex_lock(&fs->table_lock);
+	struct ovl_node *n = table_find(fs, nodeid);
+	pthread_mutex_unlock(&fs->table_lock);
+	return n;
+}
+
+struct ovl_node *ovl_node_find_ino(struct ovl_fs *fs, ino_t ino)
+{
+	if (fs->root != NULL && fs->root->ino == ino)
+		return fs->root;
+	return ovl_node_by_id(fs, ovl_nodeid_for_ino(ino));
+}
+
+struct ovl_node *ovl_node_get(struct ovl_fs *fs, ino_t ino, struct ovl_node *parent,
+			      const char *name, mode_t type, bool count_lookup)
+{
+	if (fs->root != NULL && ino == fs->root->ino)
+		return fs->root;
+	fuse_ino_t id = ovl_nodeid_for_ino(ino);
+	pthread_mutex_lock(&fs->table_lock);
+	struct ovl_node *n = table_find(fs, id);
+	if (n != NULL) {
+		if (count_lookup)
+			n->nlookup++;
+		pthread_mutex_unlock(&fs->table_lock);
+		return n;
+	}
+	n = calloc(1, sizeof(*n));
+	char *nm = strdup(name);
+	if (n == NULL || nm == NULL) {
+		pthread_mutex_unlock(&fs->table_lock);
+		free(n);
+		free(nm);
+		return NULL;
+	}
+	n->nodeid = id;
+	n->ino = ino;
+	n->nlookup = count_lookup ? 1 : 0;
+	n->parent = parent;
+	n->name = nm;
+	n->type = type;
+	n->keep_fd = -1;
+	pthread_mutex_init(&n->lock, NULL);
+	if (parent != NULL)
+		parent->refs++;
+	size_t k = bucket_of(fs, id);
+	n->hnext = fs->buckets[k];
+	fs->buckets[k] = n;
+	if (++fs->nnodes > fs->nbuckets * 2)
+		table_grow(fs);
+	pthread_mutex_unlock(&fs->table_lock);
+	return n;
+}
+
+/* Free n and drop the reference it held on its parent, walking up while
+ * parents become unused (table_lock held). */
+static void release_locked(struct ovl_fs *fs, struct ovl_node *n)
+{
+	while (n != NULL && n != fs->root && n->nlookup == 0 && n->refs == 0) {
+		struct ovl_node **pp = &fs->buckets[bucket_of(fs, n->nodeid)];
+		while (*pp != NULL && *pp != n)
+			pp = &(*pp)->hnext;
+		if (*pp == n)
+			*pp = n->hnext;
+		fs->nnodes--;
+		struct ovl_node *parent = n->parent;
+		if (n->keep_fd >= 0)
+			close(n->keep_fd);
+		ovl_dir_cache_drop(n);
+		free(n->span);
+		free(n->name);
+		pthread_mutex_destroy(&n->lock);
+		free(n);
+		if (parent == NULL)
+			break;
+		parent->refs--;
+		n = parent;
+	}
+}
+
+void ovl_node_ref(struct ovl_fs *fs, struct ovl_node *n)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	n->refs++;
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+void ovl_node_unref(struct ovl_fs *fs, struct ovl_node *n)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	n->refs--;
+	release_locked(fs, n);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+void ovl_node_forget(struct ovl_fs *fs, struct ovl_node *n, uint64_t nlookup)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	n->nlookup = nlookup > n->nlookup ? 0 : n->nlookup - nlookup;
+	release_locked(fs, n);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+int ovl_node_move(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node *parent, const char *name)
+{
+	char *nm = NULL;
+	if (parent != NULL) {
+		nm = strdup(name);
+		if (nm == NULL)
+			return -ENOMEM;
+	}
+	pthread_mutex_lock(&fs->table_lock);
+	struct ovl_node *old = n->parent;
+	if (parent != NULL)
+		parent->refs++;
+	n->parent = parent;
+	if (nm != NULL) {
+		free(n->name);
+		n->name = nm;
+	}
+	n->loc_valid = false;
+	if (old != NULL) {
+		old->refs--;
+		release_locked(fs, old);
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	return 0;
+}
+
+static bool is_below(const struct ovl_node *n, const struct ovl_node *top)
+{
+	for (; n != NULL; n = n->parent)
+		if (n == top)
+			return true;
+	return false;
+}
+
+void ovl_node_invalidate_tree(struct ovl_fs *fs, struct ovl_node *top)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	for (size_t i = 0; i < fs->nbuckets; i++) {
+		for (struct ovl_node *n = fs->buckets[i]; n != NULL; n = n->hnext) {
+			if (is_below(n, top)) {
+				n->loc_valid = false;
+				ovl_dir_cache_drop(n);
+				__atomic_add_fetch(&n->copyup_gen, 1, __ATOMIC_RELEASE);
+			}
+		}
+	}
+	top->loc_valid = false;
+	ovl_dir_cache_drop(top);
+	pthread_mutex_unlock(&fs->table_lock);
+}

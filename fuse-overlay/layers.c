@@ -1,0 +1,349 @@
+/* The layer stack: paths inside layers, lookup of a name across the layers
+ * of a directory, whiteouts and opaque directories in every form the
+ * container tools write. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "ovl.h"
+
+static int path_rec(const struct ovl_node *n, char *buf, size_t size, size_t *len)
+{
+	if (n->parent == NULL) {
+		*len = 0;
+		return 0;
+	}
+	if (n->parent->parent != NULL) {
+		int r = path_rec(n->parent, buf, size, len);
+		if (r < 0)
+			return r;
+		if (*len + 1 >= size)
+			return -ENAMETOOLONG;
+		buf[(*len)++] = '/';
+	}
+	size_t l = strlen(n->name);
+	if (*len + l >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf + *len, n->name, l);
+	*len += l;
+	return 0;
+}
+
+static bool attached(const struct ovl_node *n)
+{
+	for (; n != NULL; n = n->parent)
+		if (n->nodeid == FUSE_ROOT_ID)
+			return true;
+	return false;
+}
+
+int ovl_node_path(const struct ovl_node *n, char *buf, size_t size)
+{
+	if (n->nodeid == FUSE_ROOT_ID) {
+		snprintf(buf, size, ".");
+		return 0;
+	}
+	if (!attached(n))
+		return -ENOENT;
+	size_t len = 0;
+	int r = path_rec(n, buf, size, &len);
+	if (r < 0)
+		return r;
+	buf[len] = '\0';
+	return 0;
+}
+
+int ovl_child_path(const struct ovl_node *parent, const char *name, char *buf, size_t size)
+{
+	if (parent->nodeid == FUSE_ROOT_ID) {
+		if ((size_t)snprintf(buf, size, "%s", name) >= size)
+			return -ENAMETOOLONG;
+		return 0;
+	}
+	int r = ovl_node_path(parent, buf, size);
+	if (r < 0)
+		return r;
+	size_t l = strlen(buf);
+	if ((size_t)snprintf(buf + l, size - l, "/%s", name) >= size - l)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int ovl_abs_path(const struct ovl_fs *fs, int layer, const char *rel, char *buf, size_t size)
+{
+	int n = strcmp(rel, ".") == 0 ? snprintf(buf, size, "%s", fs->layers[layer].path)
+				      : snprintf(buf, size, "%s/%s", fs->layers[layer].path, rel);
+	return (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+bool ovl_stat_is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+/* Name of the ".wh." form of rel's whiteout: "dir/.wh.name". */
+static int whiteout_path(const char *rel, char *buf, size_t size)
+{
+	const char *slash = strrchr(rel, '/');
+	int n = slash == NULL ? snprintf(buf, size, OVL_WH_PREFIX "%s", rel)
+			      : snprintf(buf, size, "%.*s/" OVL_WH_PREFIX "%s", (int)(slash - rel),
+					 rel, slash + 1);
+	return (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static bool xattr_says_yes(const char *abs, const char *name)
+{
+	char v[4];
+	ssize_t r = lgetxattr(abs, name, v, sizeof(v));
+	return r == 1 && (v[0] == 'y' || v[0] == 'Y');
+}
+
+int ovl_dir_is_opaque(const struct ovl_fs *fs, int layer, const char *rel)
+{
+	char p[PATH_MAX];
+	if (strcmp(rel, ".") == 0)
+		snprintf(p, sizeof(p), OVL_WH_OPAQUE);
+	else if ((size_t)snprintf(p, sizeof(p), "%s/" OVL_WH_OPAQUE, rel) >= sizeof(p))
+		return -ENAMETOOLONG;
+	struct stat st;
+	if (fstatat(fs->layers[layer].fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	if (ovl_abs_path(fs, layer, rel, p, sizeof(p)) < 0)
+		return -ENAMETOOLONG;
+	if (xattr_says_yes(p, OVL_XATTR_OPAQUE_USER) || xattr_says_yes(p, OVL_XATTR_OPAQUE_TRUSTED))
+		return 1;
+	return 0;
+}
+
+int ovl_probe(const struct ovl_fs *fs, const int *span, int nspan, const char *rel, struct stat *st,
+	      int *layer_out)
+{
+	char wh[PATH_MAX];
+	if (whiteout_path(rel, wh, sizeof(wh)) < 0)
+		return -ENAMETOOLONG;
+	for (int i = 0; i < nspan; i++) {
+		int l = span[i];
+		if (fstatat(fs->layers[l].fd, rel, st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (ovl_stat_is_whiteout(st))
+				return -ENOENT;
+			*layer_out = l;
+			return 0;
+		}
+		if (errno != ENOENT && errno != ENOTDIR)
+			return -errno;
+		struct stat whst;
+		if (fstatat(fs->layers[l].fd, wh, &whst, AT_SYMLINK_NOFOLLOW) == 0)
+			return -ENOENT;
+	}
+	return -ENOENT;
+}
+
+bool ovl_exists_below(const struct ovl_fs *fs, const int *span, int nspan, int above,
+		      const char *rel)
+{
+	int i = 0;
+	while (i < nspan && span[i] <= above)
+		i++;
+	struct stat st;
+	int l;
+	return ovl_probe(fs, span + i, nspan - i, rel, &st, &l) == 0;
+}
+
+/* The span of a directory found at rel: every layer of the parent's span
+ * from the found layer down holding a directory there, cut after an opaque
+ * one, at a whiteout or at a non-directory. */
+static int compute_span(struct ovl_fs *fs, const int *pspan, int npspan, int top, const char *rel,
+			int **out, int *nout)
+{
+	int *span = malloc(sizeof(int) * (size_t)(npspan > 0 ? npspan : 1));
+	if (span == NULL)
+		return -ENOMEM;
+	int n = 0;
+	char wh[PATH_MAX];
+	if (strcmp(rel, ".") != 0 && whiteout_path(rel, wh, sizeof(wh)) < 0) {
+		free(span);
+		return -ENAMETOOLONG;
+	}
+	for (int i = 0; i < npspan; i++) {
+		int l = pspan[i];
+		if (l < top)
+			continue;
+		struct stat st;
+		if (fstatat(fs->layers[l].fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (strcmp(rel, ".") != 0 &&
+			    fstatat(fs->layers[l].fd, wh, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				break;
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode))
+			break;
+		span[n++] = l;
+		if (ovl_dir_is_opaque(fs, l, rel) == 1)
+			break;
+	}
+	free(*out);
+	*out = span;
+	*nout = n;
+	return 0;
+}
+
+/* Location of a node: recomputed under the node's lock when it was
+ * invalidated (by a change made under tree_lock held for writing), so
+ * concurrent readers holding tree_lock for reading compute it once. */
+static int locate_locked(struct ovl_fs *fs, struct ovl_node *n)
+{
+	char rel[PATH_MAX];
+	int r;
+	if (n == fs->root) {
+		int all[fs->nlayers];
+		for (int i = 0; i < fs->nlayers; i++)
+			all[i] = i;
+		r = compute_span(fs, all, fs->nlayers, 0, ".", &n->span, &n->nspan);
+		if (r < 0)
+			return r;
+		n->layer = 0;
+		return 0;
+	}
+	if (n->parent == NULL)
+		return -ENOENT;
+	r = ovl_node_locate(fs, n->parent);
+	if (r < 0)
+		return r;
+	r = ovl_node_path(n, rel, sizeof(rel));
+	if (r < 0)
+		return r;
+	struct stat st;
+	int layer;
+	r = ovl_probe(fs, n->parent->span, n->parent->nspan, rel, &st, &layer);
+	if (r < 0)
+		return r;
+	n->layer = layer;
+	if (S_ISDIR(st.st_mode))
+		return compute_span(fs, n->parent->span, n->parent->nspan, layer, rel, &n->span,
+				    &n->nspan);
+	return 0;
+}
+
+int ovl_node_locate(struct ovl_fs *fs, struct ovl_node *n)
+{
+	if (__atomic_load_n(&n->loc_valid, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_mutex_lock(&n->lock);
+	int r = 0;
+	if (!n->loc_valid) {
+		r = locate_locked(fs, n);
+		if (r == 0)
+			__atomic_store_n(&n->loc_valid, true, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&n->lock);
+	return r;
+}
+
+int ovl_node_set_location(struct ovl_fs *fs, struct ovl_node *n, int layer, const char *rel,
+			  const struct stat *st)
+{
+	if (__atomic_load_n(&n->loc_valid, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_mutex_lock(&n->lock);
+	int r = 0;
+	if (!n->loc_valid) {
+		n->layer = layer;
+		if (S_ISDIR(st->st_mode))
+			r = compute_span(fs, n->parent->span, n->parent->nspan, layer, rel,
+					 &n->span, &n->nspan);
+		if (r == 0)
+			__atomic_store_n(&n->loc_valid, true, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&n->lock);
+	return r;
+}
+
+/* The origin xattr: "INO" or "INO:PENDING" where PENDING counts the names
+ * of a hard-linked lower file not yet linked into upper. */
+static int read_origin(const char *abs, ino_t *ino, long *pending)
+{
+	char v[64];
+	ssize_t r = lgetxattr(abs, OVL_XATTR_ORIGIN, v, sizeof(v) - 1);
+	if (r <= 0)
+		return -1;
+	v[r] = '\0';
+	char *end;
+	unsigned long long i = strtoull(v, &end, 10);
+	if (end == v)
+		return -1;
+	*ino = (ino_t)i;
+	*pending = *end == ':' ? strtol(end + 1, NULL, 10) : -1;
+	return 0;
+}
+
+ino_t ovl_entry_ino(const struct ovl_fs *fs, int layer, const char *rel, const struct stat *st,
+		    long *pending_links)
+{
+	*pending_links = -1;
+	if (ovl_is_upper(fs, layer) && !S_ISLNK(st->st_mode)) {
+		char abs[PATH_MAX];
+		ino_t ino;
+		if (ovl_abs_path(fs, layer, rel, abs, sizeof(abs)) == 0 &&
+		    read_origin(abs, &ino, pending_links) == 0)
+			return ino;
+	}
+	return ovl_make_ino(fs, layer, st->st_ino);
+}
+
+int ovl_make_whiteout(struct ovl_fs *fs, const char *rel)
+{
+	int up = fs->layers[0].fd;
+	if (fs->mknod_whiteout) {
+		if (mknodat(up, rel, S_IFCHR | 0, makedev(0, 0)) == 0)
+			return 0;
+		if (errno != EPERM && errno != EOPNOTSUPP && errno != EINVAL)
+			return -errno;
+	}
+	char wh[PATH_MAX];
+	if (whiteout_path(rel, wh, sizeof(wh)) < 0)
+		return -ENAMETOOLONG;
+	int fd = openat(up, wh, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+int ovl_remove_whiteout(struct ovl_fs *fs, const char *rel)
+{
+	int up = fs->layers[0].fd;
+	struct stat st;
+	if (fstatat(up, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && ovl_stat_is_whiteout(&st)) {
+		if (unlinkat(up, rel, 0) < 0)
+			return -errno;
+	}
+	char wh[PATH_MAX];
+	if (whiteout_path(rel, wh, sizeof(wh)) < 0)
+		return -ENAMETOOLONG;
+	if (unlinkat(up, wh, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int ovl_set_opaque(struct ovl_fs *fs, const char *rel)
+{
+	char abs[PATH_MAX];
+	if (ovl_abs_path(fs, 0, rel, abs, sizeof(abs)) < 0)
+		return -ENAMETOOLONG;
+	if (lsetxattr(abs, OVL_XATTR_OPAQUE_USER, "y", 1, 0) == 0)
+		return 0;
+	char p[PATH_MAX];
+	if ((size_t)snprintf(p, sizeof(p), "%s/" OVL_WH_OPAQUE, rel) >= sizeof(p))
+		return -ENAMETOOLONG;
+	int fd = openat(fs->layers[0].fd, p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}

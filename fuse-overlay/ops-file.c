@@ -1,0 +1,315 @@
+/* Open files: open/create, read and write (spliced where the kernel
+ * allows), flush, fsync, fallocate, lseek. A file opened before a copy-up
+ * follows its node to the upper copy on its next read, so it never serves
+ * the stale lower content after another descriptor wrote. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ovl.h"
+
+int ovl_open_node(struct ovl_fs *fs, struct ovl_node *n, int flags)
+{
+	flags = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC;
+	char rel[PATH_MAX];
+	int r = ovl_node_locate(fs, n);
+	if (r == 0)
+		r = ovl_node_path(n, rel, sizeof(rel));
+	if (r == -ENOENT && n->keep_fd >= 0) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", n->keep_fd);
+		int fd = open(p, flags);
+		return fd < 0 ? -errno : fd;
+	}
+	if (r < 0)
+		return r;
+	int fd = openat(fs->layers[n->layer].fd, rel, flags | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+void ovl_node_keep(struct ovl_fs *fs, struct ovl_node *n, int layer, const char *rel)
+{
+	if (n == NULL || n->keep_fd >= 0)
+		return;
+	n->keep_fd = openat(fs->layers[layer].fd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* With the writeback cache the kernel may read pages of a file opened
+ * write-only and handles O_APPEND itself. */
+static int adjust_flags(const struct ovl_fs *fs, int flags)
+{
+	if (fs->opts.writeback) {
+		if ((flags & O_ACCMODE) == O_WRONLY)
+			flags = (flags & ~O_ACCMODE) | O_RDWR;
+		flags &= ~O_APPEND;
+	}
+	return flags;
+}
+
+static struct ovl_file *file_new(struct ovl_fs *fs, struct ovl_node *n, int fd, int flags)
+{
+	struct ovl_file *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return NULL;
+	f->fd = fd;
+	f->flags = flags & ~(O_CREAT | O_EXCL | O_TRUNC);
+	f->node = n;
+	f->gen = __atomic_load_n(&n->copyup_gen, __ATOMIC_ACQUIRE);
+	pthread_mutex_init(&f->lock, NULL);
+	ovl_node_ref(fs, n);
+	pthread_mutex_lock(&n->lock);
+	n->open_count++;
+	pthread_mutex_unlock(&n->lock);
+	return f;
+}
+
+static void set_open_flags(struct ovl_fs *fs, struct fuse_file_info *fi)
+{
+	/* Content changes only through this mount, so what the kernel cached
+	 * stays valid across opens. */
+	fi->keep_cache = 1;
+}
+
+void ovl_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	int flags = adjust_flags(fs, fi->flags);
+	bool writing = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	if (writing && !fs->has_upper) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (writing)
+		pthread_rwlock_wrlock(&fs->tree_lock);
+	else
+		pthread_rwlock_rdlock(&fs->tree_lock);
+	struct ovl_node *n = ovl_node_by_id(fs, ino);
+	int r = n == NULL ? -ESTALE : 0;
+	if (r == 0 && writing)
+		r = ovl_copy_up(fs, n, !(flags & O_TRUNC));
+	int fd = r < 0 ? r : ovl_open_node(fs, n, flags);
+	struct ovl_file *f = NULL;
+	if (fd >= 0) {
+		f = file_new(fs, n, fd, flags);
+		if (f == NULL) {
+			close(fd);
+			fd = -ENOMEM;
+		}
+	}
+	pthread_rwlock_unlock(&fs->tree_lock);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)f;
+	set_open_flags(fs, fi);
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		ovl_op_release(NULL, ino, fi); /* the opener was interrupted */
+}
+
+/* The parent's group for a new file when the parent is set-group-ID. */
+static gid_t inherit_gid(struct ovl_fs *fs, struct ovl_node *parent, gid_t gid)
+{
+	struct stat pst;
+	if (ovl_node_stat(fs, parent, &pst) == 0 && (pst.st_mode & S_ISGID))
+		return pst.st_gid;
+	return gid;
+}
+
+/* Prepare a new name in the merged dir parent: the parent exists in upper,
+ * the name is free and any whiteout hiding a lower entry of that name is
+ * gone. Returns 1 when a lower entry of that name exists (a directory made
+ * there must be opaque). */
+int ovl_prepare_new_name(struct ovl_fs *fs, struct ovl_node *parent, const char *name, char *rel,
+			 size_t size)
+{
+	if (!fs->has_upper)
+		return -EROFS;
+	if (ovl_is_whiteout_name(name))
+		return -EINVAL;
+	int r = ovl_copy_up_dir_chain(fs, parent);
+	if (r < 0)
+		return r;
+	r = ovl_child_path(parent, name, rel, size);
+	if (r < 0)
+		return r;
+	struct stat st;
+	int layer;
+	if (ovl_probe(fs, parent->span, parent->nspan, rel, &st, &layer) == 0)
+		return -EEXIST;
+	r = ovl_remove_whiteout(fs, rel);
+	if (r < 0)
+		return r;
+	ovl_dir_cache_drop(parent);
+	return ovl_exists_below(fs, parent->span, parent->nspan, 0, rel) ? 1 : 0;
+}
+
+void ovl_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		   struct fuse_file_info *fi)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	int flags = adjust_flags(fs, fi->flags);
+	uid_t uid;
+	gid_t gid;
+	ovl_creator_ids(fs, req, &uid, &gid);
+	struct fuse_entry_param e;
+	char rel[PATH_MAX];
+	int fd = -1;
+	struct ovl_file *f = NULL;
+
+	pthread_rwlock_wrlock(&fs->tree_lock);
+	struct ovl_node *p = ovl_node_by_id(fs, parent);
+	int r = p == NULL ? -ESTALE : ovl_prepare_new_name(fs, p, name, rel, sizeof(rel));
+	if (r >= 0) {
+		gid = inherit_gid(fs, p, gid);
+		mode_t real = fs->opts.xattr_permissions ? (mode | S_IRUSR | S_IWUSR) : mode;
+		fd = openat(fs->layers[0].fd, rel,
+			    (flags & ~O_TRUNC) | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			    real & 07777);
+		r = fd < 0 ? -errno : 0;
+	}
+	if (r >= 0) {
+		r = ovl_set_new_owner(fs, fd, rel, uid, gid, S_IFREG | (mode & 07777));
+		if (r < 0)
+			unlinkat(fs->layers[0].fd, rel, 0);
+	}
+	if (r >= 0)
+		r = ovl_do_lookup(fs, p, name, &e);
+	if (r >= 0) {
+		struct ovl_node *n = ovl_node_by_id(fs, e.ino);
+		f = n == NULL ? NULL : file_new(fs, n, fd, flags);
+		if (f == NULL)
+			r = -ENOMEM;
+	}
+	pthread_rwlock_unlock(&fs->tree_lock);
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)f;
+	set_open_flags(fs, fi);
+	if (fuse_reply_create(req, &e, fi) == -ENOENT)
+		ovl_op_release(NULL, e.ino, fi);
+}
+
+/* The descriptor to use for f: after a copy-up of its node, a file opened
+ * on the lower copy moves to the upper one. */
+static int file_fd(struct ovl_fs *fs, struct ovl_file *f)
+{
+	unsigned gen = __atomic_load_n(&f->node->copyup_gen, __ATOMIC_ACQUIRE);
+	if (gen == f->gen)
+		return f->fd;
+	pthread_mutex_lock(&f->lock);
+	if (f->gen != gen) {
+		pthread_rwlock_rdlock(&fs->tree_lock);
+		int fd = ovl_open_node(fs, f->node, f->flags);
+		pthread_rwlock_unlock(&fs->tree_lock);
+		if (fd >= 0) {
+			if (f->nold < (int)(sizeof(f->old_fds) / sizeof(f->old_fds[0])))
+				f->old_fds[f->nold++] = f->fd;
+			else
+				close(f->fd);
+			__atomic_store_n(&f->fd, fd, __ATOMIC_RELEASE);
+		}
+		f->gen = gen;
+	}
+	int fd = f->fd;
+	pthread_mutex_unlock(&f->lock);
+	return fd;
+}
+
+void ovl_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	struct ovl_file *f = (struct ovl_file *)fi->fh;
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = file_fd(fs, f);
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+void ovl_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in, off_t off,
+		      struct fuse_file_info *fi)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	struct ovl_file *f = (struct ovl_file *)fi->fh;
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = file_fd(fs, f);
+	out.buf[0].pos = off;
+	ssize_t r = fuse_buf_copy(&out, in, 0);
+	if (r < 0)
+		fuse_reply_err(req, (int)-r);
+	else
+		fuse_reply_write(req, (size_t)r);
+}
+
+void ovl_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	struct ovl_file *f = (struct ovl_file *)fi->fh;
+	/* close() of a duplicate reports delayed write errors, as a close of
+	 * the caller's descriptor would on a local filesystem. */
+	int fd = dup(file_fd(fs, f));
+	int r = fd < 0 || close(fd) < 0 ? errno : 0;
+	fuse_reply_err(req, r);
+}
+
+void ovl_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct ovl_file *f = (struct ovl_file *)fi->fh;
+	struct ovl_node *n = f->node;
+	struct ovl_fs *fs = req != NULL ? ovl_fs_of(req) : NULL;
+	close(f->fd);
+	for (int i = 0; i < f->nold; i++)
+		close(f->old_fds[i]);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+	pthread_mutex_lock(&n->lock);
+	n->open_count--;
+	pthread_mutex_unlock(&n->lock);
+	if (fs != NULL) {
+		ovl_node_unref(fs, n);
+		fuse_reply_err(req, 0);
+	}
+}
+
+void ovl_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	if (!fs->opts.fsync) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	struct ovl_file *f = (struct ovl_file *)fi->fh;
+	int fd = file_fd(fs, f);
+	int r = (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? errno : 0;
+	fuse_reply_err(req, r);
+}
+
+void ovl_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+		      struct fuse_file_info *fi)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	struct ovl_file *f = (struct ovl_file *)fi->fh;
+	int r = fallocate(file_fd(fs, f), mode, offset, length) < 0 ? errno : 0;
+	fuse_reply_err(req, r);
+}
+
+void ovl_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fuse_file_info *fi)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	struct ovl_file *f = (struct ovl_file *)fi->fh;
+	off_t r = lseek(file_fd(fs, f), off, whence);
+	if (r < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, r);
+}

@@ -1,0 +1,283 @@
+/* Making and removing names: mkdir, mknod, symlink, link, unlink, rmdir.
+ * New names always go to the upper layer; a removed name that a lower
+ * layer still has is covered by a whiteout. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "ovl.h"
+
+static void reply_entry_or_err(fuse_req_t req, int r, struct fuse_entry_param *e)
+{
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_entry(req, e);
+}
+
+enum new_kind { NEW_DIR, NEW_NODE, NEW_SYMLINK };
+
+static void make_name(fuse_req_t req, fuse_ino_t parent, const char *name, enum new_kind kind,
+		      mode_t mode, dev_t rdev, const char *target)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	uid_t uid;
+	gid_t gid;
+	ovl_creator_ids(fs, req, &uid, &gid);
+	char rel[PATH_MAX];
+	struct fuse_entry_param e;
+	if (kind == NEW_NODE && S_ISCHR(mode) && rdev == makedev(0, 0)) {
+		/* That is how a whiteout is stored: it cannot be a file. */
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	pthread_rwlock_wrlock(&fs->tree_lock);
+	struct ovl_node *p = ovl_node_by_id(fs, parent);
+	int r = p == NULL ? -ESTALE : ovl_prepare_new_name(fs, p, name, rel, sizeof(rel));
+	bool lower_has = r == 1;
+	mode_t real = fs->opts.xattr_permissions ? (mode | S_IRUSR | S_IWUSR) : mode;
+	if (r >= 0) {
+		struct stat pst;
+		if (ovl_node_stat(fs, p, &pst) == 0 && (pst.st_mode & S_ISGID)) {
+			gid = pst.st_gid;
+			if (kind == NEW_DIR)
+				mode |= S_ISGID;
+		}
+		switch (kind) {
+		case NEW_DIR:
+			r = mkdirat(fs->layers[0].fd, rel,
+				    (real | (fs->opts.xattr_permissions ? S_IXUSR : 0)) & 07777);
+			break;
+		case NEW_NODE:
+			r = mknodat(fs->layers[0].fd, rel, real, rdev);
+			break;
+		case NEW_SYMLINK:
+			r = symlinkat(target, fs->layers[0].fd, rel);
+			mode = S_IFLNK | 0777;
+			break;
+		}
+		r = r < 0 ? -errno : 0;
+	}
+	if (r == 0 && kind == NEW_DIR && lower_has)
+		r = ovl_set_opaque(fs, rel);
+	if (r == 0)
+		r = ovl_set_new_owner(fs, -1, rel, uid, gid,
+				      (kind == NEW_DIR ? S_IFDIR : 0) | mode);
+	if (r == 0)
+		r = ovl_do_lookup(fs, p, name, &e);
+	pthread_rwlock_unlock(&fs->tree_lock);
+	reply_entry_or_err(req, r, &e);
+}
+
+void ovl_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	make_name(req, parent, name, NEW_DIR, mode, 0, NULL);
+}
+
+void ovl_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	make_name(req, parent, name, NEW_NODE, mode, rdev, NULL);
+}
+
+void ovl_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	make_name(req, parent, name, NEW_SYMLINK, 0, 0, link);
+}
+
+void ovl_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	char oldrel[PATH_MAX], rel[PATH_MAX];
+	struct fuse_entry_param e;
+	pthread_rwlock_wrlock(&fs->tree_lock);
+	struct ovl_node *n = ovl_node_by_id(fs, ino);
+	struct ovl_node *p = ovl_node_by_id(fs, newparent);
+	int r = n == NULL || p == NULL ? -ESTALE : 0;
+	if (r == 0 && n->type == S_IFDIR)
+		r = -EPERM;
+	if (r == 0)
+		r = ovl_copy_up(fs, n, true);
+	if (r == 0)
+		r = ovl_prepare_new_name(fs, p, newname, rel, sizeof(rel));
+	if (r >= 0)
+		r = ovl_node_path(n, oldrel, sizeof(oldrel));
+	if (r == -ENOENT && n->keep_fd >= 0) {
+		/* Linking an unlinked-but-open file back (linkat with
+		 * AT_EMPTY_PATH): the kept fd names it. */
+		char p2[64];
+		snprintf(p2, sizeof(p2), "/proc/self/fd/%d", n->keep_fd);
+		r = linkat(AT_FDCWD, p2, fs->layers[0].fd, rel, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+		if (r == 0)
+			r = ovl_node_move(fs, n, p, newname);
+	} else if (r >= 0) {
+		r = linkat(fs->layers[0].fd, oldrel, fs->layers[0].fd, rel, 0) < 0 ? -errno : 0;
+	}
+	if (r == 0) {
+		ovl_dir_cache_drop(p);
+		r = ovl_do_lookup(fs, p, newname, &e);
+	}
+	pthread_rwlock_unlock(&fs->tree_lock);
+	reply_entry_or_err(req, r, &e);
+}
+
+/* Remove the contents of a directory we own (whiteouts, .wh. files and the
+ * opaque marker are all that is left in an upper dir whose merged view is
+ * empty). */
+static int remove_contents(int dfd, int depth)
+{
+	if (depth > 64)
+		return -ELOOP;
+	int fd = dup(dfd);
+	if (fd < 0)
+		return -errno;
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return -errno;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) == 0)
+			continue;
+		if (errno != EISDIR && errno != EPERM)
+			return -errno;
+		int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			return -errno;
+		int r = remove_contents(sub, depth + 1);
+		close(sub);
+		if (r < 0)
+			return r;
+		if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int ovl_remove_upper_dir(struct ovl_fs *fs, const char *rel)
+{
+	/* Move it out of sight first so the merged view changes at once. */
+	char tmp[64];
+	int r = ovl_tmpname(fs, tmp, sizeof(tmp));
+	if (r < 0)
+		return r;
+	if (renameat(fs->layers[0].fd, rel, fs->workfd, tmp) < 0)
+		return -errno;
+	int fd = openat(fs->workfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = remove_contents(fd, 0);
+	close(fd);
+	if (r == 0 && unlinkat(fs->workfd, tmp, AT_REMOVEDIR) < 0)
+		r = -errno;
+	return r;
+}
+
+/* Take a name out of the merged view: remove the upper entry if any, then
+ * whiteout when a lower layer still has the name. The node leaves the
+ * tree; a node still in use keeps an fd to its file. */
+static int remove_name(struct ovl_fs *fs, struct ovl_node *p, const char *name, bool dir)
+{
+	int r = ovl_node_locate(fs, p);
+	if (r < 0)
+		return r;
+	if (!fs->has_upper)
+		return -EROFS;
+	if (ovl_is_whiteout_name(name))
+		return -ENOENT;
+	char rel[PATH_MAX];
+	r = ovl_child_path(p, name, rel, sizeof(rel));
+	if (r < 0)
+		return r;
+	struct stat st;
+	int layer;
+	r = ovl_probe(fs, p->span, p->nspan, rel, &st, &layer);
+	if (r < 0)
+		return r;
+	if (dir && !S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (!dir && S_ISDIR(st.st_mode))
+		return -EISDIR;
+	long pending;
+	ino_t ino = ovl_entry_ino(fs, layer, rel, &st, &pending);
+	struct ovl_node *n = ovl_node_get(fs, ino, p, name, (mode_t)(st.st_mode & S_IFMT), false);
+	if (n == NULL)
+		return -ENOMEM;
+	ovl_node_ref(fs, n);
+	r = ovl_node_set_location(fs, n, layer, rel, &st);
+	if (r == 0 && dir) {
+		int err = 0;
+		struct dir_cache *c = ovl_dir_cache_get(fs, n, &err);
+		if (c == NULL)
+			r = -err;
+		else if (c->n > 0)
+			r = -ENOTEMPTY;
+		ovl_dir_cache_put(c);
+	}
+	bool own_name = n->parent == p && strcmp(n->name, name) == 0;
+	if (r == 0 && !dir && layer > 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) {
+		/* Removing one name of a hard-linked lower file: copy the file
+		 * up (through whichever name its node has) and link this name
+		 * to the copy, so the other names count one link less. */
+		r = ovl_copy_up(fs, n, true);
+		if (r == 0 && !own_name) {
+			r = ovl_copy_up_dir_chain(fs, p);
+			if (r == 0)
+				r = ovl_index_link(fs, ino, rel);
+			r = r == 1 ? 0 : r < 0 ? r : -EIO;
+		}
+		if (r == 0)
+			layer = 0;
+	}
+	if (r == 0)
+		r = ovl_copy_up_dir_chain(fs, p);
+	bool lower_has = r == 0 && ovl_exists_below(fs, p->span, p->nspan, 0, rel);
+	if (r == 0 && own_name && (n->open_count > 0 || st.st_nlink > 1))
+		ovl_node_keep(fs, n, layer, rel);
+	if (r == 0 && layer == 0) {
+		if (dir)
+			r = ovl_remove_upper_dir(fs, rel);
+		else if (unlinkat(fs->layers[0].fd, rel, 0) < 0)
+			r = -errno;
+	}
+	if (r == 0 && lower_has)
+		r = ovl_make_whiteout(fs, rel);
+	if (r == 0) {
+		ovl_dir_cache_drop(p);
+		if (own_name) {
+			ovl_node_move(fs, n, NULL, NULL);
+			ovl_dir_cache_drop(n);
+		}
+	}
+	ovl_node_unref(fs, n);
+	return r;
+}
+
+static void do_remove(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	pthread_rwlock_wrlock(&fs->tree_lock);
+	struct ovl_node *p = ovl_node_by_id(fs, parent);
+	int r = p == NULL ? -ESTALE : remove_name(fs, p, name, dir);
+	pthread_rwlock_unlock(&fs->tree_lock);
+	fuse_reply_err(req, -r);
+}
+
+void ovl_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	do_remove(req, parent, name, false);
+}
+
+void ovl_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	do_remove(req, parent, name, true);
+}

@@ -1,0 +1,287 @@
+/* hutch-overlay's shared state: the layer stack, the node table and the
+ * helpers every group of FUSE operations uses.
+ *
+ * Layers are numbered from the top: layer 0 is the upper (writable) layer
+ * when there is one, then the lower layers in the order of lowerdir=.
+ *
+ * A node is one inode of the merged view. The table keys it by its
+ * presented inode number, which is an injective function of the (device,
+ * inode) of the file it originally came from (its origin), so a file keeps
+ * its node and its number when it is copied up, and every hard link of a
+ * file shares one node. Nodes know their place in the merged tree (parent
+ * and name) because the underlying file may move between layers: every
+ * operation addresses it by path relative to the root of its layer.
+ *
+ * Locking: fs->tree_lock (rwlock) protects the tree shape (parent, name),
+ * nodes' layer/span fields and the directory caches; operations that change
+ * the tree or copy up take it for writing. fs->table_lock protects the hash
+ * table and the reference counts. Reads and writes on an open file take
+ * neither. */
+#ifndef HUTCH_OVL_H
+#define HUTCH_OVL_H
+
+#define FUSE_USE_VERSION 34
+
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "options.h"
+
+/* Private xattrs, never shown in the merged view. */
+#define OVL_XATTR_ORIGIN "user.hutch.origin"
+#define OVL_XATTR_PREFIX "user.hutch."
+#define OVL_XATTR_OPAQUE_USER "user.overlay.opaque"
+#define OVL_XATTR_OPAQUE_TRUSTED "trusted.overlay.opaque"
+#define OVL_XATTR_OVERRIDE_USER "user.containers.override_stat"
+#define OVL_XATTR_OVERRIDE_PRIV "security.containers.override_stat"
+#define OVL_WH_PREFIX ".wh."
+#define OVL_WH_OPAQUE ".wh..wh..opq"
+
+struct ovl_layer {
+	char *path; /* absolute */
+	int fd;	    /* O_PATH directory of the layer's root */
+	dev_t dev;
+	unsigned dev_index; /* index among the distinct devices of the stack */
+};
+
+struct dir_cache;
+
+struct ovl_node {
+	fuse_ino_t nodeid;
+	ino_t ino; /* presented st_ino */
+	uint64_t nlookup;
+	unsigned refs; /* children and operations in flight */
+	struct ovl_node *hnext;
+
+	struct ovl_node *parent; /* NULL once unlinked */
+	char *name;
+	mode_t type; /* S_IFMT bits */
+	bool loc_valid;
+	int layer; /* topmost layer holding the entry */
+	/* Directories: the layers holding this directory, top first, cut
+	 * after an opaque one. */
+	int *span;
+	int nspan;
+	struct dir_cache *cache;
+
+	pthread_mutex_t lock; /* open files and copy-up generation */
+	unsigned copyup_gen;
+	int open_count;
+	int keep_fd; /* O_PATH fd kept after the last name went away */
+};
+
+struct ovl_fs {
+	struct ovl_options opts;
+	struct ovl_layer *layers;
+	int nlayers;
+	bool has_upper;
+	int workfd;  /* work dir, -1 without upper */
+	int indexfd; /* work/index: copied-up hard links, by origin */
+	bool single_dev;
+	bool mknod_whiteout; /* upper accepts 0/0 character devices */
+	uid_t euid;
+	gid_t egid;
+	struct fuse_session *se;
+
+	pthread_rwlock_t tree_lock;
+	pthread_mutex_t table_lock;
+	pthread_mutex_t index_lock;
+	struct ovl_node **buckets;
+	size_t nbuckets;
+	size_t nnodes;
+	struct ovl_node *root;
+	atomic_ulong tmp_counter;
+};
+
+static inline struct ovl_fs *ovl_fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static inline bool ovl_is_upper(const struct ovl_fs *fs, int layer)
+{
+	return fs->has_upper && layer == 0;
+}
+
+static inline bool ovl_is_whiteout_name(const char *name)
+{
+	return strncmp(name, OVL_WH_PREFIX, sizeof(OVL_WH_PREFIX) - 1) == 0;
+}
+
+/* inodes.c */
+int ovl_table_init(struct ovl_fs *fs);
+ino_t ovl_make_ino(const struct ovl_fs *fs, int layer, ino_t ino);
+fuse_ino_t ovl_nodeid_for_ino(ino_t ino);
+/* Find or create the node for a presented inode number; a new node is
+ * placed at (parent, name). Takes a lookup reference when count_lookup. */
+struct ovl_node *ovl_node_get(struct ovl_fs *fs, ino_t ino, struct ovl_node *parent,
+			      const char *name, mode_t type, bool count_lookup);
+struct ovl_node *ovl_node_by_id(struct ovl_fs *fs, fuse_ino_t nodeid);
+struct ovl_node *ovl_node_find_ino(struct ovl_fs *fs, ino_t ino);
+void ovl_node_ref(struct ovl_fs *fs, struct ovl_node *n);
+void ovl_node_unref(struct ovl_fs *fs, struct ovl_node *n);
+void ovl_node_forget(struct ovl_fs *fs, struct ovl_node *n, uint64_t nlookup);
+/* Move a node in the tree (tree_lock held for writing). NULL parent
+ * detaches it. */
+int ovl_node_move(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node *parent, const char *name);
+/* Mark the locations of n and every node below it stale. */
+void ovl_node_invalidate_tree(struct ovl_fs *fs, struct ovl_node *n);
+
+/* layers.c */
+/* Path of a node relative to the layer roots ("." for the root); returns
+ * -ENAMETOOLONG or -ENOENT (node unlinked). */
+int ovl_node_path(const struct ovl_node *n, char *buf, size_t size);
+int ovl_child_path(const struct ovl_node *parent, const char *name, char *buf, size_t size);
+/* Absolute path of rel in a layer (for the *xattr calls that have no *at
+ * form). */
+int ovl_abs_path(const struct ovl_fs *fs, int layer, const char *rel, char *buf, size_t size);
+bool ovl_stat_is_whiteout(const struct stat *st);
+int ovl_dir_is_opaque(const struct ovl_fs *fs, int layer, const char *rel);
+/* Look up name under rel in the given layers (a directory span). Returns 0
+ * with *layer_out and *st set, or -ENOENT (absent or whited out). */
+int ovl_probe(const struct ovl_fs *fs, const int *span, int nspan, const char *rel, struct stat *st,
+	      int *layer_out);
+/* True when rel exists in a layer of span below the given layer (so a
+ * removal there needs a whiteout). */
+bool ovl_exists_below(const struct ovl_fs *fs, const int *span, int nspan, int above,
+		      const char *rel);
+/* Recompute n's layer and span from its parent (tree_lock held). */
+int ovl_node_locate(struct ovl_fs *fs, struct ovl_node *n);
+/* Record where a lookup found n (parent located, tree_lock held). */
+int ovl_node_set_location(struct ovl_fs *fs, struct ovl_node *n, int layer, const char *rel,
+			  const struct stat *st);
+/* Presented inode number of rel found in layer with stat st. */
+ino_t ovl_entry_ino(const struct ovl_fs *fs, int layer, const char *rel, const struct stat *st,
+		    long *pending_links);
+int ovl_make_whiteout(struct ovl_fs *fs, const char *rel);
+int ovl_remove_whiteout(struct ovl_fs *fs, const char *rel);
+int ovl_set_opaque(struct ovl_fs *fs, const char *rel);
+
+/* dirs.c */
+struct dir_entry {
+	char *name;
+	unsigned char d_type;
+	int layer;
+	ino_t d_ino; /* in its layer */
+};
+struct dir_cache {
+	atomic_int refs;
+	struct dir_entry *entries;
+	size_t n;
+	size_t *hash; /* open addressing, index+1, 0 = empty */
+	size_t hsize;
+};
+/* The merged listing of a directory node, built once and kept until the
+ * directory changes (tree_lock held, read or write). Returns a reference. */
+struct dir_cache *ovl_dir_cache_get(struct ovl_fs *fs, struct ovl_node *dir, int *errp);
+void ovl_dir_cache_put(struct dir_cache *c);
+const struct dir_entry *ovl_dir_cache_find(const struct dir_cache *c, const char *name);
+void ovl_dir_cache_drop(struct ovl_node *dir);
+
+/* copyup.c */
+/* Give n a copy in the upper layer (tree_lock held for writing). With
+ * data false only metadata is copied (the caller truncates anyway). */
+int ovl_copy_up(struct ovl_fs *fs, struct ovl_node *n, bool data);
+/* Make sure the directory node exists in upper. */
+int ovl_copy_up_dir_chain(struct ovl_fs *fs, struct ovl_node *dir);
+/* Copy up a whole merged tree at rel (for directory renames). */
+int ovl_copy_up_tree(struct ovl_fs *fs, struct ovl_node *dir);
+/* Link the copied-up file with origin ino (from the index) at rel in upper
+ * when it exists; returns 1 when linked, 0 when not indexed. */
+int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel);
+int ovl_tmpname(struct ovl_fs *fs, char *buf, size_t size);
+
+/* ownership.c */
+void ovl_present_stat(const struct ovl_fs *fs, int layer, const char *rel, struct stat *st);
+/* Host ids for a new file created by the caller of req. */
+void ovl_creator_ids(const struct ovl_fs *fs, fuse_req_t req, uid_t *uid, gid_t *gid);
+/* Set ownership of a new upper file: fd or (rel in upper). */
+int ovl_set_new_owner(struct ovl_fs *fs, int fd, const char *rel, uid_t uid, gid_t gid,
+		      mode_t mode);
+int ovl_chown(struct ovl_fs *fs, const char *rel, bool is_link, uid_t view_uid, gid_t view_gid);
+int ovl_chmod(struct ovl_fs *fs, const char *rel, mode_t type, mode_t mode);
+bool ovl_xattr_is_private(const struct ovl_fs *fs, const char *name);
+const char *ovl_override_xattr(const struct ovl_fs *fs);
+
+/* ops-*.c */
+struct ovl_file {
+	int fd;
+	int flags;
+	unsigned gen;
+	struct ovl_node *node;
+	pthread_mutex_t lock;
+	/* fds replaced after a copy-up, closed at release: a read in another
+	 * thread may still be using one. */
+	int old_fds[4];
+	int nold;
+};
+
+/* Open a node's current file (tree_lock held); detached nodes are reached
+ * through the fd kept when their last name went away. */
+int ovl_open_node(struct ovl_fs *fs, struct ovl_node *n, int flags);
+int ovl_prepare_new_name(struct ovl_fs *fs, struct ovl_node *parent, const char *name, char *rel,
+			 size_t size);
+/* Remember an O_PATH fd of n before its name goes away while it is in use. */
+void ovl_node_keep(struct ovl_fs *fs, struct ovl_node *n, int layer, const char *rel);
+/* Empty and remove an upper directory (only whiteouts are left in it). */
+int ovl_remove_upper_dir(struct ovl_fs *fs, const char *rel);
+
+/* Resolve a node for a request and make its location current; on failure
+ * replies with an error and returns NULL. */
+struct ovl_node *ovl_req_node(fuse_req_t req, fuse_ino_t nodeid);
+int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
+		  struct fuse_entry_param *e);
+int ovl_node_stat(struct ovl_fs *fs, struct ovl_node *n, struct stat *st);
+void ovl_fill_entry(struct ovl_fs *fs, struct fuse_entry_param *e);
+
+void ovl_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+void ovl_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
+void ovl_op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets);
+void ovl_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void ovl_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		    struct fuse_file_info *fi);
+void ovl_op_statfs(fuse_req_t req, fuse_ino_t ino);
+void ovl_op_readlink(fuse_req_t req, fuse_ino_t ino);
+
+void ovl_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void ovl_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		   struct fuse_file_info *fi);
+void ovl_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);
+void ovl_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_t off,
+		      struct fuse_file_info *fi);
+void ovl_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void ovl_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void ovl_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+void ovl_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+		      struct fuse_file_info *fi);
+void ovl_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fuse_file_info *fi);
+
+void ovl_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void ovl_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi);
+void ovl_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			struct fuse_file_info *fi);
+void ovl_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void ovl_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+
+void ovl_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void ovl_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void ovl_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void ovl_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void ovl_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void ovl_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
+void ovl_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		   const char *newname, unsigned int flags);
+
+void ovl_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+		     size_t size, int flags);
+void ovl_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
+void ovl_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void ovl_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+
+#endif

@@ -1,0 +1,200 @@
+/* Ownership as the merged view shows it: uidmapping/gidmapping translate
+ * between the ids stored on the layers and the ids seen through the mount;
+ * squash_* options replace them; with xattr_permissions the ownership and
+ * mode a user without the right to chown cannot store for real is kept in
+ * an xattr ("uid:gid:mode", the format of containers/storage) and shown
+ * instead of the real one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "ovl.h"
+
+const char *ovl_override_xattr(const struct ovl_fs *fs)
+{
+	switch (fs->opts.xattr_permissions) {
+	case 1:
+		return OVL_XATTR_OVERRIDE_PRIV;
+	case 2:
+		return OVL_XATTR_OVERRIDE_USER;
+	default:
+		return NULL;
+	}
+}
+
+bool ovl_xattr_is_private(const struct ovl_fs *fs, const char *name)
+{
+	if (strncmp(name, OVL_XATTR_PREFIX, sizeof(OVL_XATTR_PREFIX) - 1) == 0 ||
+	    strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0)
+		return true;
+	const char *ox = ovl_override_xattr(fs);
+	return ox != NULL && strcmp(name, ox) == 0;
+}
+
+struct override {
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+};
+
+static int parse_override(const char *v, struct override *o)
+{
+	unsigned u, g, m;
+	if (sscanf(v, "%u:%u:%o", &u, &g, &m) != 3)
+		return -1;
+	o->uid = u;
+	o->gid = g;
+	o->mode = m & 07777;
+	return 0;
+}
+
+static int read_override(const struct ovl_fs *fs, const char *abs, struct override *o)
+{
+	const char *ox = ovl_override_xattr(fs);
+	if (ox == NULL)
+		return -1;
+	char v[64];
+	ssize_t l = lgetxattr(abs, ox, v, sizeof(v) - 1);
+	if (l <= 0)
+		return -1;
+	v[l] = '\0';
+	return parse_override(v, o);
+}
+
+void ovl_present_stat(const struct ovl_fs *fs, int layer, const char *rel, struct stat *st)
+{
+	struct override o;
+	char abs[PATH_MAX];
+	if (fs->opts.xattr_permissions != 0 && !S_ISLNK(st->st_mode) &&
+	    ovl_abs_path(fs, layer, rel, abs, sizeof(abs)) == 0 &&
+	    read_override(fs, abs, &o) == 0) {
+		st->st_uid = o.uid;
+		st->st_gid = o.gid;
+		st->st_mode = (st->st_mode & S_IFMT) | o.mode;
+	} else {
+		st->st_uid = ovl_id_to_view(&fs->opts.uidmap, st->st_uid);
+		st->st_gid = ovl_id_to_view(&fs->opts.gidmap, st->st_gid);
+	}
+	if (fs->opts.squash_to_root) {
+		st->st_uid = 0;
+		st->st_gid = 0;
+	}
+	if (fs->opts.squash_to_uid >= 0)
+		st->st_uid = (uid_t)fs->opts.squash_to_uid;
+	if (fs->opts.squash_to_gid >= 0)
+		st->st_gid = (gid_t)fs->opts.squash_to_gid;
+}
+
+void ovl_creator_ids(const struct ovl_fs *fs, fuse_req_t req, uid_t *uid, gid_t *gid)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	*uid = ctx->uid;
+	*gid = ctx->gid;
+}
+
+static int write_override(const struct ovl_fs *fs, const char *abs, uid_t uid, gid_t gid,
+			  mode_t mode)
+{
+	char v[64];
+	int n = snprintf(v, sizeof(v), "%u:%u:0%o", (unsigned)uid, (unsigned)gid,
+			 (unsigned)(mode & 07777));
+	if (lsetxattr(abs, ovl_override_xattr(fs), v, (size_t)n, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The real mode of a file whose presented mode lives in the xattr: the
+ * owner (us) keeps read and write (and search on directories) so the daemon
+ * can still serve it. */
+static mode_t real_mode_for(mode_t type, mode_t mode)
+{
+	return (mode & 07777) | S_IRUSR | S_IWUSR | (S_ISDIR(type) ? S_IXUSR : 0);
+}
+
+int ovl_set_new_owner(struct ovl_fs *fs, int fd, const char *rel, uid_t view_uid, gid_t view_gid,
+		      mode_t mode)
+{
+	char abs[PATH_MAX];
+	if (ovl_abs_path(fs, 0, rel, abs, sizeof(abs)) < 0)
+		return -ENAMETOOLONG;
+	if (fs->opts.xattr_permissions != 0 && !S_ISLNK(mode)) {
+		if (fd >= 0 ? fchmod(fd, real_mode_for(mode, mode)) < 0
+			    : fchmodat(fs->layers[0].fd, rel, real_mode_for(mode, mode), 0) < 0)
+			return -errno;
+		return write_override(fs, abs, view_uid, view_gid, mode);
+	}
+	uid_t hu = ovl_id_to_host(&fs->opts.uidmap, view_uid);
+	gid_t hg = ovl_id_to_host(&fs->opts.gidmap, view_gid);
+	if (hu == fs->euid && hg == fs->egid)
+		return 0;
+	if (lchown(abs, hu, hg) < 0) {
+		/* Creating as an id we cannot own (a user without a subuid
+		 * range): the file stays ours, as on any filesystem that
+		 * ignores ownership. */
+		if (errno == EPERM || errno == EINVAL)
+			return 0;
+		return -errno;
+	}
+	return 0;
+}
+
+int ovl_chown(struct ovl_fs *fs, const char *rel, bool is_link, uid_t view_uid, gid_t view_gid)
+{
+	char abs[PATH_MAX];
+	if (ovl_abs_path(fs, 0, rel, abs, sizeof(abs)) < 0)
+		return -ENAMETOOLONG;
+	if (fs->opts.xattr_permissions != 0 && !is_link) {
+		struct stat st;
+		if (lstat(abs, &st) < 0)
+			return -errno;
+		struct override o;
+		if (read_override(fs, abs, &o) < 0) {
+			o.uid = ovl_id_to_view(&fs->opts.uidmap, st.st_uid);
+			o.gid = ovl_id_to_view(&fs->opts.gidmap, st.st_gid);
+			o.mode = st.st_mode & 07777;
+		}
+		if (view_uid != (uid_t)-1)
+			o.uid = view_uid;
+		if (view_gid != (gid_t)-1)
+			o.gid = view_gid;
+		/* chown drops set-id bits, as the kernel does on a real chown. */
+		if (!S_ISDIR(st.st_mode))
+			o.mode &= ~(mode_t)(S_ISUID | S_ISGID);
+		return write_override(fs, abs, o.uid, o.gid, o.mode);
+	}
+	uid_t hu = view_uid == (uid_t)-1 ? (uid_t)-1 : ovl_id_to_host(&fs->opts.uidmap, view_uid);
+	gid_t hg = view_gid == (gid_t)-1 ? (gid_t)-1 : ovl_id_to_host(&fs->opts.gidmap, view_gid);
+	if (lchown(abs, hu, hg) < 0)
+		return -errno;
+	return 0;
+}
+
+int ovl_chmod(struct ovl_fs *fs, const char *rel, mode_t type, mode_t mode)
+{
+	if (S_ISLNK(type))
+		return 0;
+	char abs[PATH_MAX];
+	if (ovl_abs_path(fs, 0, rel, abs, sizeof(abs)) < 0)
+		return -ENAMETOOLONG;
+	if (fs->opts.xattr_permissions != 0) {
+		struct stat st;
+		if (lstat(abs, &st) < 0)
+			return -errno;
+		struct override o;
+		if (read_override(fs, abs, &o) < 0) {
+			o.uid = ovl_id_to_view(&fs->opts.uidmap, st.st_uid);
+			o.gid = ovl_id_to_view(&fs->opts.gidmap, st.st_gid);
+		}
+		if (fchmodat(fs->layers[0].fd, rel, real_mode_for(type, mode), 0) < 0)
+			return -errno;
+		return write_override(fs, abs, o.uid, o.gid, mode);
+	}
+	if (fchmodat(fs->layers[0].fd, rel, mode & 07777, 0) < 0)
+		return -errno;
+	return 0;
+}
