@@ -1,1 +1,12 @@
-# src/oci: build rules for this component.
+# src/oci: hutch-oci, the OCI runtime front end (a thin layer over libhutch).
+bin_PROGRAMS += hutch-oci
+hutch_oci_SOURCES = \
+	src/oci/main.c src/oci/oci.h \
+	src/oci/options.c src/oci/options.h \
+	src/oci/cmd-lifecycle.c \
+	src/oci/cmd-exec.c \
+	src/oci/cmd-info.c \
+	src/oci/cmd-cgroup.c
+hutch_oci_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+hutch_oci_LDADD = $(HUTCH_LIBS) $(HUTCH_RUNTIME_LIBS)
+
