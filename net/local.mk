@@ -35,3 +35,5 @@ endif
 # PATH).
 noinst_PROGRAMS += tests/tools/net-api-client
 tests_tools_net_api_client_SOURCES = tests/tools/net-api-client.c
+noinst_PROGRAMS += tests/tools/net-echo
+tests_tools_net_echo_SOURCES = tests/tools/net-echo.c

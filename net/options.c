@@ -399,7 +399,7 @@ int net_options_parse(int argc, char **argv, const char *program_name, struct ne
 	optind = 0;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+ce:r:m:6a:hv", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ce:r:m:6a:hv", long_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			const char *bad = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
 			net_options_free(o);
