@@ -1,0 +1,78 @@
+# Helpers for the hutch-overlay suites: a fresh layer stack per test, a
+# mount that is always taken down in teardown, and a plain-directory
+# reference to compare with.
+#
+# Layout under $O (= $BATS_TEST_TMPDIR/o): l1 (top lower), l2, u (upper),
+# w (work), m (mount point).
+
+O=
+OVL_PID=
+
+ovl_init() {
+	O=$BATS_TEST_TMPDIR/o
+	mkdir -p "$O"/l1 "$O"/l2 "$O"/u "$O"/w "$O"/m
+	chmod 755 "$BATS_TEST_TMPDIR" "$O"
+}
+
+# ovl_is_mounted DIR
+ovl_is_mounted() {
+	local d
+	d=$(realpath "$1")
+	awk -v d="$d" '$5 == d { found = 1 } END { exit !found }' /proc/self/mountinfo
+}
+
+# ovl_mount [EXTRA_OPTIONS]: mount l1:l2 + u at m in the foreground in the
+# background, so teardown knows the pid; waits until the mount is there.
+ovl_mount() {
+	local extra=${1:+,$1}
+	ovl_mount_opts "lowerdir=$O/l1:$O/l2,upperdir=$O/u,workdir=$O/w$extra"
+}
+
+ovl_mount_opts() {
+	hutch-overlay -f -o "$1" "$O/m" 2>"$BATS_TEST_TMPDIR/ovl.log" &
+	OVL_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		ovl_is_mounted "$O/m" && return 0
+		kill -0 "$OVL_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$BATS_TEST_TMPDIR/ovl.log" >&2
+	echo "hutch-overlay did not mount" >&2
+	return 1
+}
+
+# ovl_umount: unmount and wait for the daemon to end.
+ovl_umount() {
+	local mnt=${1:-$O/m}
+	if ovl_is_mounted "$mnt"; then
+		fusermount3 -u "$mnt" 2>/dev/null || umount "$mnt" 2>/dev/null || umount -l "$mnt"
+	fi
+	if [ -n "$OVL_PID" ]; then
+		local i
+		for i in $(seq 1 100); do
+			kill -0 "$OVL_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -9 "$OVL_PID" 2>/dev/null || true
+		wait "$OVL_PID" 2>/dev/null || true
+		OVL_PID=
+	fi
+}
+
+ovl_teardown() {
+	[ -n "$O" ] || return 0
+	ovl_umount "$O/m"
+	# Files we could not make writable again must not fail the cleanup.
+	chmod -R u+rwX "$O" 2>/dev/null || true
+}
+
+# A listing that does not depend on times or inode numbers.
+tree_listing() {
+	(cd "$1" && find . -mindepth 1 -printf '%y %m %s %p\n' | sort)
+}
+
+# Content fingerprint of a tree: every regular file's checksum.
+tree_sums() {
+	(cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r md5sum)
+}

@@ -1,0 +1,419 @@
+/* overlay-ops: system calls that shell tools cannot make, for the overlay
+ * tests. Each subcommand prints what it saw and exits non-zero on a
+ * mismatch, with a message saying which.
+ *
+ *   rename FLAGS A B        renameat2 with FLAGS "exchange", "noreplace",
+ *                           "whiteout" or "none"; prints the errno name
+ *   tmpfile DIR NAME        O_TMPFILE in DIR, write, link it as NAME
+ *   mmap-shared FILE        write through a shared mapping, check with read
+ *   unlink-open FILE        open, unlink, read back, print nlink
+ *   locks FILE              POSIX record locks and flock across processes
+ *   random-io FILE REF SEED STEPS [remount-check]
+ *                           random pwrite/truncate/punch-hole/mmap/read on
+ *                           FILE and REF (plain dir), compare after each step
+ *   parallel-writers FILE THREADS MIB
+ *                           each thread writes its own region; verify all
+ *   compare A B             byte-compare two files
+ *   setxattr FILE NAME VALUE / getxattr FILE NAME / listxattr FILE
+ *                           (no dependency on the attr package) */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+static int die(const char *what)
+{
+	fprintf(stderr, "overlay-ops: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+static int fail(const char *what)
+{
+	fprintf(stderr, "overlay-ops: %s\n", what);
+	return 1;
+}
+
+static const char *errname(int e)
+{
+	switch (e) {
+	case 0:
+		return "OK";
+	case EEXIST:
+		return "EEXIST";
+	case ENOENT:
+		return "ENOENT";
+	case EXDEV:
+		return "EXDEV";
+	case EINVAL:
+		return "EINVAL";
+	case EPERM:
+		return "EPERM";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case ENOTEMPTY:
+		return "ENOTEMPTY";
+	case EISDIR:
+		return "EISDIR";
+	case ENOTDIR:
+		return "ENOTDIR";
+	default:
+		return strerror(e);
+	}
+}
+
+static int cmd_rename(char **a)
+{
+	unsigned flags = 0;
+	if (strcmp(a[0], "exchange") == 0)
+		flags = RENAME_EXCHANGE;
+	else if (strcmp(a[0], "noreplace") == 0)
+		flags = RENAME_NOREPLACE;
+	else if (strcmp(a[0], "whiteout") == 0)
+		flags = RENAME_WHITEOUT;
+	else if (strcmp(a[0], "none") != 0)
+		return fail("rename: unknown flag");
+	int r = renameat2(AT_FDCWD, a[1], AT_FDCWD, a[2], flags);
+	printf("%s\n", errname(r < 0 ? errno : 0));
+	return 0;
+}
+
+static int cmd_tmpfile(char **a)
+{
+	int fd = open(a[0], O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		printf("%s\n", errname(errno));
+		return 0;
+	}
+	if (write(fd, "tmpfile\n", 8) != 8)
+		return die("write tmpfile");
+	char p[64], dst[4096];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	snprintf(dst, sizeof(dst), "%s/%s", a[0], a[1]);
+	if (linkat(AT_FDCWD, p, AT_FDCWD, dst, AT_SYMLINK_FOLLOW) < 0)
+		return die("link tmpfile");
+	printf("OK\n");
+	return 0;
+}
+
+static int cmd_mmap_shared(char **a)
+{
+	int fd = open(a[0], O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return die("open");
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size < 8192)
+		return fail("mmap-shared needs a file of at least 8 KiB");
+	char *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return die("mmap");
+	memcpy(m + 4090, "MAPPED-ACROSS-PAGES", 19);
+	if (msync(m, (size_t)st.st_size, MS_SYNC) < 0)
+		return die("msync");
+	munmap(m, (size_t)st.st_size);
+	close(fd);
+	fd = open(a[0], O_RDONLY | O_CLOEXEC);
+	char buf[19];
+	if (fd < 0 || pread(fd, buf, sizeof(buf), 4090) != (ssize_t)sizeof(buf))
+		return die("read back");
+	if (memcmp(buf, "MAPPED-ACROSS-PAGES", 19) != 0)
+		return fail("data written through the mapping is not in the file");
+	printf("OK\n");
+	return 0;
+}
+
+static int cmd_unlink_open(char **a)
+{
+	int fd = open(a[0], O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return die("open");
+	if (unlink(a[0]) < 0)
+		return die("unlink");
+	char buf[4096];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return die("read after unlink");
+	buf[n] = '\0';
+	if (pwrite(fd, "W", 1, 0) != 1)
+		return die("write after unlink");
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return die("fstat after unlink");
+	printf("nlink=%lu content=%s", (unsigned long)st.st_nlink, buf);
+	return 0;
+}
+
+static int cmd_locks(char **a)
+{
+	int fd = open(a[0], O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return die("open");
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10};
+	if (fcntl(fd, F_SETLK, &fl) < 0)
+		return die("F_SETLK");
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return die("flock");
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd2 = open(a[0], O_RDWR | O_CLOEXEC);
+		struct flock t = {
+		    .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 5, .l_len = 1};
+		int posix_blocked =
+		    fcntl(fd2, F_SETLK, &t) < 0 && (errno == EAGAIN || errno == EACCES);
+		struct flock g = t;
+		fcntl(fd2, F_GETLK, &g);
+		int flock_blocked = flock(fd2, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+		_exit(posix_blocked && g.l_pid == getppid() && flock_blocked ? 0 : 1);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return fail("a second process was not kept out by the locks");
+	printf("OK\n");
+	return 0;
+}
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static int compare_fds(int a, int b, const char *step)
+{
+	struct stat sa, sb;
+	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
+		return die("fstat");
+	if (sa.st_size != sb.st_size) {
+		fprintf(stderr, "overlay-ops: %s: size %lld, reference %lld\n", step,
+			(long long)sa.st_size, (long long)sb.st_size);
+		return 1;
+	}
+	static char ba[1 << 16], bb[1 << 16];
+	for (off_t off = 0; off < sa.st_size; off += sizeof(ba)) {
+		ssize_t na = pread(a, ba, sizeof(ba), off), nb = pread(b, bb, sizeof(bb), off);
+		if (na != nb || na < 0 || memcmp(ba, bb, (size_t)na) != 0) {
+			fprintf(stderr, "overlay-ops: %s: content differs in the 64 KiB at %lld\n",
+				step, (long long)off);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int cmd_compare(char **a)
+{
+	int x = open(a[0], O_RDONLY | O_CLOEXEC), y = open(a[1], O_RDONLY | O_CLOEXEC);
+	if (x < 0 || y < 0)
+		return die("open");
+	if (compare_fds(x, y, "compare"))
+		return 1;
+	printf("OK\n");
+	return 0;
+}
+
+/* Apply one random change to both files; mmap writes go through a shared
+ * mapping of FILE but a plain pwrite on REF. */
+static int random_step(int f, int r, int k, char *what, size_t wl)
+{
+	struct stat st;
+	fstat(r, &st);
+	off_t size = st.st_size;
+	off_t max = size + 65536;
+	uint64_t op = rnd() % 100;
+	static char buf[65536];
+	if (op < 55) {
+		/* Small writes at random offsets: a database rewriting pages. */
+		size_t len = 1 + rnd() % (op < 40 ? 512 : 65536);
+		off_t off = (off_t)(rnd() % (uint64_t)max);
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (char)(rnd() & 0xff);
+		snprintf(what, wl, "step %d pwrite %zu@%lld", k, len, (long long)off);
+		if (pwrite(f, buf, len, off) != (ssize_t)len ||
+		    pwrite(r, buf, len, off) != (ssize_t)len)
+			return die(what);
+	} else if (op < 65) {
+		off_t len = (off_t)(rnd() % (uint64_t)max);
+		snprintf(what, wl, "step %d truncate %lld", k, (long long)len);
+		if (ftruncate(f, len) < 0 || ftruncate(r, len) < 0)
+			return die(what);
+	} else if (op < 75 && size > 0) {
+		off_t off = (off_t)(rnd() % (uint64_t)size);
+		off_t len = 1 + (off_t)(rnd() % 100000);
+		snprintf(what, wl, "step %d punch %lld@%lld", k, (long long)len, (long long)off);
+		if (fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) < 0 ||
+		    fallocate(r, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) < 0)
+			return die(what);
+	} else if (op < 85 && size > 16) {
+		off_t off = (off_t)(rnd() % (uint64_t)(size - 16));
+		snprintf(what, wl, "step %d mmap-write 16@%lld", k, (long long)off);
+		char *m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+		if (m == MAP_FAILED)
+			return die(what);
+		for (int i = 0; i < 16; i++)
+			buf[i] = (char)(rnd() & 0xff);
+		memcpy(m + off, buf, 16);
+		msync(m, (size_t)size, MS_SYNC);
+		munmap(m, (size_t)size);
+		if (pwrite(r, buf, 16, off) != 16)
+			return die(what);
+	} else {
+		off_t off = size > 0 ? (off_t)(rnd() % (uint64_t)size) : 0;
+		snprintf(what, wl, "step %d read at %lld", k, (long long)off);
+		ssize_t a = pread(f, buf, 4096, off);
+		static char b2[4096];
+		ssize_t b = pread(r, b2, 4096, off);
+		if (a != b || (a > 0 && memcmp(buf, b2, (size_t)a) != 0))
+			return fail(what);
+	}
+	return 0;
+}
+
+static int cmd_random_io(char **a)
+{
+	rng_state = strtoull(a[2], NULL, 10) * 2654435761ULL + 1;
+	int steps = atoi(a[3]);
+	/* Opened read-only first: that descriptor must follow the copy-up. */
+	int ro = open(a[0], O_RDONLY | O_CLOEXEC);
+	int f = open(a[0], O_RDWR | O_CLOEXEC);
+	int r = open(a[1], O_RDWR | O_CLOEXEC);
+	if (ro < 0 || f < 0 || r < 0)
+		return die("open");
+	char what[128];
+	for (int k = 0; k < steps; k++) {
+		if (random_step(f, r, k, what, sizeof(what)))
+			return 1;
+		if ((k % 8 == 0 || k == steps - 1) &&
+		    (compare_fds(f, r, what) || compare_fds(ro, r, what)))
+			return 1;
+	}
+	printf("OK %d steps\n", steps);
+	return 0;
+}
+
+struct writer {
+	int fd;
+	int index;
+	size_t bytes;
+};
+
+static void *writer_main(void *p)
+{
+	struct writer *w = p;
+	char buf[65536];
+	memset(buf, 'A' + w->index % 26, sizeof(buf));
+	for (size_t done = 0; done < w->bytes; done += sizeof(buf))
+		if (pwrite(w->fd, buf, sizeof(buf), (off_t)(w->index * w->bytes + done)) !=
+		    (ssize_t)sizeof(buf))
+			return (void *)1;
+	return NULL;
+}
+
+static int cmd_parallel_writers(char **a)
+{
+	int n = atoi(a[1]);
+	size_t bytes = (size_t)atoi(a[2]) << 20;
+	int fd = open(a[0], O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || n < 1 || n > 64)
+		return die("open");
+	pthread_t t[64];
+	struct writer w[64];
+	for (int i = 0; i < n; i++) {
+		w[i] = (struct writer){.fd = fd, .index = i, .bytes = bytes};
+		pthread_create(&t[i], NULL, writer_main, &w[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		void *res;
+		pthread_join(t[i], &res);
+		if (res != NULL)
+			return fail("a writer failed");
+	}
+	char buf[65536];
+	for (int i = 0; i < n; i++) {
+		for (size_t done = 0; done < bytes; done += sizeof(buf)) {
+			if (pread(fd, buf, sizeof(buf), (off_t)(i * bytes + done)) !=
+			    (ssize_t)sizeof(buf))
+				return die("read back");
+			for (size_t k = 0; k < sizeof(buf); k++)
+				if (buf[k] != 'A' + i % 26)
+					return fail("a region holds another writer's data");
+		}
+	}
+	printf("OK\n");
+	return 0;
+}
+
+static int cmd_setxattr(char **a)
+{
+	if (lsetxattr(a[0], a[1], a[2], strlen(a[2]), 0) < 0) {
+		printf("%s\n", errname(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_getxattr(char **a)
+{
+	char v[4096];
+	ssize_t n = lgetxattr(a[0], a[1], v, sizeof(v) - 1);
+	if (n < 0) {
+		printf("%s\n", errno == ENODATA ? "ENODATA" : errname(errno));
+		return 1;
+	}
+	v[n] = '\0';
+	printf("%s\n", v);
+	return 0;
+}
+
+static int cmd_listxattr(char **a)
+{
+	char v[65536];
+	ssize_t n = llistxattr(a[0], v, sizeof(v));
+	if (n < 0)
+		return die("listxattr");
+	for (char *p = v; p < v + n; p += strlen(p) + 1)
+		printf("%s\n", p);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int nargs;
+		int (*fn)(char **);
+	} cmds[] = {
+	    {"rename", 3, cmd_rename},
+	    {"tmpfile", 2, cmd_tmpfile},
+	    {"mmap-shared", 1, cmd_mmap_shared},
+	    {"unlink-open", 1, cmd_unlink_open},
+	    {"locks", 1, cmd_locks},
+	    {"random-io", 4, cmd_random_io},
+	    {"parallel-writers", 3, cmd_parallel_writers},
+	    {"compare", 2, cmd_compare},
+	    {"setxattr", 3, cmd_setxattr},
+	    {"getxattr", 2, cmd_getxattr},
+	    {"listxattr", 1, cmd_listxattr},
+	};
+	if (argc < 2)
+		return fail("usage: overlay-ops COMMAND ARGS... (see the source)");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			if (argc - 2 != cmds[i].nargs)
+				return fail("wrong number of arguments");
+			return cmds[i].fn(argv + 2);
+		}
+	return fail("unknown command");
+}
