@@ -8,7 +8,9 @@ libhutch_image_a_SOURCES = \
 	src/image/auth.c src/image/auth.h \
 	src/image/manifest.c src/image/manifest.h \
 	src/image/whiteout.c src/image/whiteout.h \
-	src/image/store.c src/image/store.h
+	src/image/store.c src/image/store.h \
+	src/image/unpack.c src/image/unpack.h \
+	src/image/registry.c src/image/registry.h
 libhutch_image_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(JSONC_CFLAGS) -I$(top_srcdir)/src/image
 

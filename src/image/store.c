@@ -342,6 +342,16 @@ int store_claim(struct store *s, const char *key)
 	return 0;
 }
 
+int store_try_claim(struct store *s, const char *key)
+{
+	pthread_mutex_lock(&s->lock);
+	int r = find_key(&s->claims, key) == NULL;
+	if (r)
+		add_key(&s->claims, key);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
 void store_release(struct store *s, const char *key)
 {
 	pthread_mutex_lock(&s->lock);

@@ -58,6 +58,8 @@ int store_blob_read(struct store *s, const char *digest, size_t max, char **buf,
  * another thread held it and has finished (the caller re-checks). */
 int store_claim(struct store *s, const char *key);
 void store_release(struct store *s, const char *key);
+/* Like store_claim without waiting: 1 when claimed, 0 when busy. */
+int store_try_claim(struct store *s, const char *key);
 
 /* --- pins: keep blobs/snapshots of running operations out of GC --- */
 void store_pin(struct store *s, const char *key);

@@ -1,0 +1,74 @@
+/* hutchd's shared state and the pieces of its HTTP API. */
+#ifndef HUTCH_DAEMON_H
+#define HUTCH_DAEMON_H
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "error.h"
+#include "store.h"
+
+#define HUTCH_API_VERSION "1.44"
+#define HUTCH_API_MIN_VERSION "1.24"
+/* Bodies of requests other than image loads are small JSON documents. */
+#define HUTCH_MAX_BODY (1024 * 1024)
+
+struct hutchd {
+	char runtime_dir[4096]; /* $XDG_RUNTIME_DIR/hutch */
+	char socket_path[4200];
+	char root[4096];
+	struct store *store;
+	char **insecure; /* registries allowed plain HTTP */
+	int max_parallel;
+	uid_t uid;
+	time_t started;
+	volatile bool stopping;
+};
+
+/* The request being served: method, the path without /v1.N, its body. */
+struct request {
+	struct hutchd *d;
+	struct MHD_Connection *conn;
+	const char *method;
+	char path[4096];
+	/* Body: kept in memory up to HUTCH_MAX_BODY, or spooled to a file
+	 * for uploads (image load). */
+	char *body;
+	size_t body_len;
+	bool body_too_large;
+	int upload_fd;
+	char upload_path[4096];
+	bool spool;
+};
+
+/* Replies (all return an MHD result for the access handler). */
+enum MHD_Result reply_json(struct request *r, unsigned int status, json_object *o);
+enum MHD_Result reply_error(struct request *r, unsigned int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The Docker status code for a failure: 404 not found, 400 bad input,
+ * 409 conflict, 500 otherwise. */
+unsigned int status_for_error(const hutch_error *err);
+enum MHD_Result reply_hutch_error(struct request *r, const hutch_error *err);
+/* A streaming reply fed from fd (closed when done). */
+enum MHD_Result reply_stream(struct request *r, int fd, const char *content_type);
+
+const char *query_arg(struct request *r, const char *key);
+bool query_bool(struct request *r, const char *key);
+
+/* Routes. */
+enum MHD_Result api_system(struct request *r);
+enum MHD_Result api_images(struct request *r);
+
+/* Serve HTTP on listen_fd until hutchd->stopping; returns after stop. */
+struct MHD_Daemon *server_start(struct hutchd *d, int listen_fd, hutch_error *err);
+void server_stop(struct MHD_Daemon *mhd);
+
+/* Removing a snapshot tree happens inside the user sandbox. */
+int hutchd_remove_tree(void *ctx, const char *path, hutch_error *err);
+/* The sandbox holder pid (started on demand), 0 if none can be had. */
+pid_t hutchd_sandbox(struct hutchd *d);
+
+#endif

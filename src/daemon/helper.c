@@ -1,0 +1,232 @@
+#include "helper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "file-util.h"
+#include "json-util.h"
+#include "log.h"
+#include "sandbox.h"
+#include "unpack.h"
+
+/* ------------------------------------------------------ the helper side */
+
+static int do_unpack(pid_t holder, const char *blob, const char *tmpdir, const char *dest,
+		     const char *diff_id, const char *meta_json, hutch_error *err)
+{
+	if (holder > 0 && sandbox_join(holder, err) < 0)
+		return -1;
+	/* Files get exactly the modes the layer asks for. */
+	umask(0);
+	if (mkdir(tmpdir, 0700) < 0)
+		return hutch_fail(err, errno, "mkdir %s", tmpdir);
+	char fs[PATH_MAX];
+	snprintf(fs, sizeof(fs), "%s/fs", tmpdir);
+	int rc = -1;
+	if (mkdir(fs, 0755) < 0) {
+		hutch_fail(err, errno, "mkdir %s", fs);
+		goto fail;
+	}
+	{
+		_cleanup_close_ int root =
+		    open(fs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int bfd = open(blob, O_RDONLY | O_CLOEXEC);
+		if (root < 0 || bfd < 0) {
+			hutch_fail(err, errno, "open %s", root < 0 ? fs : blob);
+			goto fail;
+		}
+		struct unpack_result res;
+		if (layer_unpack(bfd, root, diff_id, &res, err) < 0)
+			goto fail;
+		_cleanup_json_ json_object *meta = NULL;
+		if (json_parse_buffer(meta_json, strlen(meta_json), "meta", &meta, err) < 0)
+			goto fail;
+		json_object_object_add(meta, "size", json_object_new_int64((int64_t)res.size));
+		json_object_object_add(meta, "entries",
+				       json_object_new_int64((int64_t)res.entries));
+		char mpath[PATH_MAX];
+		snprintf(mpath, sizeof(mpath), "%s/meta.json", tmpdir);
+		if (json_write_file_atomic(mpath, meta, 0600, err) < 0)
+			goto fail;
+		/* The snapshot's files must be on disk before the rename makes
+		 * it visible, or a power cut could leave a visible snapshot
+		 * with empty files. */
+		syncfs(root);
+		if (rename(tmpdir, dest) < 0) {
+			if (errno != EEXIST && errno != ENOTEMPTY) {
+				hutch_fail(err, errno, "rename %s to %s", tmpdir, dest);
+				goto fail;
+			}
+			/* Someone committed the same chain first: same content. */
+			tree_remove_at(AT_FDCWD, tmpdir, NULL);
+		}
+		printf("{\"size\":%llu,\"entries\":%llu,\"devices_skipped\":%llu,"
+		       "\"overridden\":%llu}\n",
+		       (unsigned long long)res.size, (unsigned long long)res.entries,
+		       (unsigned long long)res.skipped_devices, (unsigned long long)res.overridden);
+		rc = 0;
+	}
+	return rc;
+fail:
+	tree_remove_at(AT_FDCWD, tmpdir, NULL);
+	return -1;
+}
+
+int helper_main(int argc, char **argv)
+{
+	hutch_log_set_program("hutchd helper");
+	hutch_error err = {0};
+	int rc = -1;
+	if (argc >= 9 && strcmp(argv[2], "unpack") == 0) {
+		rc = do_unpack((pid_t)atoi(argv[3]), argv[4], argv[5], argv[6],
+			       argv[7][0] ? argv[7] : NULL, argv[8], &err);
+	} else if (argc >= 5 && strcmp(argv[2], "remove") == 0) {
+		pid_t holder = (pid_t)atoi(argv[3]);
+		rc = holder > 0 ? sandbox_join(holder, &err) : 0;
+		if (rc == 0)
+			rc = tree_remove_at(AT_FDCWD, argv[4], &err);
+	} else {
+		hutch_fail_plain(&err, EINVAL, "unknown helper command");
+	}
+	if (rc < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------ the daemon side */
+
+static int read_into(int fd, char **buf, size_t *len, size_t *cap)
+{
+	if (*cap - *len < 4096) {
+		size_t ncap = *cap ? *cap * 2 : 8192;
+		if (ncap > 1024 * 1024)
+			return 0; /* enough; drop the rest */
+		char *n = realloc(*buf, ncap);
+		if (n == NULL)
+			return -1;
+		*buf = n;
+		*cap = ncap;
+	}
+	ssize_t r = read(fd, *buf + *len, *cap - *len - 1);
+	if (r > 0) {
+		*len += (size_t)r;
+		(*buf)[*len] = '\0';
+	}
+	return (int)r;
+}
+
+int helper_run(const char *const *args, char **out, hutch_error *err)
+{
+	char exe[PATH_MAX];
+	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (el < 0)
+		return hutch_fail(err, errno, "readlink /proc/self/exe");
+	exe[el] = '\0';
+	const char *argv[16] = {"hutchd", HELPER_ARG};
+	size_t n = 2;
+	for (; args[n - 2] != NULL && n < 15; n++)
+		argv[n] = args[n - 2];
+	argv[n] = NULL;
+	int opipe[2], epipe[2];
+	if (pipe2(opipe, O_CLOEXEC) < 0)
+		return hutch_fail(err, errno, "pipe");
+	if (pipe2(epipe, O_CLOEXEC) < 0) {
+		close(opipe[0]);
+		close(opipe[1]);
+		return hutch_fail(err, errno, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0)
+		return hutch_fail(err, errno, "fork");
+	if (pid == 0) {
+		dup2(opipe[1], 1);
+		dup2(epipe[1], 2);
+		execv(exe, (char **)argv);
+		_exit(127);
+	}
+	close(opipe[1]);
+	close(epipe[1]);
+	char *obuf = NULL, *ebuf = NULL;
+	size_t olen = 0, ocap = 0, elen = 0, ecap = 0;
+	struct pollfd p[2] = {{.fd = opipe[0], .events = POLLIN},
+			      {.fd = epipe[0], .events = POLLIN}};
+	int open_fds = 2;
+	while (open_fds > 0) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			int r = i == 0 ? read_into(p[i].fd, &obuf, &olen, &ocap)
+				       : read_into(p[i].fd, &ebuf, &elen, &ecap);
+			if (r <= 0 && !(r < 0 && errno == EINTR)) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	int rc = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		/* Warnings come first; the error is the last line. */
+		const char *msg = "helper failed";
+		if (ebuf != NULL) {
+			while (elen > 0 && ebuf[elen - 1] == '\n')
+				ebuf[--elen] = '\0';
+			char *last = strrchr(ebuf, '\n');
+			msg = last ? last + 1 : ebuf;
+		}
+		rc = hutch_fail_plain(err, EIO, "%s", msg);
+		if (!WIFEXITED(status))
+			hutch_error_prefix(err, "helper killed by signal %d", WTERMSIG(status));
+	}
+	if (ebuf != NULL && elen > 0) {
+		/* Pass the helper's warnings (skipped devices, ...) to our log. */
+		char *save = NULL;
+		for (char *line = strtok_r(ebuf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			if (rc == 0 || strstr(err->msg, line) == NULL)
+				log_warning("%s", line);
+	}
+	free(ebuf);
+	if (out != NULL)
+		*out = obuf;
+	else
+		free(obuf);
+	return rc;
+}
+
+int helper_unpack(pid_t holder, const char *blob, const char *tmpdir, const char *dest,
+		  const char *diff_id, const char *meta_json, char **result, hutch_error *err)
+{
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%d", (int)holder);
+	const char *args[] = {"unpack",	 pid, blob, tmpdir, dest, diff_id ? diff_id : "",
+			      meta_json, NULL};
+	return helper_run(args, result, err);
+}
+
+int helper_remove(pid_t holder, const char *path, hutch_error *err)
+{
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%d", (int)holder);
+	const char *args[] = {"remove", pid, path, NULL};
+	return helper_run(args, NULL, err);
+}

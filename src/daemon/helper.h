@@ -1,0 +1,31 @@
+/* Helper processes: hutchd re-executes itself as "hutchd __helper OP ..."
+ * for work that must happen inside the user sandbox (unpacking a layer
+ * with real ownership, removing a snapshot whose files belong to
+ * subordinate ids). A helper is single-threaded, so it can setns. */
+#ifndef HUTCH_DAEMON_HELPER_H
+#define HUTCH_DAEMON_HELPER_H
+
+#include <sys/types.h>
+
+#include "error.h"
+
+#define HELPER_ARG "__helper"
+
+/* The helper's main: argv is hutchd __helper OP ARGS... */
+int helper_main(int argc, char **argv);
+
+/* Run hutchd __helper with args (NULL-terminated, without the first two)
+ * and wait for it. Its stdout is returned in *out (may be NULL); a
+ * failure's message is the helper's last stderr line. */
+int helper_run(const char *const *args, char **out, hutch_error *err);
+
+/* Unpack blob into the snapshot dir dest (committed by renaming tmpdir),
+ * inside the sandbox of holder (0: no sandbox, ownership goes into
+ * xattrs). meta_json is written as dest/meta.json. */
+int helper_unpack(pid_t holder, const char *blob, const char *tmpdir, const char *dest,
+		  const char *diff_id, const char *meta_json, char **result, hutch_error *err);
+
+/* Remove a tree inside the sandbox. */
+int helper_remove(pid_t holder, const char *path, hutch_error *err);
+
+#endif

@@ -1,0 +1,20 @@
+/* Creating snapshots (one unpacked layer each) through the sandbox helper. */
+#ifndef HUTCH_DAEMON_SNAPSHOT_H
+#define HUTCH_DAEMON_SNAPSHOT_H
+
+#include "daemon.h"
+#include "manifest.h"
+
+/* Unpack layer (its blob must be in the store) as snapshot chain_id; the
+ * caller holds the claim on chain_id. */
+int snapshot_create(struct hutchd *d, pid_t holder, const struct descriptor *layer,
+		    const char *diff_id, const char *chain_id, const char *parent_chain,
+		    hutch_error *err);
+
+/* Make sure snapshot chain_id exists: claim it, unpack unless another
+ * thread did, release. */
+int snapshot_ensure(struct hutchd *d, pid_t holder, const struct descriptor *layer,
+		    const char *diff_id, const char *chain_id, const char *parent_chain,
+		    hutch_error *err);
+
+#endif
