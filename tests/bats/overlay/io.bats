@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# hutch-overlay: file I/O semantics, compared with a plain directory.
+# modes: sub solo userns
+
+load ../helpers
+load lib
+
+setup() {
+	ovl_init
+	REF=$BATS_TEST_TMPDIR/ref
+	mkdir -p "$REF"
+}
+
+teardown() {
+	ovl_teardown
+}
+
+# A large lower file with data, holes and a tail, and its reference copy.
+make_big_lower() {
+	head -c 3000000 /dev/urandom >"$O/l2/db"
+	truncate -s 24M "$O/l2/db"
+	head -c 100000 /dev/urandom >>"$O/l2/db"
+	cp --sparse=always "$O/l2/db" "$REF/db"
+}
+
+@test "copy-up of a large file then many small rewrites in place (SQLite pattern), without writeback cache" {
+	make_big_lower
+	ovl_mount "writeback=0"
+	run with_timeout 120 overlay-ops random-io "$O/m/db" "$REF/db" 11 3000
+	echo "$output"
+	[ "$status" -eq 0 ]
+	ovl_umount
+	ovl_mount "writeback=0"
+	overlay-ops compare "$O/m/db" "$REF/db"
+}
+
+@test "copy-up of a large file then many small rewrites in place, with writeback cache" {
+	make_big_lower
+	ovl_mount "writeback=1"
+	run with_timeout 120 overlay-ops random-io "$O/m/db" "$REF/db" 12 3000
+	echo "$output"
+	[ "$status" -eq 0 ]
+	ovl_umount
+	ovl_mount "writeback=1"
+	overlay-ops compare "$O/m/db" "$REF/db"
+}
+
+@test "random operations with a single-threaded daemon and a short cache timeout" {
+	make_big_lower
+	ovl_mount "threaded=0,timeout=0"
+	run with_timeout 120 overlay-ops random-io "$O/m/db" "$REF/db" 13 1500
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "parallel writers to one file" {
+	ovl_mount
+	run with_timeout 60 overlay-ops parallel-writers "$O/m/pw" 8 4
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$O/m/pw")" = $((8 * 4 * 1024 * 1024)) ]
+}
+
+@test "a shared writable mapping writes through to the file" {
+	head -c 65536 /dev/zero >"$O/l2/mapped"
+	ovl_mount
+	run overlay-ops mmap-shared "$O/m/mapped"
+	[ "$output" = OK ]
+	ovl_umount
+	ovl_mount
+	[ "$(dd if="$O/m/mapped" bs=1 skip=4090 count=19 2>/dev/null)" = MAPPED-ACROSS-PAGES ]
+}
+
+@test "a file stays readable and writable while open after unlink" {
+	echo "lower content" >"$O/l2/f"
+	echo "upper content" >"$O/l2/g"
+	ovl_mount
+	run overlay-ops unlink-open "$O/m/f"
+	[ "$status" -eq 0 ]
+	[ "$output" = "nlink=0 content=lower content" ]
+	[ ! -e "$O/m/f" ]
+	echo x >>"$O/m/g"
+	run overlay-ops unlink-open "$O/m/g"
+	[ "$status" -eq 0 ]
+	[ "$output" = "nlink=0 content=$(printf 'upper content\nx')" ]
+}
+
+@test "POSIX record locks and flock keep a second process out" {
+	echo data >"$O/l2/locked"
+	ovl_mount
+	run overlay-ops locks "$O/m/locked"
+	echo "$output"
+	[ "$output" = OK ]
+}
+
+@test "O_TMPFILE gives a clean answer: a linkable file or EOPNOTSUPP" {
+	ovl_mount
+	run overlay-ops tmpfile "$O/m" named
+	echo "# O_TMPFILE: $output" >&3
+	[ "$status" -eq 0 ]
+	case $output in
+	OK) [ "$(cat "$O/m/named")" = tmpfile ] ;;
+	EOPNOTSUPP) [ ! -e "$O/m/named" ] ;;
+	*) false ;;
+	esac
+}
+
+@test "truncate, fallocate and SEEK_DATA/SEEK_HOLE on a copied-up file" {
+	printf 'abc' >"$O/l2/t"
+	ovl_mount
+	truncate -s 1M "$O/m/t"
+	[ "$(stat -c %s "$O/m/t")" = 1048576 ]
+	[ "$(head -c 3 "$O/m/t")" = abc ]
+	fallocate -l 2M "$O/m/t"
+	[ "$(stat -c %s "$O/m/t")" = 2097152 ]
+	truncate -s 0 "$O/m/t"
+	[ "$(stat -c %s "$O/m/t")" = 0 ]
+	[ "$(stat -c %s "$O/l2/t")" = 3 ]
+}
+
+@test "a descriptor opened before a copy-up reads what another one wrote" {
+	echo old >"$O/l2/f"
+	ovl_mount
+	exec 5<"$O/m/f"
+	echo new >"$O/m/f"
+	read -r got <&5
+	exec 5<&-
+	[ "$got" = new ]
+}
