@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,5 +263,7 @@ int main(int argc, char **argv)
 	fuse_session_unmount(fs.se);
 	fuse_remove_signal_handlers(fs.se);
 	fuse_session_destroy(fs.se);
-	return r == 0 ? 0 : 1;
+	/* libfuse returns the number of the signal that ended the loop: a
+	 * requested stop, not a failure. */
+	return r == 0 || r == SIGTERM || r == SIGINT || r == SIGHUP ? 0 : 1;
 }
