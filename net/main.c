@@ -165,6 +165,8 @@ out:
 int main(int argc, char **argv)
 {
 	hutch_log_set_program("hutch-slirp");
+	/* Start-up and exit reasons are worth a line in podman's log. */
+	hutch_log_set_level(HUTCH_LOG_INFO);
 	hutch_error err = {0};
 	struct net_options opts;
 	if (net_options_parse(argc, argv, argv[0], &opts, &err) < 0) {

@@ -69,14 +69,13 @@ static int make_mounts_private(hutch_error *err)
 
 int sandbox_private_resolv_conf(const char *path, hutch_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return hutch_fail(err, errno, "open %s", path);
+	if (access(path, R_OK) < 0)
+		return hutch_fail(err, errno, "%s", path);
 	if (unshare_mount_namespace(err) < 0 || make_mounts_private(err) < 0)
 		return -1;
-	char src[64];
-	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
-	if (mount(src, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
+	/* By path, not through an fd opened earlier: a bind mount's source
+	 * must belong to the caller's (new) mount namespace. */
+	if (mount(path, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
 		return hutch_fail(err, errno, "bind %s over /etc/resolv.conf", path);
 	return 0;
 }
