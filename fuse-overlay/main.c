@@ -252,9 +252,13 @@ int main(int argc, char **argv)
 	int r;
 	if (fs.opts.threaded) {
 		struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+		/* As many idle threads allowed as threads: with a lower limit
+		 * (libfuse 3.14's default included) it ends and starts a
+		 * thread, with its splice pipe, for nearly every request of a
+		 * serial workload. */
 		fuse_loop_cfg_set_clone_fd(cfg, 1);
-		fuse_loop_cfg_set_max_threads(cfg, 32);
-		fuse_loop_cfg_set_idle_threads(cfg, 8);
+		fuse_loop_cfg_set_max_threads(cfg, 16);
+		fuse_loop_cfg_set_idle_threads(cfg, 16);
 		r = fuse_session_loop_mt(fs.se, cfg);
 		fuse_loop_cfg_destroy(cfg);
 	} else {

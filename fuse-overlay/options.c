@@ -14,7 +14,7 @@ void ovl_options_init(struct ovl_options *o)
 	memset(o, 0, sizeof(*o));
 	o->squash_to_uid = -1;
 	o->squash_to_gid = -1;
-	o->timeout = 1.0;
+	o->timeout = 3600.0;
 	o->threaded = true;
 	o->fsync = true;
 }

@@ -20,7 +20,7 @@
 #ifndef HUTCH_OVL_H
 #define HUTCH_OVL_H
 
-#define FUSE_USE_VERSION 34
+#define FUSE_USE_VERSION 312
 
 #include <fuse_lowlevel.h>
 #include <limits.h>
