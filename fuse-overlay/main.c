@@ -44,7 +44,7 @@ static void usage(FILE *out)
 		"     squash_to_root, squash_to_uid=N, squash_to_gid=N\n"
 		"     xattr_permissions=0|1|2  keep ownership in an xattr (2: "
 		"user.containers.override_stat)\n"
-		"     static_nlink, noxattrs, noacl, timeout=SECONDS (default 1)\n"
+		"     static_nlink, noxattrs, noacl, timeout=SECONDS (default 3600)\n"
 		"     threaded=0|1, writeback=0|1, fsync=0|1, volatile, max_write=BYTES\n"
 		"     allow_other, allow_root, ro, default_permissions, fsname=NAME, context=...\n"
 		"  -h, --help      this text\n"
