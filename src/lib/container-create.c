@@ -127,6 +127,9 @@ static int spawn_init(struct create_session *s, struct init_context *ctx, int ch
 		if (pid < 0)
 			return hutch_fail(err, errno, "clone the container init");
 		if (pid == 0) {
+			/* Our copy of the state directory's fd would hold its
+			 * lock (flock belongs to the open file) until execve. */
+			close(s->dir_fd);
 			close(s->sync_fd);
 			container_init_main(ctx);
 		}
@@ -138,6 +141,7 @@ static int spawn_init(struct create_session *s, struct init_context *ctx, int ch
 		return hutch_fail(err, errno, "fork");
 	if (mid == 0) {
 		hutch_error e = {0};
+		close(s->dir_fd);
 		close(s->sync_fd);
 		if (ns_join_fds(s->ns.join_fd, &e) < 0 ||
 		    (s->ns.clone_flags != 0 && unshare(s->ns.clone_flags) < 0 &&
