@@ -9,12 +9,16 @@
  *   net-echo send tcp|udp ADDR PORT MESSAGE [--timeout SECS]
  *       Send MESSAGE, print the reply. Exit 0 when a reply came.
  *   net-echo send tcp ADDR PORT --bytes N [--timeout SECS]
- *       Send N bytes of a pattern and check the echo byte for byte. */
+ *       Send N bytes of a pattern and check the echo byte for byte.
+ *   net-echo rr tcp ADDR PORT SECONDS
+ *       Request/response rate: one byte out, its echo back, over one
+ *       connection for SECONDS; prints transactions per second. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -228,6 +232,43 @@ static int do_send(int argc, char **argv)
 	return 0;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int do_rr(int argc, char **argv)
+{
+	double seconds = atof(argv[3]);
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(argv[1], argv[2], &ss);
+	int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	alarm((unsigned)seconds + 10);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		perror("net-echo: connect");
+		return 1;
+	}
+	unsigned long n = 0;
+	double start = now_s(), end = start + seconds, t = start;
+	while (t < end) {
+		char c = 'a';
+		if (write(fd, &c, 1) != 1 || read(fd, &c, 1) != 1) {
+			fputs("net-echo: connection lost\n", stderr);
+			return 1;
+		}
+		n++;
+		if ((n & 63) == 0)
+			t = now_s();
+	}
+	t = now_s();
+	printf("%.0f\n", (double)n / (t - start));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 5)
@@ -236,5 +277,7 @@ int main(int argc, char **argv)
 		return do_listen(argc - 2, argv + 2);
 	if (strcmp(argv[1], "send") == 0 && argc >= 6)
 		return do_send(argc - 2, argv + 2);
+	if (strcmp(argv[1], "rr") == 0 && argc >= 6)
+		return do_rr(argc - 2, argv + 2);
 	return usage();
 }
