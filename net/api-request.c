@@ -58,6 +58,11 @@ static int parse_add(json_object *args, const struct net_options *o, struct api_
 	    get_port(args, "host_port", &host_port, err) < 0 ||
 	    get_port(args, "guest_port", &guest_port, err) < 0)
 		return -1;
+	/* podman sends "" for "not given"; slirp4netns takes it that way. */
+	if (*host_addr == '\0')
+		host_addr = "0.0.0.0";
+	if (guest_addr != NULL && *guest_addr == '\0')
+		guest_addr = NULL;
 	if (strcmp(proto, "tcp") == 0)
 		req->udp = false;
 	else if (strcmp(proto, "udp") == 0)

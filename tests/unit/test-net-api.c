@@ -83,6 +83,16 @@ static void test_add_defaults(void **state)
 	assert_string_equal(addr, "0.0.0.0");
 	api_sockaddr_text(&req.guest, addr, sizeof(addr), &port);
 	assert_string_equal(addr, "10.0.2.100");
+	/* podman spells "not given" as an empty string. */
+	assert_int_equal(parse("{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
+			       "\"host_addr\":\"\",\"host_port\":8080,\"guest_addr\":\"\","
+			       "\"guest_port\":80}}",
+			       &req, &err),
+			 0);
+	api_sockaddr_text(&req.host, addr, sizeof(addr), &port);
+	assert_string_equal(addr, "0.0.0.0");
+	api_sockaddr_text(&req.guest, addr, sizeof(addr), &port);
+	assert_string_equal(addr, "10.0.2.100");
 	/* An IPv6 host address defaults to the guest's IPv6 address. */
 	assert_int_equal(parse("{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
 			       "\"host_addr\":\"::1\",\"host_port\":1,\"guest_port\":2,"
