@@ -350,7 +350,18 @@ static int copy_up_tree_rec(struct ovl_fs *fs, struct ovl_node *dir, int depth)
 {
 	if (depth > 256)
 		return -ELOOP;
-	int r = ovl_copy_up_dir_chain(fs, dir);
+	int r = ovl_node_locate(fs, dir);
+	if (r < 0)
+		return r;
+	/* Copying the entries changes the new directory's times: keep the
+	 * lower ones to put back at the end. */
+	bool fresh = dir->nspan > 0 && dir->span[0] != 0;
+	struct stat dst;
+	char drel[PATH_MAX];
+	if (fresh && (ovl_node_path(dir, drel, sizeof(drel)) < 0 ||
+		      fstatat(fs->layers[dir->span[0]].fd, drel, &dst, AT_SYMLINK_NOFOLLOW) < 0))
+		fresh = false;
+	r = ovl_copy_up_dir_chain(fs, dir);
 	if (r < 0)
 		return r;
 	int err = 0;
@@ -386,6 +397,10 @@ static int copy_up_tree_rec(struct ovl_fs *fs, struct ovl_node *dir, int depth)
 		}
 	}
 	ovl_dir_cache_put(c);
+	if (r == 0 && fresh) {
+		struct timespec ts[2] = {dst.st_atim, dst.st_mtim};
+		utimensat(fs->layers[0].fd, drel, ts, AT_SYMLINK_NOFOLLOW);
+	}
 	return r;
 }
 

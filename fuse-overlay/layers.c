@@ -124,22 +124,36 @@ int ovl_dir_is_opaque(const struct ovl_fs *fs, int layer, const char *rel)
 int ovl_probe(const struct ovl_fs *fs, const int *span, int nspan, const char *rel, struct stat *st,
 	      int *layer_out)
 {
+	return ovl_probe_wh(fs, span, nspan, rel, st, layer_out, NULL);
+}
+
+int ovl_probe_wh(const struct ovl_fs *fs, const int *span, int nspan, const char *rel,
+		 struct stat *st, int *layer_out, int *wh_layer)
+{
 	char wh[PATH_MAX];
+	if (wh_layer != NULL)
+		*wh_layer = -1;
 	if (whiteout_path(rel, wh, sizeof(wh)) < 0)
 		return -ENAMETOOLONG;
 	for (int i = 0; i < nspan; i++) {
 		int l = span[i];
 		if (fstatat(fs->layers[l].fd, rel, st, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (ovl_stat_is_whiteout(st))
+			if (ovl_stat_is_whiteout(st)) {
+				if (wh_layer != NULL)
+					*wh_layer = l;
 				return -ENOENT;
+			}
 			*layer_out = l;
 			return 0;
 		}
 		if (errno != ENOENT && errno != ENOTDIR)
 			return -errno;
 		struct stat whst;
-		if (fstatat(fs->layers[l].fd, wh, &whst, AT_SYMLINK_NOFOLLOW) == 0)
+		if (fstatat(fs->layers[l].fd, wh, &whst, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (wh_layer != NULL)
+				*wh_layer = l;
 			return -ENOENT;
+		}
 	}
 	return -ENOENT;
 }

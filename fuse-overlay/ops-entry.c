@@ -112,6 +112,54 @@ int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 	return 0;
 }
 
+int ovl_new_entry(struct ovl_fs *fs, struct ovl_node *parent, const char *name, const char *rel,
+		  struct stat *st, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	ino_t ino = ovl_make_ino(fs, 0, st->st_ino);
+	struct ovl_node *n =
+	    ovl_node_get(fs, ino, parent, name, (mode_t)(st->st_mode & S_IFMT), true);
+	if (n == NULL)
+		return -ENOMEM;
+	if (n->parent != parent || strcmp(n->name, name) != 0) {
+		/* A node of a recycled inode number still known to the kernel:
+		 * it is this file now. */
+		int r = ovl_node_move(fs, n, parent, name);
+		if (r < 0) {
+			ovl_node_forget(fs, n, 1);
+			return r;
+		}
+	}
+	n->loc_valid = false;
+	int r = ovl_node_set_location(fs, n, 0, rel, st);
+	if (r < 0) {
+		ovl_node_forget(fs, n, 1);
+		return r;
+	}
+	present(fs, n, 0, rel, st, ino, -1);
+	e->ino = n->nodeid;
+	e->attr = *st;
+	ovl_fill_entry(fs, e);
+	return 0;
+}
+
+gid_t ovl_inherit_gid(struct ovl_fs *fs, struct ovl_node *parent, const char *prel, gid_t gid,
+		      bool *setgid_dir)
+{
+	struct stat pst;
+	*setgid_dir = false;
+	if (fstatat(fs->layers[0].fd, prel, &pst, AT_SYMLINK_NOFOLLOW) < 0)
+		return gid;
+	if (fs->opts.xattr_permissions != 0)
+		ovl_present_stat(fs, 0, prel, &pst);
+	else
+		pst.st_gid = ovl_id_to_view(&fs->opts.gidmap, pst.st_gid);
+	if (!(pst.st_mode & S_ISGID))
+		return gid;
+	*setgid_dir = true;
+	return pst.st_gid;
+}
+
 /* The write-locked retry of a lookup: does what ovl_do_lookup() refused to
  * do under the read lock (link a hard link to its copied-up file, move a
  * detached node to its new name). */

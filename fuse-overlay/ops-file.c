@@ -116,15 +116,6 @@ void ovl_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		ovl_op_release(NULL, ino, fi); /* the opener was interrupted */
 }
 
-/* The parent's group for a new file when the parent is set-group-ID. */
-static gid_t inherit_gid(struct ovl_fs *fs, struct ovl_node *parent, gid_t gid)
-{
-	struct stat pst;
-	if (ovl_node_stat(fs, parent, &pst) == 0 && (pst.st_mode & S_ISGID))
-		return pst.st_gid;
-	return gid;
-}
-
 /* Prepare a new name in the merged dir parent: the parent exists in upper,
  * the name is free and any whiteout hiding a lower entry of that name is
  * gone. Returns 1 when a lower entry of that name exists (a directory made
@@ -143,14 +134,19 @@ int ovl_prepare_new_name(struct ovl_fs *fs, struct ovl_node *parent, const char 
 	if (r < 0)
 		return r;
 	struct stat st;
-	int layer;
-	if (ovl_probe(fs, parent->span, parent->nspan, rel, &st, &layer) == 0)
+	int layer, wh_layer;
+	if (ovl_probe_wh(fs, parent->span, parent->nspan, rel, &st, &layer, &wh_layer) == 0)
 		return -EEXIST;
-	r = ovl_remove_whiteout(fs, rel);
-	if (r < 0)
-		return r;
 	ovl_dir_cache_drop(parent);
-	return ovl_exists_below(fs, parent->span, parent->nspan, 0, rel) ? 1 : 0;
+	if (wh_layer < 0)
+		return 0; /* no layer has the name: nothing to uncover */
+	if (wh_layer == 0) {
+		r = ovl_remove_whiteout(fs, rel);
+		if (r < 0)
+			return r;
+	}
+	/* A whiteout in a layer means a layer below it has the name. */
+	return 1;
 }
 
 void ovl_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -170,7 +166,10 @@ void ovl_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t m
 	struct ovl_node *p = ovl_node_by_id(fs, parent);
 	int r = p == NULL ? -ESTALE : ovl_prepare_new_name(fs, p, name, rel, sizeof(rel));
 	if (r >= 0) {
-		gid = inherit_gid(fs, p, gid);
+		char prel[PATH_MAX];
+		bool sg;
+		if (ovl_node_path(p, prel, sizeof(prel)) == 0)
+			gid = ovl_inherit_gid(fs, p, prel, gid, &sg);
 		mode_t real = fs->opts.xattr_permissions ? (mode | S_IRUSR | S_IWUSR) : mode;
 		fd = openat(fs->layers[0].fd, rel,
 			    (flags & ~O_TRUNC) | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
@@ -182,8 +181,11 @@ void ovl_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t m
 		if (r < 0)
 			unlinkat(fs->layers[0].fd, rel, 0);
 	}
+	struct stat st;
+	if (r >= 0 && fstat(fd, &st) < 0)
+		r = -errno;
 	if (r >= 0)
-		r = ovl_do_lookup(fs, p, name, &e);
+		r = ovl_new_entry(fs, p, name, rel, &st, &e);
 	if (r >= 0) {
 		struct ovl_node *n = ovl_node_by_id(fs, e.ino);
 		f = n == NULL ? NULL : file_new(fs, n, fd, flags);

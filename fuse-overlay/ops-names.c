@@ -44,12 +44,12 @@ static void make_name(fuse_req_t req, fuse_ino_t parent, const char *name, enum 
 	bool lower_has = r == 1;
 	mode_t real = fs->opts.xattr_permissions ? (mode | S_IRUSR | S_IWUSR) : mode;
 	if (r >= 0) {
-		struct stat pst;
-		if (ovl_node_stat(fs, p, &pst) == 0 && (pst.st_mode & S_ISGID)) {
-			gid = pst.st_gid;
-			if (kind == NEW_DIR)
-				mode |= S_ISGID;
-		}
+		char prel[PATH_MAX];
+		bool sg = false;
+		if (ovl_node_path(p, prel, sizeof(prel)) == 0)
+			gid = ovl_inherit_gid(fs, p, prel, gid, &sg);
+		if (sg && kind == NEW_DIR)
+			mode |= S_ISGID;
 		switch (kind) {
 		case NEW_DIR:
 			r = mkdirat(fs->layers[0].fd, rel,
@@ -70,8 +70,11 @@ static void make_name(fuse_req_t req, fuse_ino_t parent, const char *name, enum 
 	if (r == 0)
 		r = ovl_set_new_owner(fs, -1, rel, uid, gid,
 				      (kind == NEW_DIR ? S_IFDIR : 0) | mode);
+	struct stat st;
+	if (r == 0 && fstatat(fs->layers[0].fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
 	if (r == 0)
-		r = ovl_do_lookup(fs, p, name, &e);
+		r = ovl_new_entry(fs, p, name, rel, &st, &e);
 	pthread_rwlock_unlock(&fs->tree_lock);
 	reply_entry_or_err(req, r, &e);
 }

@@ -178,7 +178,9 @@ static int do_rename(struct ovl_fs *fs, struct side *a, struct side *b, unsigned
 			ovl_node_keep(fs, b->node, 0, b->rel);
 		if (r == 0 && renameat(up, a->rel, up, b->rel) < 0)
 			r = -errno;
-		if (r == 0 && (a_lower || (flags & RENAME_WHITEOUT)) && a_lower)
+		/* RENAME_WHITEOUT asks for what a lower name needs anyway;
+		 * with nothing below, the old name simply goes. */
+		if (r == 0 && a_lower)
 			r = ovl_make_whiteout(fs, a->rel);
 		if (r == 0 && a_dir && b_lower)
 			r = ovl_set_opaque(fs, b->rel);

@@ -146,6 +146,10 @@ int ovl_dir_is_opaque(const struct ovl_fs *fs, int layer, const char *rel);
  * with *layer_out and *st set, or -ENOENT (absent or whited out). */
 int ovl_probe(const struct ovl_fs *fs, const int *span, int nspan, const char *rel, struct stat *st,
 	      int *layer_out);
+/* Like ovl_probe(); *wh_layer is the layer whose whiteout hid the name, or
+ * -1 when no layer of the span has it at all. */
+int ovl_probe_wh(const struct ovl_fs *fs, const int *span, int nspan, const char *rel,
+		 struct stat *st, int *layer_out, int *wh_layer);
 /* True when rel exists in a layer of span below the given layer (so a
  * removal there needs a whiteout). */
 bool ovl_exists_below(const struct ovl_fs *fs, const int *span, int nspan, int above,
@@ -236,6 +240,13 @@ int ovl_remove_upper_dir(struct ovl_fs *fs, const char *rel);
 struct ovl_node *ovl_req_node(fuse_req_t req, fuse_ino_t nodeid);
 int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 		  struct fuse_entry_param *e);
+/* The entry for a file just created in upper at rel (stat st): no probing,
+ * it cannot be anywhere else. */
+int ovl_new_entry(struct ovl_fs *fs, struct ovl_node *parent, const char *name, const char *rel,
+		  struct stat *st, struct fuse_entry_param *e);
+/* Group of a new file in parent: the parent's when it is set-group-ID. */
+gid_t ovl_inherit_gid(struct ovl_fs *fs, struct ovl_node *parent, const char *prel, gid_t gid,
+		      bool *setgid_dir);
 int ovl_node_stat(struct ovl_fs *fs, struct ovl_node *n, struct stat *st);
 void ovl_fill_entry(struct ovl_fs *fs, struct fuse_entry_param *e);
 
