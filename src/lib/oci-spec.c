@@ -236,18 +236,31 @@ static const char *const known_capabilities[] = {
 };
 
 /* The mount options the runtime understands (runtime-spec features.md:
- * "mountOptions"), besides the filesystem-specific data it passes on. */
+ * "mountOptions"), besides the filesystem-specific data it passes on: the
+ * words of the option table in mount-options.c, recursive (mount_setattr)
+ * variants included. Keep the two in step. */
 static const char *const known_mount_options[] = {
-    "async",	  "atime",	   "bind",	 "defaults",	"dev",
-    "diratime",	  "dirsync",	   "exec",	 "idmap",	"iversion",
-    "lazytime",	  "loud",	   "mand",	 "noatime",	"nodev",
-    "nodiratime", "noexec",	   "noiversion", "nolazytime",	"nomand",
-    "norelatime", "nostrictatime", "nosuid",	 "nosymfollow", "private",
-    "rbind",	  "relatime",	   "remount",	 "ro",		"rprivate",
-    "rro",	  "rrw",	   "rshared",	 "rslave",	"runbindable",
-    "rw",	  "shared",	   "silent",	 "slave",	"strictatime",
-    "suid",	  "symfollow",	   "sync",	 "tmpcopyup",	"unbindable",
-    NULL,
+    "async",	     "atime",	     "bind",
+    "defaults",	     "dev",	     "diratime",
+    "dirsync",	     "exec",	     "idmap",
+    "iversion",	     "lazytime",     "loud",
+    "mand",	     "noatime",	     "nodev",
+    "nodiratime",    "noexec",	     "noiversion",
+    "nolazytime",    "nomand",	     "norelatime",
+    "nostrictatime", "nosuid",	     "nosymfollow",
+    "private",	     "ratime",	     "rbind",
+    "rdev",	     "rdiratime",    "relatime",
+    "remount",	     "rexec",	     "ridmap",
+    "rnoatime",	     "rnodev",	     "rnodiratime",
+    "rnoexec",	     "rnorelatime",  "rnostrictatime",
+    "rnosuid",	     "rnosymfollow", "ro",
+    "rprivate",	     "rrelatime",    "rro",
+    "rrw",	     "rshared",	     "rslave",
+    "rstrictatime",  "rsuid",	     "rsymfollow",
+    "runbindable",   "rw",	     "shared",
+    "silent",	     "slave",	     "strictatime",
+    "suid",	     "symfollow",    "sync",
+    "tmpcopyup",     "unbindable",   NULL,
 };
 
 static json_object *features_linux(void)

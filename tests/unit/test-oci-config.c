@@ -22,6 +22,7 @@
 #include "file-util.h"
 #include "json-util.h"
 #include "oci-config.h"
+#include "rootfs.h"
 
 #ifndef OCI_TEST_DATA
 #error "OCI_TEST_DATA must name tests/unit/data/oci"
@@ -326,6 +327,41 @@ static void test_features_document(void **state)
 	    member(member(member(l, "mountExtensions"), "idmap"), "enabled")));
 	json_object *ann = member(f, "annotations");
 	assert_string_equal(json_object_get_string(member(ann, "org.hutch.runtime")), "hutch");
+}
+
+static json_object *base_with(const char *key, const char *value);
+
+/* features must not promise a mount option the mount code would pass to
+ * the filesystem as unknown data, nor a propagation it cannot set. */
+static void test_features_match_the_mount_code(void **state)
+{
+	hutch_error err = {0};
+	_cleanup_json_ json_object *f = oci_features();
+	json_object *opts = member(f, "mountOptions");
+	assert_true(json_object_array_length(opts) > 10);
+	for (size_t i = 0; i < json_object_array_length(opts); i++) {
+		char *word = (char *)json_object_get_string(json_object_array_get_idx(opts, i));
+		struct mount_options mo = {0};
+		if (mount_options_parse(&word, 1, &mo, &err) < 0)
+			fail_msg("mount option %s: %s", word, err.msg);
+		if (mo.data != NULL)
+			fail_msg("mount option %s is not known to the mount code", word);
+		mount_options_free(&mo);
+	}
+	static const char *const propagations[] = {"private",	 "rprivate",   "shared",
+						   "rshared",	 "slave",      "rslave",
+						   "unbindable", "runbindable"};
+	for (size_t i = 0; i < sizeof(propagations) / sizeof(propagations[0]); i++) {
+		unsigned long flags = 0;
+		_cleanup_json_ json_object *doc = base_with("linux", "{}");
+		json_object_object_add(json_object_object_get(doc, "linux"), "rootfsPropagation",
+				       json_object_new_string(propagations[i]));
+		_cleanup_oci_config_ struct oci_config *cfg = NULL;
+		assert_int_equal(oci_config_parse(doc, &cfg, &err), 0);
+		if (rootfs_propagation_parse(cfg->linux_cfg.rootfs_propagation, &flags, &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_int_not_equal(flags, 0);
+	}
 }
 
 /* The smallest valid config with a process; each bad case replaces one
@@ -766,6 +802,7 @@ int main(void)
 	    cmocka_unit_test(test_rootless_spec_round_trips),
 	    cmocka_unit_test(test_default_spec_round_trips),
 	    cmocka_unit_test(test_features_document),
+	    cmocka_unit_test(test_features_match_the_mount_code),
 	    cmocka_unit_test(test_base_config_is_valid),
 	    cmocka_unit_test(test_bad_configs_name_the_problem),
 	    cmocka_unit_test(test_top_level_must_be_object),
