@@ -18,7 +18,8 @@ check_PROGRAMS += tests/unit/test-oci-config
 tests_unit_test_oci_config_SOURCES = tests/unit/test-oci-config.c
 tests_unit_test_oci_config_CFLAGS = $(UNIT_CFLAGS) \
 	-DOCI_TEST_DATA=\"$(abs_top_srcdir)/tests/unit/data/oci\"
-tests_unit_test_oci_config_LDADD = $(UNIT_LDADD)
+# features asks the seccomp code what this libseccomp supports.
+tests_unit_test_oci_config_LDADD = $(UNIT_LDADD) $(HUTCH_RUNTIME_LIBS)
 TESTS += tests/unit/test-oci-config
 
 check_PROGRAMS += tests/unit/test-signals

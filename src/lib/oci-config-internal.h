@@ -73,11 +73,4 @@ bool oci_seccomp_operator_known(const char *name);
 bool oci_seccomp_arch_known(const char *name);
 bool oci_seccomp_flag_known(const char *name);
 
-/* The constant tables themselves, NULL-terminated, for `features`. */
-extern const char *const oci_seccomp_actions[];
-extern const char *const oci_seccomp_operators[];
-extern const char *const oci_seccomp_archs[];
-extern const char *const oci_seccomp_flags[];
-extern const char *const oci_rlimit_names[];
-
 #endif

@@ -62,7 +62,7 @@ const struct oci_namespace *oci_config_namespace(const struct oci_config *cfg,
 }
 
 /* The runtime-spec's seccomp constants (config-linux.md), NULL-terminated. */
-const char *const oci_seccomp_actions[] = {
+static const char *const seccomp_actions[] = {
     "SCMP_ACT_KILL",	    "SCMP_ACT_KILL_PROCESS",
     "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
     "SCMP_ACT_ERRNO",	    "SCMP_ACT_TRACE",
@@ -70,22 +70,21 @@ const char *const oci_seccomp_actions[] = {
     "SCMP_ACT_NOTIFY",	    NULL,
 };
 
-const char *const oci_seccomp_operators[] = {
+static const char *const seccomp_operators[] = {
     "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",	"SCMP_CMP_EQ",
     "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL,
 };
 
-const char *const oci_seccomp_archs[] = {
-    "SCMP_ARCH_X86",	  "SCMP_ARCH_X86_64",	   "SCMP_ARCH_X32",
-    "SCMP_ARCH_ARM",	  "SCMP_ARCH_AARCH64",	   "SCMP_ARCH_MIPS",
-    "SCMP_ARCH_MIPS64",	  "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL",
-    "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",	  "SCMP_ARCH_PPC64LE",	   "SCMP_ARCH_S390",
-    "SCMP_ARCH_S390X",	  "SCMP_ARCH_PARISC",	   "SCMP_ARCH_PARISC64",
-    "SCMP_ARCH_RISCV64",  "SCMP_ARCH_LOONGARCH64", NULL,
+static const char *const seccomp_archs[] = {
+    "SCMP_ARCH_X86",	 "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",		"SCMP_ARCH_ARM",
+    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",	"SCMP_ARCH_MIPS64N32",
+    "SCMP_ARCH_MIPSEL",	 "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",	 "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",	"SCMP_ARCH_S390X",
+    "SCMP_ARCH_PARISC",	 "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",	"SCMP_ARCH_LOONGARCH64",
+    "SCMP_ARCH_M68K",	 "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB",	NULL,
 };
 
-const char *const oci_seccomp_flags[] = {
+static const char *const seccomp_flags[] = {
     "SECCOMP_FILTER_FLAG_TSYNC",
     "SECCOMP_FILTER_FLAG_LOG",
     "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
@@ -103,22 +102,22 @@ static bool name_in(const char *const *table, const char *name)
 
 bool oci_seccomp_action_known(const char *name)
 {
-	return name_in(oci_seccomp_actions, name);
+	return name_in(seccomp_actions, name);
 }
 
 bool oci_seccomp_operator_known(const char *name)
 {
-	return name_in(oci_seccomp_operators, name);
+	return name_in(seccomp_operators, name);
 }
 
 bool oci_seccomp_arch_known(const char *name)
 {
-	return name_in(oci_seccomp_archs, name);
+	return name_in(seccomp_archs, name);
 }
 
 bool oci_seccomp_flag_known(const char *name)
 {
-	return name_in(oci_seccomp_flags, name);
+	return name_in(seccomp_flags, name);
 }
 
 static int parse_namespaces(json_object *obj, const char *where, struct oci_linux *l,

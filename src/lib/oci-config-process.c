@@ -27,26 +27,6 @@ static const struct {
     {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},	  {"RLIMIT_RTTIME", RLIMIT_RTTIME},
 };
 
-const char *const oci_rlimit_names[] = {
-    "RLIMIT_AS",
-    "RLIMIT_CORE",
-    "RLIMIT_CPU",
-    "RLIMIT_DATA",
-    "RLIMIT_FSIZE",
-    "RLIMIT_LOCKS",
-    "RLIMIT_MEMLOCK",
-    "RLIMIT_MSGQUEUE",
-    "RLIMIT_NICE",
-    "RLIMIT_NOFILE",
-    "RLIMIT_NPROC",
-    "RLIMIT_RSS",
-    "RLIMIT_RTPRIO",
-    "RLIMIT_RTTIME",
-    "RLIMIT_SIGPENDING",
-    "RLIMIT_STACK",
-    NULL,
-};
-
 int oci_rlimit_from_name(const char *name)
 {
 	if (name == NULL)

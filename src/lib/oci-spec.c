@@ -2,11 +2,13 @@
  * `hutch-oci spec [--rootless]` (the same shape as `runc spec`, so bundles
  * made for one runtime work with the other) and the runtime-spec
  * "features" document of `hutch-oci features`. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "oci-config-internal.h"
 #include "oci-config.h"
+#include "seccomp.h"
 
 static json_object *strv_json(const char *const *v)
 {
@@ -263,6 +265,42 @@ static const char *const known_mount_options[] = {
     "tmpcopyup",     "unbindable",   NULL,
 };
 
+/* Copy the list "key" of from into to, keeping the names the parser accepts. */
+static void add_known_names(json_object *to, json_object *from, const char *key,
+			    bool (*known)(const char *))
+{
+	json_object *names = NULL;
+	json_object *kept = json_object_new_array();
+	if (json_object_object_get_ex(from, key, &names) &&
+	    json_object_is_type(names, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(names); i++) {
+			const char *name =
+			    json_object_get_string(json_object_array_get_idx(names, i));
+			if (name != NULL && known(name))
+				json_object_array_add(kept, json_object_new_string(name));
+		}
+	}
+	json_object_object_add(to, key, kept);
+}
+
+/* What the seccomp code can do with this build of libseccomp, limited to
+ * the names the config parser accepts: features promises only what a
+ * config can really ask for. */
+static json_object *features_seccomp(void)
+{
+	json_object *sec = json_object_new_object();
+	json_object *lib = seccomp_features();
+	json_object_object_add(sec, "enabled", json_object_new_boolean(lib != NULL));
+	add_known_names(sec, lib, "actions", oci_seccomp_action_known);
+	add_known_names(sec, lib, "operators", oci_seccomp_operator_known);
+	add_known_names(sec, lib, "archs", oci_seccomp_arch_known);
+	add_known_names(sec, lib, "knownFlags", oci_seccomp_flag_known);
+	add_known_names(sec, lib, "supportedFlags", oci_seccomp_flag_known);
+	if (lib != NULL)
+		json_object_put(lib);
+	return sec;
+}
+
 static json_object *features_linux(void)
 {
 	json_object *l = json_object_new_object();
@@ -282,14 +320,7 @@ static json_object *features_linux(void)
 	json_object_object_add(cg, "rdma", json_object_new_boolean(0));
 	json_object_object_add(l, "cgroup", cg);
 
-	json_object *sec = json_object_new_object();
-	json_object_object_add(sec, "enabled", json_object_new_boolean(1));
-	json_object_object_add(sec, "actions", strv_json(oci_seccomp_actions));
-	json_object_object_add(sec, "operators", strv_json(oci_seccomp_operators));
-	json_object_object_add(sec, "archs", strv_json(oci_seccomp_archs));
-	json_object_object_add(sec, "knownFlags", strv_json(oci_seccomp_flags));
-	json_object_object_add(sec, "supportedFlags", strv_json(oci_seccomp_flags));
-	json_object_object_add(l, "seccomp", sec);
+	json_object_object_add(l, "seccomp", features_seccomp());
 
 	json_object *off = json_object_new_object();
 	json_object_object_add(off, "enabled", json_object_new_boolean(0));
