@@ -78,7 +78,7 @@ struct oci_process {
 	size_t n_args;
 	char **env;
 	size_t n_env;
-	char *cwd; /* absolute */
+	char *cwd;			       /* absolute */
 	struct oci_capabilities *capabilities; /* NULL when absent */
 	struct oci_rlimit *rlimits;
 	size_t n_rlimits;
