@@ -37,3 +37,5 @@ noinst_PROGRAMS += tests/tools/net-api-client
 tests_tools_net_api_client_SOURCES = tests/tools/net-api-client.c
 noinst_PROGRAMS += tests/tools/net-echo
 tests_tools_net_echo_SOURCES = tests/tools/net-echo.c
+noinst_PROGRAMS += tests/tools/net-tapfd
+tests_tools_net_tapfd_SOURCES = tests/tools/net-tapfd.c

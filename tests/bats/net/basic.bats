@@ -181,3 +181,24 @@ teardown() {
 	wait "$SLIRP_PID" || rc=$?
 	[ "$rc" -eq 0 ]
 }
+
+@test "--netns-type=tapfd runs on a TAP the caller opened" {
+	start_guest
+	local ready=$BATS_TEST_TMPDIR/ready-tapfd
+	net-tapfd "$GUEST_PID" tap9 hutch-slirp --netns-type=tapfd --disable-dns \
+		"${NET_ALLOW[@]}" --ready-fd=9 3 9>"$ready" >>"$SLIRP_LOG" 2>&1 3>&- &
+	NET_PIDS+=("$!")
+	wait_until 15 file_has_content "$ready"
+	# No --configure with a TAP fd: the caller sets the interface up.
+	in_guest ip link set lo up
+	in_guest ip link set tap9 up
+	in_guest ip addr add 10.0.2.100/24 dev tap9
+	in_guest ip route add default via 10.0.2.2
+	port=$(free_port)
+	start_echo tcp 127.0.0.1 "$port"
+	run in_guest net-echo send tcp 10.0.2.2 "$port" via-tapfd --timeout 10
+	[ "$output" = VIA-TAPFD ]
+	# --configure needs a namespace, which a bare TAP fd lacks.
+	run hutch-slirp --netns-type=tapfd --configure 3
+	[ "$status" -eq 1 ]
+}

@@ -10,7 +10,7 @@
 NET_ALLOW=(--outbound-allow=10.0.2.2/32 --outbound-allow=fd00::2/128)
 
 net_setup() {
-	require_cmd unshare nsenter ip hutch-slirp net-echo net-api-client
+	require_cmd unshare nsenter ip ss hutch-slirp net-echo net-api-client net-tapfd
 	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
 	NET_PIDS=()
 	GUEST_PID=
