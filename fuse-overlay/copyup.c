@@ -410,3 +410,27 @@ int ovl_copy_up_tree(struct ovl_fs *fs, struct ovl_node *dir)
 	ovl_node_invalidate_tree(fs, dir);
 	return r;
 }
+
+int ovl_settle_links(struct ovl_fs *fs, struct ovl_node *n)
+{
+	if (n->type != S_IFREG || n->parent == NULL || fs->indexfd < 0)
+		return 0;
+	int r = ovl_node_locate(fs, n);
+	if (r < 0 || n->layer == 0)
+		return r == -ENOENT ? 0 : r;
+	char idx[32], rel[PATH_MAX];
+	struct stat st;
+	snprintf(idx, sizeof(idx), "%" PRIu64, (uint64_t)n->ino);
+	if (fstatat(fs->indexfd, idx, &st, 0) < 0)
+		return 0; /* never copied up */
+	r = ovl_copy_up_dir_chain(fs, n->parent);
+	if (r == 0)
+		r = ovl_node_path(n, rel, sizeof(rel));
+	if (r == 0)
+		r = ovl_index_link(fs, n->ino, rel);
+	if (r < 0)
+		return r;
+	n->loc_valid = false;
+	ovl_dir_cache_drop(n->parent);
+	return 0;
+}

@@ -151,6 +151,14 @@ static void release_locked(struct ovl_fs *fs, struct ovl_node *n)
 		if (n->keep_fd >= 0)
 			close(n->keep_fd);
 		ovl_dir_cache_drop(n);
+		while (n->aliases != NULL) {
+			struct ovl_alias *a = n->aliases;
+			n->aliases = a->next;
+			a->parent->refs--;
+			release_locked(fs, a->parent);
+			free(a->name);
+			free(a);
+		}
 		free(n->span);
 		free(n->name);
 		pthread_mutex_destroy(&n->lock);
@@ -208,6 +216,94 @@ int ovl_node_move(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node *parent
 		release_locked(fs, old);
 	}
 	pthread_mutex_unlock(&fs->table_lock);
+	return 0;
+}
+
+static bool same_name(const struct ovl_node *p1, const char *n1, const struct ovl_node *p2,
+		      const char *n2)
+{
+	return p1 == p2 && n1 != NULL && n2 != NULL && strcmp(n1, n2) == 0;
+}
+
+void ovl_node_note_name(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node *parent,
+			const char *name)
+{
+	if (n->type == S_IFDIR || n == fs->root)
+		return;
+	pthread_mutex_lock(&fs->table_lock);
+	bool known = same_name(n->parent, n->name, parent, name);
+	for (struct ovl_alias *a = n->aliases; a != NULL && !known; a = a->next)
+		known = same_name(a->parent, a->name, parent, name);
+	if (!known && n->parent != NULL) {
+		struct ovl_alias *a = calloc(1, sizeof(*a));
+		if (a != NULL && (a->name = strdup(name)) != NULL) {
+			a->parent = parent;
+			parent->refs++;
+			a->next = n->aliases;
+			n->aliases = a;
+		} else {
+			free(a); /* without it the name is found again on lookup */
+		}
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+bool ovl_node_is_last_name(const struct ovl_node *n, const struct ovl_node *parent,
+			   const char *name)
+{
+	if (n->aliases != NULL)
+		return false;
+	return same_name(n->parent, n->name, parent, name);
+}
+
+bool ovl_node_remove_name(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node *parent,
+			  const char *name)
+{
+	if (same_name(n->parent, n->name, parent, name)) {
+		struct ovl_alias *a = n->aliases;
+		if (a == NULL) {
+			ovl_node_move(fs, n, NULL, NULL);
+			return false;
+		}
+		/* Promote another name: the alias's parent reference becomes
+		 * the primary one. */
+		pthread_mutex_lock(&fs->table_lock);
+		n->aliases = a->next;
+		struct ovl_node *old = n->parent;
+		n->parent = a->parent;
+		free(n->name);
+		n->name = a->name;
+		free(a);
+		n->loc_valid = false;
+		old->refs--;
+		release_locked(fs, old);
+		pthread_mutex_unlock(&fs->table_lock);
+		return true;
+	}
+	pthread_mutex_lock(&fs->table_lock);
+	for (struct ovl_alias **pa = &n->aliases; *pa != NULL; pa = &(*pa)->next) {
+		struct ovl_alias *a = *pa;
+		if (same_name(a->parent, a->name, parent, name)) {
+			*pa = a->next;
+			a->parent->refs--;
+			release_locked(fs, a->parent);
+			free(a->name);
+			free(a);
+			break;
+		}
+	}
+	bool named = n->parent != NULL;
+	pthread_mutex_unlock(&fs->table_lock);
+	return named;
+}
+
+int ovl_node_rename_name(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node *oldparent,
+			 const char *oldname, struct ovl_node *newparent, const char *newname)
+{
+	if (same_name(n->parent, n->name, oldparent, oldname) || n->parent == NULL)
+		return ovl_node_move(fs, n, newparent, newname);
+	ovl_node_remove_name(fs, n, oldparent, oldname);
+	ovl_node_note_name(fs, n, newparent, newname);
 	return 0;
 }
 

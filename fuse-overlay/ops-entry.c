@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "ovl.h"
@@ -105,6 +106,7 @@ int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 		ovl_node_forget(fs, n, 1);
 		return r;
 	}
+	ovl_node_note_name(fs, n, parent, name);
 	present(fs, n, layer, rel, &st, ino, pending);
 	e->ino = n->nodeid;
 	e->attr = st;
@@ -261,8 +263,19 @@ int ovl_node_stat(struct ovl_fs *fs, struct ovl_node *n, struct stat *st)
 		/* Unlinked while in use: its attributes are still there. */
 		if (fstat(n->keep_fd, st) < 0)
 			return -errno;
-		present(fs, NULL, -1, "", st, n->ino, -1);
-		st->st_nlink = 0;
+		/* Its other names (hard links) may still be there: count them
+		 * as for any copied-up file, minus the index link. */
+		char p[64], v[64];
+		long pending = -1;
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", n->keep_fd);
+		ssize_t l = getxattr(p, OVL_XATTR_ORIGIN, v, sizeof(v) - 1);
+		if (l > 0) {
+			v[l] = '\0';
+			char *colon = strchr(v, ':');
+			if (colon != NULL)
+				pending = strtol(colon + 1, NULL, 10);
+		}
+		present(fs, NULL, -1, "", st, n->ino, pending);
 		return 0;
 	}
 	if (r < 0)

@@ -244,7 +244,7 @@ static int remove_name(struct ovl_fs *fs, struct ovl_node *p, const char *name, 
 	if (r == 0)
 		r = ovl_copy_up_dir_chain(fs, p);
 	bool lower_has = r == 0 && ovl_exists_below(fs, p->span, p->nspan, 0, rel);
-	if (r == 0 && own_name && (n->open_count > 0 || st.st_nlink > 1))
+	if (r == 0 && ovl_node_is_last_name(n, p, name) && (n->open_count > 0 || st.st_nlink > 1))
 		ovl_node_keep(fs, n, layer, rel);
 	if (r == 0 && layer == 0) {
 		if (dir)
@@ -256,10 +256,10 @@ static int remove_name(struct ovl_fs *fs, struct ovl_node *p, const char *name, 
 		r = ovl_make_whiteout(fs, rel);
 	if (r == 0) {
 		ovl_dir_cache_drop(p);
-		if (own_name) {
-			ovl_node_move(fs, n, NULL, NULL);
+		if (!ovl_node_remove_name(fs, n, p, name))
 			ovl_dir_cache_drop(n);
-		}
+		else
+			r = ovl_settle_links(fs, n);
 	}
 	ovl_node_unref(fs, n);
 	return r;

@@ -153,6 +153,14 @@ static int do_rename(struct ovl_fs *fs, struct side *a, struct side *b, unsigned
 		r = bring_up(fs, a);
 	if (r == 0 && (flags & RENAME_EXCHANGE))
 		r = bring_up(fs, b);
+	if (r == 0 && !(flags & RENAME_EXCHANGE) && b->exists && b->layer > 0 &&
+	    S_ISREG(b->st.st_mode) && b->st.st_nlink > 1) {
+		/* Replacing one name of a hard-linked lower file: link it to
+		 * the copy first, so the rename takes one link off the file
+		 * that its other names show. */
+		r = bring_up(fs, b);
+		b->layer = 0;
+	}
 	if (r < 0)
 		return r;
 
@@ -173,9 +181,9 @@ static int do_rename(struct ovl_fs *fs, struct side *a, struct side *b, unsigned
 			/* Only a whiteout (or nothing) may be in the way. */
 			r = ovl_remove_whiteout(fs, b->rel);
 		}
-		if (r == 0 && b->exists && b->node != NULL && is_own_name(b) &&
-		    b->node->open_count > 0)
-			ovl_node_keep(fs, b->node, 0, b->rel);
+		if (r == 0 && b->exists && ovl_node_is_last_name(b->node, b->parent, b->name) &&
+		    (b->node->open_count > 0 || b->st.st_nlink > 1))
+			ovl_node_keep(fs, b->node, b->layer, b->rel);
 		if (r == 0 && renameat(up, a->rel, up, b->rel) < 0)
 			r = -errno;
 		/* RENAME_WHITEOUT asks for what a lower name needs anyway;
@@ -190,22 +198,25 @@ static int do_rename(struct ovl_fs *fs, struct side *a, struct side *b, unsigned
 
 	ovl_dir_cache_drop(a->parent);
 	ovl_dir_cache_drop(b->parent);
-	bool a_own = is_own_name(a);
-	bool b_own = b->exists && is_own_name(b);
 	if (flags & RENAME_EXCHANGE) {
-		if (a_own)
-			r = ovl_node_move(fs, a->node, b->parent, b->name);
-		if (r == 0 && b_own)
-			r = ovl_node_move(fs, b->node, a->parent, a->name);
+		r = ovl_node_rename_name(fs, a->node, a->parent, a->name, b->parent, b->name);
+		/* b's node may have been renamed onto a's old name by now only
+		 * if they were one node, which returned early above. */
+		if (r == 0)
+			r = ovl_node_rename_name(fs, b->node, b->parent, b->name, a->parent,
+						 a->name);
 		if (b_dir)
 			ovl_node_invalidate_tree(fs, b->node);
 	} else {
-		if (b_own) {
-			ovl_node_move(fs, b->node, NULL, NULL);
-			b->node->loc_valid = false;
+		if (b->exists) {
+			if (!ovl_node_remove_name(fs, b->node, b->parent, b->name))
+				b->node->loc_valid = false;
+			else
+				r = ovl_settle_links(fs, b->node);
 		}
-		if (a_own)
-			r = ovl_node_move(fs, a->node, b->parent, b->name);
+		if (r == 0)
+			r = ovl_node_rename_name(fs, a->node, a->parent, a->name, b->parent,
+						 b->name);
 	}
 	if (a_dir)
 		ovl_node_invalidate_tree(fs, a->node);

@@ -50,6 +50,14 @@ struct ovl_layer {
 };
 
 struct dir_cache;
+struct ovl_node;
+
+/* Another name of a hard-linked file that the kernel looked up. */
+struct ovl_alias {
+	struct ovl_node *parent;
+	char *name;
+	struct ovl_alias *next;
+};
 
 struct ovl_node {
 	fuse_ino_t nodeid;
@@ -60,6 +68,9 @@ struct ovl_node {
 
 	struct ovl_node *parent; /* NULL once unlinked */
 	char *name;
+	/* Names besides (parent, name) known to the kernel (hard links): when
+	 * the primary name goes, one of these takes its place. */
+	struct ovl_alias *aliases;
 	mode_t type; /* S_IFMT bits */
 	bool loc_valid;
 	int layer; /* topmost layer holding the entry */
@@ -129,6 +140,20 @@ void ovl_node_forget(struct ovl_fs *fs, struct ovl_node *n, uint64_t nlookup);
 /* Move a node in the tree (tree_lock held for writing). NULL parent
  * detaches it. */
 int ovl_node_move(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node *parent, const char *name);
+/* Hard links: remember that the kernel knows n also as (parent, name). */
+void ovl_node_note_name(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node *parent,
+			const char *name);
+/* A name of n went away (tree_lock held for writing): another known name
+ * becomes the primary one, or n is detached. Returns true when n still has
+ * a name. */
+bool ovl_node_remove_name(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node *parent,
+			  const char *name);
+/* A name of n moved (tree_lock held for writing). */
+int ovl_node_rename_name(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node *oldparent,
+			 const char *oldname, struct ovl_node *newparent, const char *newname);
+/* True when (parent, name) is the last name of n the overlay knows. */
+bool ovl_node_is_last_name(const struct ovl_node *n, const struct ovl_node *parent,
+			   const char *name);
 /* Mark the locations of n and every node below it stale. */
 void ovl_node_invalidate_tree(struct ovl_fs *fs, struct ovl_node *n);
 
@@ -199,6 +224,10 @@ int ovl_copy_up_tree(struct ovl_fs *fs, struct ovl_node *dir);
  * when it exists; returns 1 when linked, 0 when not indexed. */
 int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel);
 int ovl_tmpname(struct ovl_fs *fs, char *buf, size_t size);
+/* After one name of a hard-linked file went away: when the name the node
+ * now goes by is still a lower name of a copied-up file, link it to the
+ * copy, so the node shows the copy (tree_lock held for writing). */
+int ovl_settle_links(struct ovl_fs *fs, struct ovl_node *n);
 
 /* ownership.c */
 void ovl_present_stat(const struct ovl_fs *fs, int layer, const char *rel, struct stat *st);

@@ -70,7 +70,7 @@ void ovl_present_stat(const struct ovl_fs *fs, int layer, const char *rel, struc
 {
 	struct override o;
 	char abs[PATH_MAX];
-	if (fs->opts.xattr_permissions != 0 && !S_ISLNK(st->st_mode) &&
+	if (fs->opts.xattr_permissions != 0 && layer >= 0 && !S_ISLNK(st->st_mode) &&
 	    ovl_abs_path(fs, layer, rel, abs, sizeof(abs)) == 0 &&
 	    read_override(fs, abs, &o) == 0) {
 		st->st_uid = o.uid;

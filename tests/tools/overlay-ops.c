@@ -11,6 +11,11 @@
  *   random-io FILE REF SEED STEPS [remount-check]
  *                           random pwrite/truncate/punch-hole/mmap/read on
  *                           FILE and REF (plain dir), compare after each step
+ *   random-tree DIR REF SEED STEPS
+ *                           random write/truncate/rename/link/unlink/create
+ *                           on names d0..d2/f0..f5 in DIR and REF; after each
+ *                           step every name must exist alike, hold the same
+ *                           bytes, and share inodes (and link counts) alike
  *   parallel-writers FILE THREADS MIB
  *                           each thread writes its own region; verify all
  *   compare A B             byte-compare two files
@@ -20,6 +25,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,6 +309,116 @@ static int cmd_random_io(char **a)
 	return 0;
 }
 
+#define TREE_DIRS 3
+#define TREE_FILES 6
+
+static void tree_name(char *buf, size_t size, const char *root, int k)
+{
+	snprintf(buf, size, "%s/d%d/f%d", root, k / TREE_FILES, k % TREE_FILES);
+}
+
+/* Compare the two trees name by name. */
+static int tree_compare(const char *a, const char *b, const char *step)
+{
+	const int n = TREE_DIRS * TREE_FILES;
+	struct stat sa[TREE_DIRS * TREE_FILES], sb[TREE_DIRS * TREE_FILES];
+	bool ea[TREE_DIRS * TREE_FILES], eb[TREE_DIRS * TREE_FILES];
+	char pa[4096], pb[4096];
+	for (int k = 0; k < n; k++) {
+		tree_name(pa, sizeof(pa), a, k);
+		tree_name(pb, sizeof(pb), b, k);
+		ea[k] = lstat(pa, &sa[k]) == 0;
+		eb[k] = lstat(pb, &sb[k]) == 0;
+		if (ea[k] != eb[k]) {
+			fprintf(stderr, "overlay-ops: %s: %s %s\n", step, pa,
+				ea[k] ? "exists, not in the reference" : "is missing");
+			return 1;
+		}
+		if (!ea[k])
+			continue;
+		if (sa[k].st_nlink != sb[k].st_nlink) {
+			fprintf(stderr, "overlay-ops: %s: %s has %lu links, reference %lu\n", step,
+				pa, (unsigned long)sa[k].st_nlink, (unsigned long)sb[k].st_nlink);
+			return 1;
+		}
+		int fa = open(pa, O_RDONLY | O_CLOEXEC), fb = open(pb, O_RDONLY | O_CLOEXEC);
+		if (fa < 0 || fb < 0)
+			return die(pa);
+		int r = compare_fds(fa, fb, step);
+		close(fa);
+		close(fb);
+		if (r)
+			return r;
+	}
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			if (ea[i] && ea[j] &&
+			    (sa[i].st_ino == sa[j].st_ino) != (sb[i].st_ino == sb[j].st_ino)) {
+				fprintf(stderr, "overlay-ops: %s: names %d and %d %s one inode\n",
+					step, i, j,
+					sa[i].st_ino == sa[j].st_ino ? "share" : "do not share");
+				return 1;
+			}
+	return 0;
+}
+
+static int tree_step(const char *root, int op, int x, int y, off_t off, const char *data,
+		     size_t len)
+{
+	char px[4096], py[4096];
+	tree_name(px, sizeof(px), root, x);
+	tree_name(py, sizeof(py), root, y);
+	int fd;
+	switch (op) {
+	case 0: /* write into an existing file, or create it */
+		fd = open(px, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return -1;
+		if (pwrite(fd, data, len, off) != (ssize_t)len) {
+			close(fd);
+			return -1;
+		}
+		return close(fd);
+	case 1:
+		return truncate(px, off) < 0 && errno != ENOENT ? -1 : 0;
+	case 2:
+		return rename(px, py) < 0 && errno != ENOENT ? -1 : 0;
+	case 3:
+		return link(px, py) < 0 && errno != ENOENT && errno != EEXIST ? -1 : 0;
+	default:
+		return unlink(px) < 0 && errno != ENOENT ? -1 : 0;
+	}
+}
+
+static int cmd_random_tree(char **a)
+{
+	rng_state = strtoull(a[2], NULL, 10) * 2654435761ULL + 7;
+	int steps = atoi(a[3]);
+	const int n = TREE_DIRS * TREE_FILES;
+	static char data[70000];
+	char what[160];
+	for (int k = 0; k < steps; k++) {
+		int op = (int)(rnd() % 100);
+		op = op < 40 ? 0 : op < 50 ? 1 : op < 70 ? 2 : op < 85 ? 3 : 4;
+		int x = (int)(rnd() % (uint64_t)n), y = (int)(rnd() % (uint64_t)n);
+		off_t off = (off_t)(rnd() % 70000);
+		size_t len = 1 + rnd() % 4096;
+		for (size_t i = 0; i < len; i++)
+			data[i] = (char)(rnd() & 0xff);
+		snprintf(what, sizeof(what), "step %d op %d names %d %d", k, op, x, y);
+		if (getenv("OVERLAY_OPS_VERBOSE") != NULL)
+			fprintf(stderr, "%s\n", what);
+		if (tree_step(a[1], op, x, y, off, data, len) < 0)
+			return die(what);
+		if (tree_step(a[0], op, x, y, off, data, len) < 0)
+			return die(what);
+		if (tree_compare(a[0], a[1], what))
+			return 1;
+	}
+	printf("OK %d steps\n", steps);
+	return 0;
+}
+
 struct writer {
 	int fd;
 	int index;
@@ -402,6 +518,7 @@ int main(int argc, char **argv)
 	    {"locks", 1, cmd_locks},
 	    {"random-io", 4, cmd_random_io},
 	    {"parallel-writers", 3, cmd_parallel_writers},
+	    {"random-tree", 4, cmd_random_tree},
 	    {"compare", 2, cmd_compare},
 	    {"setxattr", 3, cmd_setxattr},
 	    {"getxattr", 2, cmd_getxattr},
