@@ -80,11 +80,8 @@ int sandbox_private_resolv_conf(const char *path, hutch_error *err)
 	return 0;
 }
 
-static int drop_capabilities(hutch_error *err)
+static int drop_capabilities(bool keep_bind, hutch_error *err)
 {
-	/* Real root keeps the right to bind ports below 1024 for port
-	 * forwards, as slirp4netns does; everything else goes. */
-	bool keep_bind = geteuid() == 0;
 	for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
 		if (keep_bind && cap == CAP_NET_BIND_SERVICE)
 			continue;
@@ -150,7 +147,9 @@ int sandbox_enter(const char *resolv_conf, hutch_error *err)
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) < 0)
 		return hutch_fail(err, errno, "make the sandbox root read-only");
-	return drop_capabilities(err);
+	/* Real root keeps the right to bind ports below 1024 for port
+	 * forwards, as slirp4netns does; everything else goes. */
+	return drop_capabilities(geteuid() == 0, err);
 }
 
 /* What the event loop, libslirp, glib's allocator and the forwarder call.
@@ -182,7 +181,25 @@ static const int allowed_syscalls[] = {
     SCMP_SYS(sched_yield),   SCMP_SYS(prlimit64),
 };
 
-int sandbox_seccomp(hutch_error *err)
+/* The namespace helper only receives requests, creates sockets and sends
+ * them back. */
+static const int helper_syscalls[] = {
+    SCMP_SYS(recvmsg),
+    SCMP_SYS(sendmsg),
+    SCMP_SYS(socket),
+    SCMP_SYS(close),
+    SCMP_SYS(read),
+    SCMP_SYS(write),
+    SCMP_SYS(brk),
+    SCMP_SYS(mmap),
+    SCMP_SYS(munmap),
+    SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(restart_syscall),
+    SCMP_SYS(exit),
+    SCMP_SYS(exit_group),
+};
+
+static int install_filter(const int *syscalls, size_t n, hutch_error *err)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return hutch_fail(err, errno, "set no_new_privs");
@@ -190,11 +207,11 @@ int sandbox_seccomp(hutch_error *err)
 	if (ctx == NULL)
 		return hutch_fail(err, ENOMEM, "seccomp_init");
 	int rc = 0;
-	for (size_t i = 0; i < sizeof(allowed_syscalls) / sizeof(allowed_syscalls[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		/* A negative number is a call this architecture lacks. */
-		if (allowed_syscalls[i] < 0)
+		if (syscalls[i] < 0)
 			continue;
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed_syscalls[i], 0);
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, syscalls[i], 0);
 		if (rc < 0)
 			break;
 	}
@@ -203,5 +220,33 @@ int sandbox_seccomp(hutch_error *err)
 	seccomp_release(ctx);
 	if (rc < 0)
 		return hutch_fail(err, -rc, "install the seccomp filter");
+	return 0;
+}
+
+int sandbox_seccomp(hutch_error *err)
+{
+	return install_filter(allowed_syscalls,
+			      sizeof(allowed_syscalls) / sizeof(allowed_syscalls[0]), err);
+}
+
+int sandbox_confine_helper(bool sandbox, bool seccomp, hutch_error *err)
+{
+	if (sandbox) {
+		/* The bounding set can only shrink with CAP_SETPCAP, which a
+		 * helper that joined no user namespace may lack; clearing
+		 * its own sets is always allowed and is what matters. */
+		cap_t caps = cap_init();
+		if (caps == NULL)
+			return hutch_fail(err, errno, "cap_init");
+		int rc = cap_set_proc(caps);
+		cap_free(caps);
+		if (rc < 0)
+			return hutch_fail(err, errno, "drop the helper's capabilities");
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			return hutch_fail(err, errno, "set no_new_privs");
+	}
+	if (seccomp)
+		return install_filter(helper_syscalls,
+				      sizeof(helper_syscalls) / sizeof(helper_syscalls[0]), err);
 	return 0;
 }

@@ -10,6 +10,8 @@
 #ifndef HUTCH_NET_SANDBOX_H
 #define HUTCH_NET_SANDBOX_H
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "options.h"
 
@@ -22,6 +24,11 @@ int sandbox_private_resolv_conf(const char *path, hutch_error *err);
  * resolv_conf is the file whose name servers slirp should use (NULL:
  * the host's /etc/resolv.conf). */
 int sandbox_enter(const char *resolv_conf, hutch_error *err);
+
+/* Confine the namespace helper once the TAP is made: with sandbox, drop
+ * every capability (making sockets needs none); with seccomp, allow only
+ * what serving socket requests takes. */
+int sandbox_confine_helper(bool sandbox, bool seccomp, hutch_error *err);
 
 /* --enable-seccomp: install the allow-list for the calling process. */
 int sandbox_seccomp(hutch_error *err);

@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "netconf.h"
+#include "sandbox.h"
 
 /* What the helper sends back: an errno and, on failure, the message. */
 struct helper_reply {
@@ -208,6 +209,12 @@ helper_main(const struct net_options *o, int channel, pid_t parent)
 		_exit(1);
 	close(tap);
 	tap = -1;
+	if (sandbox_confine_helper(o->enable_sandbox, o->enable_seccomp, &err) < 0) {
+		/* Too late to tell the main process: it would see the helper
+		 * gone at its first socket request. Say it on stderr. */
+		fprintf(stderr, "hutch-slirp: namespace helper: %s\n", err.msg);
+		_exit(1);
+	}
 	helper_serve(channel);
 	_exit(0);
 }

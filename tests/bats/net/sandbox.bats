@@ -31,6 +31,12 @@ teardown() {
 	[ "$output" = resolv.conf ]
 	# It is in a mount namespace of its own.
 	[ "$(readlink "/proc/$SLIRP_PID/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]
+	# The helper inside the container's namespaces is confined too.
+	helper=$(pgrep -P "$SLIRP_PID")
+	[ -n "$helper" ]
+	[ "$(readlink "/proc/$helper/ns/net")" = "$(readlink "/proc/$GUEST_PID/ns/net")" ]
+	grep -E '^Seccomp:[[:space:]]+2$' "/proc/$helper/status"
+	grep -E '^CapEff:[[:space:]]+0+$' "/proc/$helper/status"
 }
 
 @test "sandboxed with seccomp, traffic still flows both ways and the API works" {
