@@ -142,8 +142,12 @@ static int mount_bind_entry(const struct rootfs_env *env, const struct oci_mount
 				      : path_mkfile_in_root(env->rootfd, m->destination, 0644, err);
 	if (dst < 0)
 		return -1;
-	if (mount_bind_fd(src, src_path, dst, m->destination, mo->recursive, err) < 0)
+	if (mo->idmap) {
+		if (mount_bind_idmapped(env, src, src_path, dst, m, mo, err) < 0)
+			return -1;
+	} else if (mount_bind_fd(src, src_path, dst, m->destination, mo->recursive, err) < 0) {
 		return -1;
+	}
 	return finish_mount(env, m, mo, true, err);
 }
 
@@ -296,12 +300,10 @@ int mount_entry(const struct rootfs_env *env, const struct oci_mount *m, hutch_e
 	_cleanup_mount_options_ struct mount_options mo = {0};
 	if (mount_options_parse(m->options, m->n_options, &mo, err) < 0)
 		return -1;
-	if (mo.idmap)
-		return hutch_fail_plain(err, EOPNOTSUPP,
-					"mount on %s: idmapped mounts (idmap, ridmap) are not "
-					"supported by hutch yet",
-					m->destination);
 	bool bind = mo.bind || type_is(m, "bind");
+	if (mo.idmap && !bind)
+		return hutch_fail_plain(
+		    err, EINVAL, "mount on %s: idmap and ridmap need a bind mount", m->destination);
 	if (mo.tmpcopyup && !type_is(m, "tmpfs"))
 		return hutch_fail_plain(err, EINVAL, "mount on %s: tmpcopyup needs type tmpfs",
 					m->destination);

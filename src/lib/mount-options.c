@@ -196,6 +196,13 @@ int mount_options_parse(char *const *options, size_t n, struct mount_options *ou
 	return 0;
 }
 
+const char *mount_option_name(size_t i)
+{
+	if (i >= sizeof(option_table) / sizeof(option_table[0]))
+		return NULL;
+	return option_table[i].name;
+}
+
 void mount_options_free(struct mount_options *mo)
 {
 	free(mo->data);

@@ -67,6 +67,12 @@ int mount_set_propagation(int fd, const char *what, unsigned long propagation, h
  * mount only gets through a remount. */
 bool mount_flags_need_remount(unsigned long set, unsigned long clear);
 
+/* An idmapped bind of srcfd onto dstfd with the entry's uidMappings and
+ * gidMappings (mount-idmap.c); real root only. */
+int mount_bind_idmapped(const struct rootfs_env *env, int srcfd, const char *src_what, int dstfd,
+			const struct oci_mount *m, const struct mount_options *mo,
+			hutch_error *err);
+
 /* The mount kinds (mount-kinds.c). */
 int mount_entry(const struct rootfs_env *env, const struct oci_mount *m, hutch_error *err);
 /* The tmpfs on /dev when the config has no /dev mount. */

@@ -57,6 +57,10 @@ int mount_options_parse(char *const *options, size_t n, struct mount_options *ou
 			hutch_error *err);
 void mount_options_free(struct mount_options *mo);
 
+/* The i-th word of the option table, NULL past the end: the
+ * "mountOptions" of `hutch-oci features` can list exactly what is known. */
+const char *mount_option_name(size_t i);
+
 /* Parse linux.rootfsPropagation ("private", "rslave", "shared", ...) into
  * MS_* propagation flags (MS_REC included for the r- forms). */
 int rootfs_propagation_parse(const char *s, unsigned long *flags, hutch_error *err);

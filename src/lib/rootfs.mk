@@ -8,6 +8,7 @@ libhutch_a_SOURCES += \
 	src/lib/mount-kinds.c \
 	src/lib/mount-devpts.c \
 	src/lib/mount-copyup.c \
+	src/lib/mount-idmap.c \
 	src/lib/masked-paths.c \
 	src/lib/devices.c src/lib/devices.h \
 	src/lib/sysctl.c src/lib/sysctl.h

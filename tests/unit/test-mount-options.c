@@ -244,6 +244,22 @@ static void test_case_matters(void **state)
 	mount_options_free(&mo);
 }
 
+/* Every word the table lists parses as an option, not as data. */
+static void test_option_names_are_all_known(void **state)
+{
+	size_t n = 0;
+	for (const char *w; (w = mount_option_name(n)) != NULL; n++) {
+		char *words[] = {(char *)w};
+		struct mount_options mo;
+		hutch_error err = {0};
+		assert_int_equal(mount_options_parse(words, 1, &mo, &err), 0);
+		if (mo.data != NULL)
+			fail_msg("%s parsed as data", w);
+	}
+	assert_true(n >= 60);
+	assert_null(mount_option_name(n));
+}
+
 static void test_remount_needed_only_for_per_mount_flags(void **state)
 {
 	assert_true(mount_flags_need_remount(MS_RDONLY, 0));
@@ -343,6 +359,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_words_are_data),
 	    cmocka_unit_test(test_empty_and_special_words),
 	    cmocka_unit_test(test_case_matters),
+	    cmocka_unit_test(test_option_names_are_all_known),
 	    cmocka_unit_test(test_remount_needed_only_for_per_mount_flags),
 	    cmocka_unit_test(test_idmap_text_maps),
 	    cmocka_unit_test(test_devpts_data),

@@ -292,10 +292,40 @@ add_mount() {
 	[[ $output == *rootfsPropagation* ]]
 }
 
+@test "an idmapped bind shows mapped owners as real root, and is refused clearly otherwise" {
+	make_bundle "$BUNDLE"
+	vol=$BATS_TEST_TMPDIR/idvol
+	mkdir -p "$vol"
+	echo x >"$vol/f"
+	if [ "$HUTCH_TEST_MODE" = root ]; then
+		chown 1000:1000 "$vol/f"
+	fi
+	add_mount "{\"destination\": \"/idm\", \"type\": \"bind\", \"source\": \"$vol\", \"options\": [\"rbind\", \"idmap\"],
+		\"uidMappings\": [{\"containerID\": 1000, \"hostID\": 2000, \"size\": 1}],
+		\"gidMappings\": [{\"containerID\": 1000, \"hostID\": 3000, \"size\": 1}]}"
+	run_in_container 'stat -c "OWNER=%u:%g" /idm/f'
+	if [ "$HUTCH_TEST_MODE" = root ]; then
+		[ "$status" -eq 0 ]
+		[[ $output == *OWNER=2000:3000* ]]
+		# The source keeps its owner.
+		[ "$(stat -c %u:%g "$vol/f")" = 1000:1000 ]
+	else
+		# The host's filesystem belongs to the initial user namespace:
+		# only real root may idmap it.
+		[ "$status" -ne 0 ]
+		[[ $output == *"only real root may idmap it"* ]]
+	fi
+}
+
 @test "mount options that need a missing feature fail clearly" {
 	make_bundle "$BUNDLE"
 	add_mount '{"destination": "/x", "type": "bind", "source": "/tmp", "options": ["rbind", "tmpcopyup"]}'
 	run_in_container 'true'
 	[ "$status" -ne 0 ]
 	[[ $output == *"tmpcopyup needs type tmpfs"* ]]
+
+	edit_config "$BUNDLE" '.mounts[-1] = {"destination": "/x", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"]}'
+	run_in_container 'true'
+	[ "$status" -ne 0 ]
+	[[ $output == *"idmap and ridmap need a bind mount"* ]]
 }
