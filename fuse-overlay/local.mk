@@ -35,3 +35,6 @@ tests_unit_test_overlay_options_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_overlay_options_LDADD = $(HUTCH_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/unit/test-overlay-options
 endif
+
+# The side-by-side benchmark (bench/overlay-io) ships with the sources.
+EXTRA_DIST += bench/overlay-io
