@@ -14,11 +14,35 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 
 #include "cleanup.h"
 #include "log.h"
 #include "path-util.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+/* What to hand mount(2) for a path we hold an fd of. /proc/self/fd/N pins
+ * the object we checked; a container without /proc (a config may mount
+ * none) gets the path itself, which after pivot_root resolves inside the
+ * container's root and nowhere else, with no container process running
+ * yet to swap it. A directory of the image that merely looks like /proc
+ * does not count: it must be procfs. */
+static const char *target_of(int fd, const char *path, char buf[static 32])
+{
+	static int have_proc = -1;
+	if (have_proc < 0) {
+		struct statfs sf;
+		have_proc = statfs("/proc", &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+	}
+	if (!have_proc)
+		return path;
+	path_of_fd(fd, buf);
+	return buf;
+}
 
 /* Open a listed path; 1 when it exists (*fd set), 0 when it does not. */
 static int open_listed(int rootfd, const char *path, int *fd, hutch_error *err)
@@ -69,17 +93,19 @@ int rootfs_mask_paths(const struct oci_config *cfg, int rootfd, hutch_error *err
 		struct stat st;
 		if (fstat(fd, &st) < 0)
 			return hutch_fail(err, errno, "maskedPaths: stat %s", path);
+		char tbuf[32], sbuf[32];
+		const char *target = target_of(fd, path, tbuf);
 		if (S_ISDIR(st.st_mode)) {
-			if (mount_on_fd("tmpfs", fd, path, "tmpfs",
-					MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
-					err) < 0)
-				return hutch_error_prefix(err, "maskedPaths");
+			if (mount("tmpfs", target, "tmpfs",
+				  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+				return hutch_fail(err, errno, "maskedPaths: mount a tmpfs on %s",
+						  path);
 			continue;
 		}
 		if (null_fd < 0 && (null_fd = open_dev_null(rootfd, err)) < 0)
 			return -1;
-		if (mount_bind_fd(null_fd, "/dev/null", fd, path, false, err) < 0)
-			return hutch_error_prefix(err, "maskedPaths");
+		if (mount(target_of(null_fd, "/dev/null", sbuf), target, NULL, MS_BIND, NULL) < 0)
+			return hutch_fail(err, errno, "maskedPaths: bind /dev/null on %s", path);
 	}
 	return 0;
 }
@@ -96,8 +122,10 @@ int rootfs_readonly_paths(const struct oci_config *cfg, int rootfd, hutch_error 
 			continue;
 		/* The bind onto itself makes the path a mount of its own, so
 		 * the read-only flag covers it and not its parent. */
-		if (mount_bind_fd(fd, path, fd, path, true, err) < 0)
-			return hutch_error_prefix(err, "readonlyPaths");
+		char tbuf[32];
+		const char *target = target_of(fd, path, tbuf);
+		if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return hutch_fail(err, errno, "readonlyPaths: bind %s onto itself", path);
 		_cleanup_close_ int top = path_open_in_root(rootfd, path, O_PATH, 0, err);
 		if (top < 0)
 			return hutch_error_prefix(err, "readonlyPaths");

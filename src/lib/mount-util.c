@@ -72,11 +72,8 @@ int mount_bind_fd(int srcfd, const char *src_what, int dstfd, const char *dst_wh
 	return 0;
 }
 
-int mount_current_flags(int fd, const char *what, unsigned long *flags, hutch_error *err)
+static unsigned long flags_of_statvfs(const struct statvfs *sv)
 {
-	struct statvfs sv;
-	if (fstatvfs(fd, &sv) < 0)
-		return hutch_fail(err, errno, "statvfs %s", what);
 	static const struct {
 		unsigned long st, ms;
 	} map[] = {
@@ -87,14 +84,22 @@ int mount_current_flags(int fd, const char *what, unsigned long *flags, hutch_er
 	};
 	unsigned long f = 0;
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (sv.f_flag & map[i].st)
+		if (sv->f_flag & map[i].st)
 			f |= map[i].ms;
 	/* Neither noatime nor relatime means strictatime; a remount that
 	 * does not say so would silently switch to relatime, which the
 	 * kernel refuses when the atime mode is locked. */
 	if (!(f & (MS_NOATIME | MS_RELATIME)))
 		f |= MS_STRICTATIME;
-	*flags = f;
+	return f;
+}
+
+int mount_current_flags(int fd, const char *what, unsigned long *flags, hutch_error *err)
+{
+	struct statvfs sv;
+	if (fstatvfs(fd, &sv) < 0)
+		return hutch_fail(err, errno, "statvfs %s", what);
+	*flags = flags_of_statvfs(&sv);
 	return 0;
 }
 
@@ -103,20 +108,17 @@ bool mount_flags_need_remount(unsigned long set, unsigned long clear)
 	return ((set | clear) & PER_MOUNT_FLAGS) != 0;
 }
 
-int mount_remount_bind(int fd, const char *what, unsigned long set, unsigned long clear,
-		       hutch_error *err)
+/* The remount itself, on target (a /proc/self/fd path or "/"), from the
+ * flags the mount has now. */
+static int remount_bind_from(const char *target, unsigned long cur, const char *what,
+			     unsigned long set, unsigned long clear, hutch_error *err)
 {
-	unsigned long cur;
-	if (mount_current_flags(fd, what, &cur, err) < 0)
-		return -1;
 	/* An atime option replaces the atime mode as a whole. */
 	if ((set | clear) & ATIME_FLAGS)
 		cur &= ~ATIME_FLAGS;
 	unsigned long flags = ((cur | set) & ~clear) & PER_MOUNT_FLAGS;
 	if (flags & MS_STRICTATIME)
 		flags &= ~(MS_NOATIME | MS_RELATIME);
-	char target[32];
-	path_of_fd(fd, target);
 	if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0) {
 		int e = errno;
 		if (e == EPERM && (clear & cur & PER_MOUNT_FLAGS))
@@ -127,6 +129,28 @@ int mount_remount_bind(int fd, const char *what, unsigned long set, unsigned lon
 		return hutch_fail(err, e, "remount %s", what);
 	}
 	return 0;
+}
+
+int mount_remount_bind(int fd, const char *what, unsigned long set, unsigned long clear,
+		       hutch_error *err)
+{
+	unsigned long cur;
+	if (mount_current_flags(fd, what, &cur, err) < 0)
+		return -1;
+	char target[32];
+	path_of_fd(fd, target);
+	return remount_bind_from(target, cur, what, set, clear, err);
+}
+
+int mount_remount_root(unsigned long set, hutch_error *err)
+{
+	/* After pivot_root or chroot "/" names the container's root mount
+	 * and nothing else: no symlink can redirect it, and it needs no
+	 * /proc (a config may have none). */
+	struct statvfs sv;
+	if (statvfs("/", &sv) < 0)
+		return hutch_fail(err, errno, "statvfs /");
+	return remount_bind_from("/", flags_of_statvfs(&sv), "/", set, 0, err);
 }
 
 static int sys_mount_setattr(int dfd, const char *path, unsigned int flags, struct mount_attr *attr)

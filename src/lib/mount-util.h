@@ -51,6 +51,9 @@ int mount_current_flags(int fd, const char *what, unsigned long *flags, hutch_er
 int mount_remount_bind(int fd, const char *what, unsigned long set, unsigned long clear,
 		       hutch_error *err);
 
+/* The same for the container's root mount, after pivot_root. */
+int mount_remount_root(unsigned long set, hutch_error *err);
+
 /* mount_setattr(2) on the mount whose root is fd, recursively or not. */
 int mount_set_attrs(int fd, const char *what, bool recursive, unsigned long long set,
 		    unsigned long long clr, hutch_error *err);

@@ -238,7 +238,7 @@ int rootfs_finalize(const struct rootfs_context *ctx, hutch_error *err)
 		return -1;
 	/* Only the root mount: /proc, /dev, volumes keep their own flags,
 	 * as in runc. */
-	if (cfg->root_readonly && mount_remount_bind(rootfd, "/", MS_RDONLY, 0, err) < 0)
+	if (cfg->root_readonly && mount_remount_root(MS_RDONLY, err) < 0)
 		return hutch_error_prefix(err, "root.readonly");
 	if ((propagation & (MS_SHARED | MS_SLAVE | MS_UNBINDABLE)) &&
 	    mount(NULL, "/", NULL, propagation, NULL) < 0)
