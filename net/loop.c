@@ -59,6 +59,8 @@ struct loop {
 	bool stopping;
 	int status;
 	struct loop_stats stats;
+	unsigned tap_batch;	 /* frames to read per wake-up, see tap_readable */
+	uint64_t tap_generation; /* the turn the TAP was last readable in */
 	uint8_t frame[FRAME_MAX];
 	uint8_t reply[FRAME_MAX];
 };
@@ -409,20 +411,29 @@ static void prune_slirp_fds(struct loop *l)
 	}
 }
 
-/* Move up to TAP_BATCH frames from the guest into slirp. */
+/* Move a batch of frames from the guest into slirp. The batch adapts:
+ * reading until EAGAIN costs an empty read() per wake-up, pure overhead
+ * for request/response traffic that brings one frame at a time. So the
+ * limit starts at one frame, doubles (up to TAP_BATCH) when a full batch
+ * was read and the TAP was already readable in the turn before (a stream
+ * is coming in), and halves when a batch ends early. */
 static void tap_readable(struct loop *l, int fd, uint32_t events, void *data)
 {
-	for (int i = 0; i < TAP_BATCH; i++) {
+	bool streaming = l->generation == l->tap_generation + 1;
+	l->tap_generation = l->generation;
+	unsigned got = 0;
+	while (got < l->tap_batch) {
 		ssize_t n = read(fd, l->frame, sizeof(l->frame));
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			if (errno != EAGAIN)
 				log_warning("read from TAP: %s", strerror(errno));
-			return;
+			break;
 		}
 		if (n == 0)
-			return;
+			break;
+		got++;
 		l->stats.frames_in++;
 		if (l->egress != NULL) {
 			struct egress_packet pkt;
@@ -438,11 +449,10 @@ static void tap_readable(struct loop *l, int fd, uint32_t events, void *data)
 		}
 		slirp_input(l->slirp, l->frame, (int)n);
 	}
-}
-
-static void loop_handle(struct loop *l, int fd, uint32_t events, void *data)
-{
-	tap_readable(l, fd, events, data);
+	if (got == l->tap_batch && streaming && l->tap_batch < TAP_BATCH)
+		l->tap_batch *= 2;
+	else if (got < l->tap_batch && l->tap_batch > 1)
+		l->tap_batch /= 2;
 }
 
 int loop_new(const struct net_options *o, int tapfd, struct egress *egress, struct loop **out,
@@ -452,6 +462,7 @@ int loop_new(const struct net_options *o, int tapfd, struct egress *egress, stru
 	if (l == NULL)
 		return hutch_fail(err, ENOMEM, "allocate the event loop");
 	l->tapfd = tapfd;
+	l->tap_batch = 1;
 	l->egress = egress;
 	l->opts = o;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -492,7 +503,7 @@ int loop_new(const struct net_options *o, int tapfd, struct egress *egress, stru
 		loop_free(l);
 		return hutch_fail_plain(err, EINVAL, "slirp_new failed (check --cidr and --mtu)");
 	}
-	if (loop_add(l, tapfd, EPOLLIN, loop_handle, NULL, err) < 0) {
+	if (loop_add(l, tapfd, EPOLLIN, tap_readable, NULL, err) < 0) {
 		loop_free(l);
 		return -1;
 	}
