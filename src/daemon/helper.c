@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,12 @@ int helper_run(const char *const *args, char **out, hutch_error *err)
 	if (pid < 0)
 		return hutch_fail(err, errno, "fork");
 	if (pid == 0) {
+		/* hutchd blocks SIGTERM for its sigwait and ignores SIGPIPE;
+		 * both would survive exec. */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		dup2(opipe[1], 1);
 		dup2(epipe[1], 2);
 		execv(exe, (char **)argv);

@@ -537,7 +537,6 @@ int pull_start(struct pull *p, int out_fd, hutch_error *err)
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 512 * 1024);
 	pthread_t t;
 	int r = pthread_create(&t, &attr, pull_thread, p);
 	pthread_attr_destroy(&attr);

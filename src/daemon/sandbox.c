@@ -112,6 +112,12 @@ static int start_holder(const char *runtime_dir, pid_t *out, bool *single, hutch
 	if (pid == 0) {
 		/* Only async-signal-safe calls between fork and exec: the
 		 * parent is multi-threaded. */
+		/* hutchd blocks SIGTERM for its sigwait and ignores SIGPIPE;
+		 * both would survive exec. */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		dup2(ready[1], 3);
 		dup2(go[0], 4);
 		int devnull = open("/dev/null", O_RDWR);
@@ -207,6 +213,10 @@ int sandbox_holder_main(int argc, char **argv)
 		return 1;
 	close(ready);
 	close(go);
+	/* Nobody reads our stderr from here on; do not keep a pipe open. */
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0)
+		dup2(devnull, 2);
 	prctl(PR_SET_NAME, "hutch-sandbox");
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);

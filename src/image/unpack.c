@@ -210,7 +210,7 @@ static void apply_xattrs(struct archive_entry *ae, const char *procpath, const c
 			log_warning("layer entry %s: xattr %s not kept", rel, name);
 			continue;
 		}
-		if (lsetxattr(procpath, name, value, size, 0) < 0)
+		if (setxattr(procpath, name, value, size, 0) < 0)
 			log_warning("layer entry %s: set xattr %s: %s", rel, name, strerror(errno));
 	}
 }
@@ -247,7 +247,7 @@ static int apply_owner_mode(struct unpacker *u, int parent, const char *name, co
 		snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
 		snprintf(val, sizeof(val), "%u:%u:0%o", (unsigned)uid, (unsigned)gid,
 			 (unsigned)mode);
-		if (lsetxattr(procpath, XATTR_OVERRIDE_STAT, val, strlen(val), 0) < 0)
+		if (setxattr(procpath, XATTR_OVERRIDE_STAT, val, strlen(val), 0) < 0)
 			return hutch_fail(err, errno, "layer entry %s: set %s", rel,
 					  XATTR_OVERRIDE_STAT);
 		u->res->overridden++;
@@ -327,7 +327,7 @@ static int make_opaque(struct unpacker *u, const char *dir, hutch_error *err)
 		return hutch_fail_plain(err, EPERM, "opaque marker in %s: not a directory", dir);
 	char procpath[64];
 	snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
-	int r = lsetxattr(procpath, XATTR_OVERLAY_OPAQUE, "y", 1, 0);
+	int r = setxattr(procpath, XATTR_OVERLAY_OPAQUE, "y", 1, 0);
 	int e = errno;
 	close(fd);
 	if (r < 0)

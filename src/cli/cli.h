@@ -1,0 +1,38 @@
+/* The hutch command line: shared helpers of the command implementations. */
+#ifndef HUTCH_CLI_H
+#define HUTCH_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+
+/* Each command: argc/argv start at the command name. Returns the exit
+ * status. */
+typedef int (*cli_command_fn)(int argc, char **argv);
+
+int cmd_pull(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_image_inspect(int argc, char **argv);
+int cmd_image_prune(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_system_check(int argc, char **argv);
+
+/* "12.3MB" as docker prints sizes (decimal units). */
+void format_size(int64_t bytes, char *buf, size_t size);
+/* "3 days ago". */
+void format_ago(int64_t unix_time, char *buf, size_t size);
+
+/* Report an error the docker way and return exit status 1. */
+int cli_fail(const hutch_error *err);
+
+/* True when argv[i] is -h or --help. */
+bool wants_help(int argc, char **argv);
+
+#endif
