@@ -136,19 +136,28 @@ static int set_flag_from_mask(cap_t c, cap_flag_t flag, struct cap_mask m, hutch
 	return 0;
 }
 
-static void raise_ambient(struct cap_mask ambient)
+static void raise_ambient(struct cap_mask ambient, struct cap_mask permitted,
+			  struct cap_mask inheritable)
 {
 	for (int v = 0; v < 64; v++) {
 		if (!mask_has(ambient, v))
 			continue;
-		/* As runc: a capability the kernel refuses for the ambient
-		 * set (not both permitted and inheritable) is a warning. */
-		if (cap_set_ambient((cap_value_t)v, CAP_SET) < 0) {
-			_cleanup_cap_name_ char *name = cap_to_name((cap_value_t)v);
-			log_warning("cannot raise ambient capability %s (it must also be "
-				    "permitted and inheritable): %s",
+		if (cap_set_ambient((cap_value_t)v, CAP_SET) == 0)
+			continue;
+		_cleanup_cap_name_ char *name = cap_to_name((cap_value_t)v);
+		/* The kernel keeps a capability out of the ambient set unless
+		 * it is permitted and inheritable. Configs that list ambient
+		 * capabilities without inheritable ones are common (`runc spec`
+		 * writes them since inheritable sets were dropped for
+		 * CVE-2022-29162), and runc skips them silently: so do we,
+		 * unless the config did everything the kernel asks for. */
+		if (mask_has(permitted, v) && mask_has(inheritable, v))
+			log_warning("cannot raise ambient capability %s: %s",
 				    name != NULL ? name : "?", strerror(errno));
-		}
+		else
+			log_debug("ambient capability %s skipped: it is not both permitted and "
+				  "inheritable",
+				  name != NULL ? name : "?");
 	}
 }
 
@@ -181,7 +190,7 @@ int caps_apply_sets_keeping(const struct oci_capabilities *caps, int extra, hutc
 	 * into the container; kernels before 4.3 have no ambient set. */
 	if (cap_reset_ambient() < 0 && amb.bits != 0)
 		return hutch_fail(err, errno, "reset the ambient capability set");
-	raise_ambient(amb);
+	raise_ambient(amb, perm, inh);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cgroups.h"
 #include "cleanup.h"
@@ -260,6 +261,8 @@ int cgroup_v1_apply(char **dirs, size_t n, const struct cgroup_resources *r,
 int cgroup_v1_freeze(char **dirs, size_t n, bool freeze, hutch_error *err)
 {
 	const char *dir = dir_with(dirs, n, "freezer.state");
+	if (dir == NULL && n > 0 && access(dirs[0], F_OK) < 0)
+		return hutch_fail(err, errno, "cgroup %s", dirs[0]);
 	if (dir == NULL)
 		return hutch_fail_plain(err, ENOENT,
 					"cgroup v1: the freezer controller is not mounted, pause "

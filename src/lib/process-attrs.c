@@ -89,6 +89,21 @@ int process_apply_oom_score_adj(const struct oci_process *p, hutch_error *err)
 	hutch_error werr = {0};
 	if (write_file_string("/proc/self/oom_score_adj", value, &werr) == 0)
 		return 0;
+	/* A non-dumpable process in a user namespace cannot open its own
+	 * /proc files for writing: they belong to the root of the namespace
+	 * its memory was created in (the runtime's, before execve). Become
+	 * dumpable for this one write. The container has no process of its
+	 * own yet that could use the moment to reach our executable; callers
+	 * that can apply this before PR_SET_DUMPABLE(0) never get here. */
+	if (werr.errnum == EACCES && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 &&
+	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0) {
+		hutch_error_clear(&werr);
+		int r = write_file_string("/proc/self/oom_score_adj", value, &werr);
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+			return hutch_fail(err, errno, "prctl(PR_SET_DUMPABLE, 0)");
+		if (r == 0)
+			return 0;
+	}
 	/* The kernel lets anyone raise the score; lowering it below what an
 	 * unprivileged process was given needs CAP_SYS_RESOURCE, which no
 	 * user namespace grants. */

@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# Optional cgroups. Rootless on this kind of host (cgroup v1 or hybrid, no
+# delegation) a container runs without a cgroup after one warning, and
+# pause/resume/update say clearly why they cannot work; a cgroupsPath the
+# config demands is an error. As root the cgroup exists, carries the
+# limits, and pause/resume freeze it.
+# modes: sub solo root userns
+
+load ../helpers
+
+setup() {
+	require_cmd hutch-oci jq
+	STATE=$BATS_TEST_TMPDIR/state
+	BUNDLE=$BATS_TEST_TMPDIR/bundle
+	ID=cg-$BATS_TEST_NUMBER-$$
+	mkdir -p "$STATE"
+	make_bundle "$BUNDLE" sleep 30
+}
+
+teardown() {
+	timeout 10 hutch-oci --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
+}
+
+oci() {
+	with_timeout 30 hutch-oci --root "$STATE" "$@"
+}
+
+# oci_create ARGS...: `create` with its stdio on a file. The container
+# process inherits create's stdio (as with runc) and keeps it until it
+# exits, so a `run` capturing it, or bats' own fds, would wait that long.
+oci_create() {
+	oci create "$@" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1 3>&- 4>&-
+}
+
+# Whether this mode can have a cgroup at all: real root, or a delegated
+# cgroup v2 subtree (a systemd user scope) for the others.
+have_cgroup() {
+	[ "$HUTCH_TEST_MODE" = root ] && return 0
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || return 1
+	local own
+	own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	[ -w "/sys/fs/cgroup$own/.." ] || [ -w "/sys/fs/cgroup$own" ]
+}
+
+wait_for_status() {
+	local i
+	for i in $(seq 100); do
+		[ "$(oci state "$ID" 2>/dev/null | jq -r .status)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "container $ID never became $1: $(oci state "$ID" 2>&1)" >&2
+	return 1
+}
+
+# cgroup_dir CONTROLLER: the container's cgroup directory on a v1 host,
+# from its init's /proc/PID/cgroup.
+cgroup_dir() {
+	local pid rel
+	pid=$(oci state "$ID" | jq -r .pid)
+	rel=$(awk -F: -v c="$1" '$2 == c {print $3}' "/proc/$pid/cgroup")
+	echo "/sys/fs/cgroup/$1$rel"
+}
+
+@test "without a cgroup the container runs after one warning" {
+	have_cgroup && skip "this mode has a cgroup"
+	edit_config "$BUNDLE" '.process.args = ["true"]'
+	run oci run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[[ $output == *"running without a cgroup: resource limits in the config are not applied"* ]]
+	[ "$(grep -c "running without a cgroup" <<<"$output")" = 1 ]
+}
+
+@test "pause and resume without a cgroup fail with a clear message" {
+	have_cgroup && skip "this mode has a cgroup"
+	oci_create --bundle "$BUNDLE" "$ID"
+	run oci pause "$ID"
+	[ "$status" -ne 0 ]
+	[[ $output == *"has no cgroup"*"pause is not available"* ]]
+	run oci resume "$ID"
+	[ "$status" -ne 0 ]
+	[[ $output == *"has no cgroup"*"resume is not available"* ]]
+	# the container is untouched by the failed pause
+	[ "$(oci state "$ID" | jq -r .status)" = created ]
+}
+
+@test "a cgroupsPath that cannot be created is an error, not a silent downgrade" {
+	have_cgroup && skip "this mode has a cgroup"
+	edit_config "$BUNDLE" '.linux.cgroupsPath = "/hutch-test-demanded/c1"'
+	run oci_create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	run cat "$BATS_TEST_TMPDIR/create.out"
+	[[ $output == *"/hutch-test-demanded/c1"* ]]
+	[[ $output == *"cgroupsPath demands it"* ]]
+	run oci state "$ID"
+	[ "$status" -ne 0 ]
+}
+
+@test "--cgroup-manager disabled never creates one, and says nothing" {
+	edit_config "$BUNDLE" '.process.args = ["true"]'
+	run with_timeout 30 hutch-oci --cgroup-manager disabled --root "$STATE" run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[[ $output != *"running without a cgroup"* ]]
+}
+
+@test "as root the cgroup carries the limits and goes away with the container" {
+	skip_unless_mode root
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] || skip "checks the v1 files of this host"
+	edit_config "$BUNDLE" '.linux.resources = {pids: {limit: 42},
+		memory: {limit: 67108864}, cpu: {shares: 512}}'
+	oci_create --bundle "$BUNDLE" "$ID"
+	local pids mem cpu
+	pids=$(cgroup_dir pids)
+	mem=$(cgroup_dir memory)
+	cpu=$(cgroup_dir cpu)
+	[ "$pids" != /sys/fs/cgroup/pids/ ]
+	[ "$(cat "$pids/pids.max")" = 42 ]
+	[ "$(cat "$mem/memory.limit_in_bytes")" = 67108864 ]
+	[ "$(cat "$cpu/cpu.shares")" = 512 ]
+	run oci delete --force "$ID"
+	[ "$status" -eq 0 ]
+	[ ! -d "$pids" ]
+	[ ! -d "$mem" ]
+}
+
+@test "as root pause and resume freeze and thaw the container" {
+	skip_unless_mode root
+	oci_create --bundle "$BUNDLE" "$ID"
+	run oci start "$ID"
+	[ "$status" -eq 0 ]
+	wait_for_status running
+	run oci pause "$ID"
+	[ "$status" -eq 0 ]
+	wait_for_status paused
+	local pid
+	pid=$(oci state "$ID" | jq -r .pid)
+	if [ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ]; then
+		[ "$(cat "$(cgroup_dir freezer)/freezer.state")" = FROZEN ]
+	fi
+	run oci resume "$ID"
+	[ "$status" -eq 0 ]
+	wait_for_status running
+	[ "$(awk '{print $3}' "/proc/$pid/stat")" != T ]
+}
