@@ -22,6 +22,14 @@ teardown() {
 	fi
 }
 
+# make_bundle, then own the rootfs copy: in mode userns, cp -a keeps the
+# image's owner as the overflow id 65534, which the container (mapping only
+# the caller's id) could not write, so mount points could not be created.
+make_own_bundle() {
+	make_bundle "$@"
+	chown -R "$(id -u):$(id -g)" "$1/rootfs"
+}
+
 # run_in_container SCRIPT: run `sh -c SCRIPT` in the bundle made by the
 # test (the bundle's config is edited between make_bundle and this).
 run_in_container() {
@@ -36,7 +44,7 @@ add_mount() {
 }
 
 @test "a read-only bind mount refuses writes; a writable one writes through" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	vol=$BATS_TEST_TMPDIR/vol
 	mkdir -p "$vol/sub"
 	echo from-host >"$vol/file"
@@ -54,7 +62,7 @@ add_mount() {
 }
 
 @test "rro makes every mount below a recursive bind read-only" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	vol=$BATS_TEST_TMPDIR/vol
 	mkdir -p "$vol"
 	# The image's /rec gets a tmpfs first; an rbind of the image's own /
@@ -70,7 +78,7 @@ add_mount() {
 }
 
 @test "nosuid, nodev and noexec on a bind mount are applied" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	vol=$BATS_TEST_TMPDIR/vol
 	mkdir -p "$vol"
 	# busybox runs the applet named by its file name.
@@ -94,7 +102,7 @@ add_mount() {
 	case $HUTCH_TEST_MODE in
 	sub | solo) skip "an unprivileged user cannot make the host mount this test binds" ;;
 	esac
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	locked=$BATS_TEST_TMPDIR/locked
 	mkdir -p "$locked"
 	mount -t tmpfs -o nosuid,nodev,noexec,size=1m tmpfs "$locked"
@@ -110,7 +118,7 @@ add_mount() {
 }
 
 @test "a tmpfs has the mode and size of its options" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	add_mount '{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=1750", "size=2m"]}'
 	run_in_container 'stat -c "MODE=%a" /scratch; df -k /scratch | tail -n 1; echo data >/scratch/f && echo WRITE-OK'
 	[ "$status" -eq 0 ]
@@ -120,7 +128,7 @@ add_mount() {
 }
 
 @test "tmpcopyup starts a tmpfs with the image directory's content" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	mkdir -p "$BUNDLE/rootfs/opt/data/deep"
 	echo image-content >"$BUNDLE/rootfs/opt/data/deep/f"
 	ln -s deep/f "$BUNDLE/rootfs/opt/data/link"
@@ -135,7 +143,7 @@ add_mount() {
 }
 
 @test "/proc shows only the container's processes" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	run_in_container 'echo "SELF=$$"; for d in /proc/[0-9]*; do echo "PID=${d#/proc/}"; done'
 	[ "$status" -eq 0 ]
 	[[ $output == *SELF=1* ]]
@@ -146,7 +154,7 @@ add_mount() {
 }
 
 @test "masked paths read empty: files, directories and the defaults" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	mkdir -p "$BUNDLE/rootfs/opt/secret-dir"
 	echo secret >"$BUNDLE/rootfs/etc/secret"
 	echo secret >"$BUNDLE/rootfs/opt/secret-dir/f"
@@ -161,7 +169,7 @@ add_mount() {
 }
 
 @test "read-only paths refuse writes: /proc/sys and a path of the image" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	mkdir -p "$BUNDLE/rootfs/opt/frozen" "$BUNDLE/rootfs/opt/open"
 	edit_config "$BUNDLE" '.root.readonly = false | .linux.readonlyPaths += ["/opt/frozen"]'
 	run_in_container 'echo 1 >/proc/sys/kernel/shmmax && echo SYSCTL-WRITABLE; touch /opt/frozen/x && echo FROZEN-WRITABLE; touch /opt/open/x && echo OPEN-OK; cat /proc/sys/kernel/ostype'
@@ -173,7 +181,7 @@ add_mount() {
 }
 
 @test "root.readonly makes / read-only, and only /" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	edit_config "$BUNDLE" '.root.readonly = true'
 	run_in_container 'touch /x && echo ROOT-WRITABLE; touch /dev/shm/x && echo SHM-OK; echo hi >/dev/null && echo NULL-OK'
 	[ "$status" -eq 0 ]
@@ -190,7 +198,7 @@ add_mount() {
 }
 
 @test "proc, sysfs, devpts and mqueue of the default config are mounted" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	run_in_container 'cat /proc/self/mountinfo; ls /sys/kernel >/dev/null && echo SYS-OK; touch /sys/x && echo SYS-WRITABLE; [ -c /dev/pts/ptmx ] && echo PTS-OK'
 	[ "$status" -eq 0 ]
 	[[ $output == *" /proc "*" proc "* ]]
@@ -202,7 +210,7 @@ add_mount() {
 }
 
 @test "without a /dev mount in the config, /dev is a private tmpfs" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	edit_config "$BUNDLE" '.mounts |= map(select(.destination | startswith("/dev") | not))'
 	run_in_container 'grep " /dev " /proc/self/mountinfo; echo x >/dev/null && echo NULL-OK; ls -A /dev'
 	[ "$status" -eq 0 ]
@@ -212,7 +220,7 @@ add_mount() {
 }
 
 @test "a symlink in the image cannot send a bind mount onto the host" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	vol=$BATS_TEST_TMPDIR/vol
 	hostdir=$BATS_TEST_TMPDIR/hostdir
 	mkdir -p "$vol" "$hostdir"
@@ -240,7 +248,7 @@ add_mount() {
 }
 
 @test "sysctl values are applied; host-wide ones are refused" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	edit_config "$BUNDLE" '.linux.sysctl = {"kernel.shmmax": "123456789", "fs.mqueue.msg_max": "17"}'
 	run_in_container 'cat /proc/sys/kernel/shmmax /proc/sys/fs/mqueue/msg_max'
 	[ "$status" -eq 0 ]
@@ -259,7 +267,7 @@ add_mount() {
 }
 
 @test "hostname and domainname are set; a hostname needs a UTS namespace" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	edit_config "$BUNDLE" '.hostname = "hutch-box" | .domainname = "hutch.test"'
 	run_in_container 'hostname; cat /proc/sys/kernel/domainname'
 	[ "$status" -eq 0 ]
@@ -274,7 +282,7 @@ add_mount() {
 }
 
 @test "rootfsPropagation values are accepted and applied to /" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	for p in private rprivate slave rslave shared rshared; do
 		edit_config "$BUNDLE" '.linux.rootfsPropagation = $p' --arg p "$p"
 		run_in_container "awk '\$5 == \"/\"' /proc/self/mountinfo"
@@ -293,7 +301,7 @@ add_mount() {
 }
 
 @test "an idmapped bind shows mapped owners as real root, and is refused clearly otherwise" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	vol=$BATS_TEST_TMPDIR/idvol
 	mkdir -p "$vol"
 	echo x >"$vol/f"
@@ -318,7 +326,7 @@ add_mount() {
 }
 
 @test "mount options that need a missing feature fail clearly" {
-	make_bundle "$BUNDLE"
+	make_own_bundle "$BUNDLE"
 	add_mount '{"destination": "/x", "type": "bind", "source": "/tmp", "options": ["rbind", "tmpcopyup"]}'
 	run_in_container 'true'
 	[ "$status" -ne 0 ]
