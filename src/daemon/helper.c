@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -157,6 +158,9 @@ int helper_run(const char *const *args, char **out, hutch_error *err)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		/* A helper must not outlive a killed hutchd: it would write
+		 * into a snapshot directory the next hutchd sweeps away. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(opipe[1], 1);
 		dup2(epipe[1], 2);
 		execv(exe, (char **)argv);

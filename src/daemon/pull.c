@@ -182,6 +182,9 @@ int pull_prepare(struct hutchd *d, const char *refstr, const char *platform_str,
 	int rc = -1;
 	_cleanup_free_ char *mbody = NULL, *cbody = NULL;
 	_cleanup_free_ char *found_creds = NULL;
+	/* Declared before the first goto: cleanups must never see garbage. */
+	_cleanup_strv_ char **diff_ids = NULL;
+	size_t nd = 0;
 	_cleanup_free_ struct image_manifest *m = calloc(1, sizeof(*m));
 	if (m == NULL) {
 		hutch_fail(err, ENOMEM, "manifest");
@@ -219,14 +222,11 @@ int pull_prepare(struct hutchd *d, const char *refstr, const char *platform_str,
 	snprintf(p->repo_digest, sizeof(p->repo_digest), "%s", p->manifest_digest);
 	enum manifest_kind kind = manifest_kind_of(mbody, mlen, ctype);
 	if (kind == MANIFEST_KIND_UNKNOWN) {
-		hutch_fail_plain(err, EINVAL,
-				 "manifest of %s is not an image manifest or index (media type "
-				 "\"%s\", %s)",
-				 p->familiar, ctype,
-				 manifest_kind_of(mbody, mlen, NULL) == MANIFEST_KIND_UNKNOWN &&
-					 json_tokener_parse(mbody) == NULL
-				     ? "not valid JSON"
-				     : "unknown shape");
+		_cleanup_json_ json_object *probe = NULL;
+		bool is_json = json_parse_buffer(mbody, mlen, "manifest", &probe, NULL) == 0;
+		hutch_fail_plain(
+		    err, EINVAL, "manifest of %s is %s (media type \"%s\")", p->familiar,
+		    is_json ? "neither an image manifest nor an index" : "not valid JSON", ctype);
 		goto out;
 	}
 	if (kind == MANIFEST_KIND_INDEX) {
@@ -273,8 +273,6 @@ int pull_prepare(struct hutchd *d, const char *refstr, const char *platform_str,
 			goto out;
 	}
 	pin(p, p->config_digest);
-	_cleanup_strv_ char **diff_ids = NULL;
-	size_t nd = 0;
 	if (image_config_diff_ids(cbody, clen, &diff_ids, &nd, err) < 0)
 		goto out;
 	if (nd != m->n_layers) {

@@ -143,6 +143,10 @@ int store_open(const char *root, store_remove_tree_fn remove_tree, void *remove_
 	if (mkdir_parents(root, 0700, err) < 0 || mkdir_in(root, "blobs/sha256", err) < 0 ||
 	    mkdir_in(root, "tmp", err) < 0 || mkdir_in(root, "snapshots", err) < 0)
 		return hutch_error_prefix(err, "store");
+	/* Set-id files and subordinate-owned snapshots live below: nobody
+	 * else may even traverse the store. */
+	if (chmod(root, 0700) < 0)
+		return hutch_fail(err, errno, "chmod 0700 %s", root);
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/.lock", root);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -128,3 +128,25 @@ api() {
 store_dir() {
 	echo "$XDG_DATA_HOME/hutch"
 }
+
+# start_proxy [proxy.py options]: a fault-injecting proxy in front of
+# REGISTRY; sets PROXY (host:port) and PROXY_PID.
+start_proxy() {
+	local pf=$BATS_TEST_TMPDIR/proxy.port
+	rm -f "$pf"
+	python3 "$IMAGES_LIB/proxy.py" "$pf" "$REGISTRY" "$@" &
+	PROXY_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$pf" ] && break
+		sleep 0.05
+	done
+	PROXY=127.0.0.1:$(cat "$pf")
+}
+
+stop_proxy() {
+	[ -n "${PROXY_PID:-}" ] || return 0
+	kill "$PROXY_PID" 2>/dev/null || true
+	wait "$PROXY_PID" 2>/dev/null || true
+	PROXY_PID=
+}

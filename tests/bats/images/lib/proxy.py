@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy in front of the test registry.
+
+    proxy.py PORTFILE UPSTREAM [--rate BYTES_PER_S] [--die-after BYTES]
+             [--garbage-manifest]
+
+Listens on a free 127.0.0.1 port (written to PORTFILE) and forwards GET and
+HEAD requests to UPSTREAM (host:port). Blob bodies can be slowed down
+(--rate), or the whole proxy can exit abruptly after sending BYTES of blob
+data (--die-after: "the registry dies mid-pull"); --garbage-manifest
+replaces manifest bodies by text that is not JSON.
+"""
+import http.client
+import http.server
+import os
+import sys
+import threading
+import time
+
+args = sys.argv[1:]
+portfile, upstream = args[0], args[1]
+rate = die_after = None
+garbage = "--garbage-manifest" in args
+if "--rate" in args:
+    rate = int(args[args.index("--rate") + 1])
+if "--die-after" in args:
+    die_after = int(args[args.index("--die-after") + 1])
+sent = 0
+lock = threading.Lock()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def forward(self, body=True):
+        global sent
+        conn = http.client.HTTPConnection(upstream, timeout=30)
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        conn.request(self.command, self.path, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        is_manifest = "/manifests/" in self.path
+        if garbage and is_manifest and resp.status == 200:
+            data = b"this is not JSON at all <html>"
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() in ("content-length", "transfer-encoding", "connection"):
+                continue
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if not body:
+            return
+        if "/blobs/" not in self.path or (rate is None and die_after is None):
+            self.wfile.write(data)
+            return
+        chunk = 16384
+        for i in range(0, len(data), chunk):
+            part = data[i:i + chunk]
+            with lock:
+                if die_after is not None and sent + len(part) > die_after:
+                    self.wfile.write(part[:max(0, die_after - sent)])
+                    self.wfile.flush()
+                    os._exit(0)
+                sent += len(part)
+            self.wfile.write(part)
+            self.wfile.flush()
+            if rate:
+                time.sleep(len(part) / rate)
+
+    def do_GET(self):
+        self.forward()
+
+    def do_HEAD(self):
+        self.forward(body=False)
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(portfile + ".tmp", portfile)
+server.serve_forever()
