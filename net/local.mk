@@ -7,6 +7,7 @@ hutch_slirp_SOURCES = \
 	net/tap.c net/tap.h \
 	net/netconf.c net/netconf.h \
 	net/loop.c net/loop.h \
+	net/ack.c net/ack.h \
 	net/egress.c net/egress.h \
 	net/api.c net/api.h \
 	net/api-request.c net/api-request.h \
@@ -18,7 +19,8 @@ dist_man_MANS += man/hutch-slirp.1
 EXTRA_DIST += bench/net-throughput tests/bats/net
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test-net-options tests/unit/test-net-egress tests/unit/test-net-api
+check_PROGRAMS += tests/unit/test-net-options tests/unit/test-net-egress tests/unit/test-net-api \
+	tests/unit/test-net-ack
 tests_unit_test_net_options_SOURCES = tests/unit/test-net-options.c net/options.c
 tests_unit_test_net_options_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/net
 tests_unit_test_net_options_LDADD = $(UNIT_LDADD)
@@ -28,7 +30,11 @@ tests_unit_test_net_egress_LDADD = $(UNIT_LDADD)
 tests_unit_test_net_api_SOURCES = tests/unit/test-net-api.c net/api-request.c net/options.c
 tests_unit_test_net_api_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/net
 tests_unit_test_net_api_LDADD = $(UNIT_LDADD)
-TESTS += tests/unit/test-net-options tests/unit/test-net-egress tests/unit/test-net-api
+tests_unit_test_net_ack_SOURCES = tests/unit/test-net-ack.c net/ack.c
+tests_unit_test_net_ack_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/net
+tests_unit_test_net_ack_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test-net-options tests/unit/test-net-egress tests/unit/test-net-api \
+	tests/unit/test-net-ack
 endif
 
 # Small programs the black-box tests drive (the harness puts tests/tools on

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "ack.h"
 #include "egress.h"
 #include "log.h"
 
@@ -20,6 +21,17 @@
 /* The largest frame: MTU 65521 plus the Ethernet header, rounded up. */
 #define FRAME_MAX (65536 + 64)
 #define EPOLL_BATCH 128
+/* Frames to the guest held back while a TAP batch is processed (see
+ * ack.h); only small ones, a pure ACK is 54 to 86 bytes. */
+#define HOLD_MAX 64
+#define HOLD_FRAME_MAX 128
+
+struct held_frame {
+	bool is_ack;
+	struct tcp_ack ack;
+	size_t len;
+	uint8_t data[HOLD_FRAME_MAX];
+};
 
 struct fd_entry {
 	loop_handler handler; /* our own fd when not NULL */
@@ -59,6 +71,9 @@ struct loop {
 	bool stopping;
 	int status;
 	struct loop_stats stats;
+	bool holding; /* inside a TAP batch: small frames wait in held[] */
+	size_t n_held;
+	struct held_frame held[HOLD_MAX];
 	unsigned tap_batch;	 /* frames to read per wake-up, see tap_readable */
 	uint64_t tap_generation; /* the turn the TAP was last readable in */
 	uint8_t frame[FRAME_MAX];
@@ -216,9 +231,8 @@ static int64_t next_timer_ms(struct loop *l)
 
 /* --- libslirp callbacks --------------------------------------------- */
 
-static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
+static ssize_t write_frame(struct loop *l, const void *buf, size_t len)
 {
-	struct loop *l = opaque;
 	ssize_t n;
 	do
 		n = write(l->tapfd, buf, len);
@@ -234,6 +248,63 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 	}
 	l->stats.frames_out++;
 	return n;
+}
+
+static void flush_held(struct loop *l)
+{
+	for (size_t i = 0; i < l->n_held; i++)
+		write_frame(l, l->held[i].data, l->held[i].len);
+	l->n_held = 0;
+}
+
+/* Hold a small frame; a pure ACK replaces the held ACK it supersedes if
+ * that is the newest held frame of its connection. */
+static void hold_frame(struct loop *l, const void *buf, size_t len)
+{
+	struct held_frame *h = NULL;
+	struct tcp_ack ack;
+	bool is_ack = ack_parse(buf, len, &ack);
+	if (is_ack) {
+		for (size_t i = l->n_held; i-- > 0;) {
+			struct held_frame *old = &l->held[i];
+			if (!old->is_ack || old->ack.family != ack.family ||
+			    old->ack.sport != ack.sport || old->ack.dport != ack.dport ||
+			    memcmp(old->ack.addrs, ack.addrs, sizeof(ack.addrs)) != 0) {
+				/* Another connection, or a frame we cannot read:
+				 * look further back only past other
+				 * connections' ACKs. */
+				if (!old->is_ack)
+					break;
+				continue;
+			}
+			if (ack_supersedes(&ack, &old->ack)) {
+				h = old;
+				l->stats.acks_coalesced++;
+			}
+			break;
+		}
+	}
+	if (h == NULL) {
+		if (l->n_held == HOLD_MAX)
+			flush_held(l);
+		h = &l->held[l->n_held++];
+	}
+	h->is_ack = is_ack;
+	h->ack = ack;
+	h->len = len;
+	memcpy(h->data, buf, len);
+}
+
+static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
+{
+	struct loop *l = opaque;
+	if (l->holding && len <= HOLD_FRAME_MAX) {
+		hold_frame(l, buf, len);
+		return (ssize_t)len;
+	}
+	/* A large frame goes out at once, behind what is held. */
+	flush_held(l);
+	return write_frame(l, buf, len);
 }
 
 static void cb_guest_error(const char *msg, void *opaque)
@@ -422,6 +493,7 @@ static void tap_readable(struct loop *l, int fd, uint32_t events, void *data)
 	bool streaming = l->generation == l->tap_generation + 1;
 	l->tap_generation = l->generation;
 	unsigned got = 0;
+	l->holding = true;
 	while (got < l->tap_batch) {
 		ssize_t n = read(fd, l->frame, sizeof(l->frame));
 		if (n < 0 && errno == EINTR)
@@ -442,13 +514,15 @@ static void tap_readable(struct loop *l, int fd, uint32_t events, void *data)
 				egress_log_denied(l->egress, &pkt);
 				size_t rlen = egress_build_reject(l->frame, (size_t)n, l->reply,
 								  sizeof(l->reply));
-				if (rlen > 0 && write(l->tapfd, l->reply, rlen) < 0)
-					log_debug("write refusal to TAP: %s", strerror(errno));
+				if (rlen > 0)
+					cb_send_packet(l->reply, rlen, l);
 				continue;
 			}
 		}
 		slirp_input(l->slirp, l->frame, (int)n);
 	}
+	l->holding = false;
+	flush_held(l);
 	if (got == l->tap_batch && streaming && l->tap_batch < TAP_BATCH)
 		l->tap_batch *= 2;
 	else if (got < l->tap_batch && l->tap_batch > 1)

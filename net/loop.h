@@ -59,6 +59,7 @@ struct loop_stats {
 	uint64_t frames_out;
 	uint64_t frames_denied;
 	uint64_t frames_dropped; /* TAP full, frame to the guest lost */
+	uint64_t acks_coalesced; /* pure ACKs made redundant by a later one */
 };
 const struct loop_stats *loop_get_stats(const struct loop *loop);
 
