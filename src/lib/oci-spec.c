@@ -8,6 +8,7 @@
 
 #include "oci-config-internal.h"
 #include "oci-config.h"
+#include "rootfs.h"
 #include "seccomp.h"
 
 static json_object *strv_json(const char *const *v)
@@ -237,34 +238,6 @@ static const char *const known_capabilities[] = {
     NULL,
 };
 
-/* The mount options the runtime understands (runtime-spec features.md:
- * "mountOptions"), besides the filesystem-specific data it passes on: the
- * words of the option table in mount-options.c, recursive (mount_setattr)
- * variants included. Keep the two in step. */
-static const char *const known_mount_options[] = {
-    "async",	     "atime",	     "bind",
-    "defaults",	     "dev",	     "diratime",
-    "dirsync",	     "exec",	     "idmap",
-    "iversion",	     "lazytime",     "loud",
-    "mand",	     "noatime",	     "nodev",
-    "nodiratime",    "noexec",	     "noiversion",
-    "nolazytime",    "nomand",	     "norelatime",
-    "nostrictatime", "nosuid",	     "nosymfollow",
-    "private",	     "ratime",	     "rbind",
-    "rdev",	     "rdiratime",    "relatime",
-    "remount",	     "rexec",	     "ridmap",
-    "rnoatime",	     "rnodev",	     "rnodiratime",
-    "rnoexec",	     "rnorelatime",  "rnostrictatime",
-    "rnosuid",	     "rnosymfollow", "ro",
-    "rprivate",	     "rrelatime",    "rro",
-    "rrw",	     "rshared",	     "rslave",
-    "rstrictatime",  "rsuid",	     "rsymfollow",
-    "runbindable",   "rw",	     "shared",
-    "silent",	     "slave",	     "strictatime",
-    "suid",	     "symfollow",    "sync",
-    "tmpcopyup",     "unbindable",   NULL,
-};
-
 /* Copy the list "key" of from into to, keeping the names the parser accepts. */
 static void add_known_names(json_object *to, json_object *from, const char *key,
 			    bool (*known)(const char *))
@@ -349,7 +322,12 @@ json_object *oci_features(void)
 	for (int k = 0; k < OCI_HOOK_KIND_COUNT; k++)
 		json_object_array_add(hooks, json_object_new_string(oci_hook_kind_name(k)));
 	json_object_object_add(f, "hooks", hooks);
-	json_object_object_add(f, "mountOptions", strv_json(known_mount_options));
+	/* The words the mount code knows, besides the filesystem-specific
+	 * data it passes on. */
+	json_object *mount_options = json_object_new_array();
+	for (size_t i = 0; mount_option_name(i) != NULL; i++)
+		json_object_array_add(mount_options, json_object_new_string(mount_option_name(i)));
+	json_object_object_add(f, "mountOptions", mount_options);
 	json_object_object_add(f, "linux", features_linux());
 	json_object *ann = json_object_new_object();
 	add_string(ann, "org.hutch.runtime", PACKAGE_NAME);
