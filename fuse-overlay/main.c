@@ -235,6 +235,7 @@ int main(int argc, char **argv)
 	struct fuse_args args = FUSE_ARGS_INIT(fargc, fargv);
 
 	fs.se = fuse_session_new(&args, &ovl_ops, sizeof(ovl_ops), &fs);
+	fuse_opt_free_args(&args);
 	if (fs.se == NULL) {
 		log_error("cannot create the FUSE session (bad mount options?)");
 		return 1;
