@@ -2,8 +2,9 @@
 # The API socket: slirp4netns's add_hostfwd / list_hostfwd / remove_hostfwd
 # with both forwarders (through slirp, and hutch's socket forwarder), TCP
 # and UDP, IPv4 and IPv6, and every kind of bad request and bad client.
-# Published ports are on 127.0.0.1 and ::1 only.
-# modes: sub solo
+# Published ports are on 127.0.0.1 and ::1 only. hutch-slirp never uses
+# subordinate ids, so mode solo (basic.bats, egress.bats) covers the rest.
+# modes: sub
 
 load ../helpers
 load net-helpers
@@ -28,7 +29,7 @@ add() { # add PROTO HOST_ADDR HOST_PORT GUEST_PORT [MODE] [GUEST_ADDR]
 expect_error() {
 	api "$1"
 	[ "$status" -eq 0 ]
-	echo "$output" | jq -e '.error.desc | type == "string"' >/dev/null
+	[[ $output == '{"error":{"desc":"'*'"}}' ]]
 	[[ $output == *"$2"* ]] || { echo "expected \"$2\""; false; }
 }
 

@@ -8,7 +8,9 @@
 # inside it, and hutch-slirp between the two with a private resolv.conf
 # (--resolv-conf). When the test's shell ends, the pid namespace takes
 # every process with it.
-# modes: sub solo
+# Mode solo is covered by basic.bats and egress.bats: subordinate ids
+# play no part in hutch-slirp.
+# modes: sub
 
 load ../helpers
 load net-helpers

@@ -3,7 +3,9 @@
 # (empty read-only root, no capabilities, a seccomp filter) and still does
 # its whole job: the guest reaches the host, ports are published through
 # slirp and through the socket forwarder, the API answers.
-# modes: sub solo
+# Mode solo is covered by basic.bats and egress.bats: subordinate ids
+# play no part in hutch-slirp.
+# modes: sub
 
 load ../helpers
 load net-helpers
