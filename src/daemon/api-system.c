@@ -1,6 +1,7 @@
 /* System endpoints: /_ping, /version, /info and hutch's own
  * /hutch/v1/system/check. */
 #include <errno.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "daemon.h"
 #include "json-util.h"
 #include "manifest.h"
+#include "registry.h"
 
 static enum MHD_Result ping(struct request *r)
 {
@@ -153,6 +155,41 @@ static enum MHD_Result system_check(struct request *r)
 	return reply_json(r, 200, o);
 }
 
+/* docker login: {"username","password","serveraddress"}. The credentials
+ * are checked, not stored: the docker CLI keeps them and sends them with
+ * each pull (X-Registry-Auth). */
+static enum MHD_Result auth(struct request *r)
+{
+	hutch_error err = {0};
+	_cleanup_json_ json_object *o = NULL;
+	if (json_parse_buffer(r->body ? r->body : "", r->body_len, "login request", &o, &err) < 0)
+		return reply_error(r, 400, "%s", err.msg);
+	const char *user = NULL, *pass = NULL, *server = NULL;
+	if (json_get_string(o, "", "username", true, &user, &err) < 0 ||
+	    json_get_string(o, "", "password", false, &pass, &err) < 0 ||
+	    json_get_string(o, "", "serveraddress", true, &server, &err) < 0)
+		return reply_error(r, 400, "%s", err.msg);
+	/* "https://host/v1/" and "host" both name the registry host. */
+	char domain[256];
+	const char *s = server;
+	if (strncmp(s, "https://", 8) == 0)
+		s += 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		s += 7;
+	snprintf(domain, sizeof(domain), "%.*s", (int)strcspn(s, "/"), s);
+	if (strcmp(domain, "index.docker.io") == 0)
+		snprintf(domain, sizeof(domain), "docker.io");
+	_cleanup_free_ char *userpass = NULL;
+	if (asprintf(&userpass, "%s:%s", user, pass ? pass : "") < 0)
+		return reply_error(r, 500, "out of memory");
+	if (registry_check_login(domain, userpass, (const char *const *)r->d->insecure, &err) < 0)
+		return reply_error(r, 401, "%s", err.msg);
+	_cleanup_json_ json_object *out = json_object_new_object();
+	json_object_object_add(out, "Status", json_object_new_string("Login Succeeded"));
+	json_object_object_add(out, "IdentityToken", json_object_new_string(""));
+	return reply_json(r, 200, out);
+}
+
 enum MHD_Result api_system(struct request *r)
 {
 	bool get = strcmp(r->method, "GET") == 0;
@@ -162,6 +199,8 @@ enum MHD_Result api_system(struct request *r)
 		return version(r);
 	if (strcmp(r->path, "/info") == 0 && get)
 		return info(r);
+	if (strcmp(r->path, "/auth") == 0 && strcmp(r->method, "POST") == 0)
+		return auth(r);
 	if (strcmp(r->path, "/hutch/v1/system/check") == 0 && get)
 		return system_check(r);
 	return reply_error(r, 404, "page not found: %s %s", r->method, r->path);

@@ -270,16 +270,17 @@ static int get_memory(struct registry *r, const char *url, const char *accept, s
 
 static int fetch_token(struct registry *r, const struct auth_challenge *ch, hutch_error *err)
 {
-	char scope[600];
+	char scope[600] = "";
 	if (ch->scope[0])
 		snprintf(scope, sizeof(scope), "%s", ch->scope);
-	else
+	else if (r->repo[0])
 		snprintf(scope, sizeof(scope), "repository:%s:pull", r->repo);
 	CURL *c = r->easy;
 	char *es = curl_easy_escape(c, scope, 0), *esvc = curl_easy_escape(c, ch->service, 0);
 	_cleanup_free_ char *url = NULL;
-	int n = asprintf(&url, "%s%cscope=%s%s%s", ch->realm, strchr(ch->realm, '?') ? '&' : '?',
-			 es ? es : "", ch->service[0] ? "&service=" : "", esvc ? esvc : "");
+	int n = asprintf(&url, "%s%c%s%s%s%s", ch->realm, strchr(ch->realm, '?') ? '&' : '?',
+			 scope[0] ? "scope=" : "", scope[0] && es ? es : "",
+			 ch->service[0] ? "&service=" : "", esvc ? esvc : "");
 	curl_free(es);
 	curl_free(esvc);
 	if (n < 0)
@@ -635,5 +636,29 @@ int registry_fetch_blobs(struct registry *r, struct store *s, const struct descr
 		transfer_cleanup(&t[i]);
 	curl_multi_cleanup(multi);
 	free(t);
+	return rc;
+}
+
+int registry_check_login(const char *domain, const char *userpass, const char *const *insecure,
+			 hutch_error *err)
+{
+	struct image_ref ref = {0};
+	snprintf(ref.domain, sizeof(ref.domain), "%s", domain);
+	struct registry_options opts = {.userpass = userpass, .insecure = insecure, .retries = 1};
+	struct registry *r = NULL;
+	if (registry_open(&ref, &opts, &r, err) < 0)
+		return -1;
+	/* base is "<scheme>://host/v2/" for an empty repository. */
+	struct membuf m = {0};
+	int code = get_memory(r, r->base, NULL, 65536, &m, err);
+	int rc = 0;
+	if (code < 0)
+		rc = -1;
+	else if (code == 401 || code == 403)
+		rc = hutch_fail_plain(err, EACCES, "login to %s failed: HTTP %d", domain, code);
+	else if (code != 200)
+		rc = http_error(domain, code, &m, err);
+	free(m.data);
+	registry_close(r);
 	return rc;
 }

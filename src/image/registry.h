@@ -62,6 +62,11 @@ int registry_fetch_blobs(struct registry *r, struct store *s, const struct descr
 			 const bool *want, size_t n, blob_event_fn on_event, void *ctx,
 			 hutch_error *err);
 
+/* docker login: check credentials against domain's /v2/ endpoint (and
+ * its token service). */
+int registry_check_login(const char *domain, const char *userpass, const char *const *insecure,
+			 hutch_error *err);
+
 /* True when domain may be reached over plain HTTP: loopback addresses,
  * "localhost", or one of the insecure list. */
 bool registry_is_insecure(const char *domain, const char *const *insecure);

@@ -2,14 +2,22 @@
 """A fault-injecting HTTP proxy in front of the test registry.
 
     proxy.py PORTFILE UPSTREAM [--rate BYTES_PER_S] [--die-after BYTES]
-             [--garbage-manifest]
+             [--garbage-manifest] [--bearer USER:PASS] [--redirect-blobs LOG]
 
 Listens on a free 127.0.0.1 port (written to PORTFILE) and forwards GET and
 HEAD requests to UPSTREAM (host:port). Blob bodies can be slowed down
 (--rate), or the whole proxy can exit abruptly after sending BYTES of blob
 data (--die-after: "the registry dies mid-pull"); --garbage-manifest
 replaces manifest bodies by text that is not JSON.
+
+--bearer USER:PASS makes the proxy a registry with token auth: /v2/ requests
+without "Authorization: Bearer <token>" get a 401 challenge pointing at its
+/token endpoint, which wants Basic USER:PASS. --redirect-blobs LOG answers
+blob requests with a redirect to the same proxy under the name "localhost"
+(another host for the client) and appends to LOG, per redirected request,
+whether it carried an Authorization header.
 """
+import base64
 import http.client
 import http.server
 import os
@@ -21,6 +29,9 @@ args = sys.argv[1:]
 portfile, upstream = args[0], args[1]
 rate = die_after = None
 garbage = "--garbage-manifest" in args
+bearer = args[args.index("--bearer") + 1] if "--bearer" in args else None
+redirect_log = args[args.index("--redirect-blobs") + 1] if "--redirect-blobs" in args else None
+TOKEN = "hutch-test-token-42"
 if "--rate" in args:
     rate = int(args[args.index("--rate") + 1])
 if "--die-after" in args:
@@ -71,11 +82,50 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if rate:
                 time.sleep(len(part) / rate)
 
+    def reply(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def gate(self):
+        """True when the request may go on; else a reply was sent."""
+        port = self.server.server_address[1]
+        auth = self.headers.get("Authorization", "")
+        if self.path.startswith("/redirected/"):
+            with open(redirect_log, "a") as f:
+                f.write("auth=%s\n" % ("yes" if auth else "no"))
+            self.path = self.path[len("/redirected"):]
+            return True
+        if bearer and self.path.startswith("/token"):
+            want = "Basic " + base64.b64encode(bearer.encode()).decode()
+            if auth != want:
+                self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"bad login"}]}')
+                return False
+            self.reply(200, ('{"token":"%s"}' % TOKEN).encode(),
+                       [("Content-Type", "application/json")])
+            return False
+        if bearer and auth != "Bearer " + TOKEN:
+            realm = "http://127.0.0.1:%d/token" % port
+            self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"login"}]}',
+                       [("WWW-Authenticate",
+                         'Bearer realm="%s",service="hutch-test"' % realm)])
+            return False
+        if redirect_log and "/blobs/" in self.path:
+            self.reply(307, b"", [("Location",
+                                   "http://localhost:%d/redirected%s" % (port, self.path))])
+            return False
+        return True
+
     def do_GET(self):
-        self.forward()
+        if self.gate():
+            self.forward()
 
     def do_HEAD(self):
-        self.forward(body=False)
+        if self.gate():
+            self.forward(body=False)
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
