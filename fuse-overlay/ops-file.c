@@ -36,6 +36,7 @@ void ovl_node_keep(struct ovl_fs *fs, struct ovl_node *n, int layer, const char 
 	if (n == NULL || n->keep_fd >= 0)
 		return;
 	n->keep_fd = openat(fs->layers[layer].fd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	n->keep_upper = ovl_is_upper(fs, layer);
 }
 
 /* With the writeback cache the kernel may read pages of a file opened
@@ -88,14 +89,21 @@ void ovl_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if (writing)
-		pthread_rwlock_wrlock(&fs->tree_lock);
-	else
-		pthread_rwlock_rdlock(&fs->tree_lock);
+	/* A file already in upper opens under the shared lock; only a copy-up
+	 * needs the exclusive one. */
+	pthread_rwlock_rdlock(&fs->tree_lock);
 	struct ovl_node *n = ovl_node_by_id(fs, ino);
-	int r = n == NULL ? -ESTALE : 0;
-	if (r == 0 && writing)
-		r = ovl_copy_up(fs, n, !(flags & O_TRUNC));
+	int r = n == NULL ? -ESTALE : ovl_node_locate(fs, n);
+	if (r == -ENOENT && n->parent == NULL && n->keep_fd >= 0) {
+		/* Unlinked but still in use: reopened through the kept fd,
+		 * for writing only when that is the upper file. */
+		r = writing && !n->keep_upper ? -EROFS : 0;
+	} else if (r == 0 && writing && n->layer != 0) {
+		pthread_rwlock_unlock(&fs->tree_lock);
+		pthread_rwlock_wrlock(&fs->tree_lock);
+		n = ovl_node_by_id(fs, ino);
+		r = n == NULL ? -ESTALE : ovl_copy_up(fs, n, !(flags & O_TRUNC));
+	}
 	int fd = r < 0 ? r : ovl_open_node(fs, n, flags);
 	struct ovl_file *f = NULL;
 	if (fd >= 0) {

@@ -83,7 +83,8 @@ struct ovl_node {
 	pthread_mutex_t lock; /* open files and copy-up generation */
 	unsigned copyup_gen;
 	int open_count;
-	int keep_fd; /* O_PATH fd kept after the last name went away */
+	int keep_fd;	 /* O_PATH fd kept after the last name went away */
+	bool keep_upper; /* keep_fd is the upper file (may be written) */
 };
 
 struct ovl_fs {
