@@ -24,6 +24,22 @@ oci() {
 	with_timeout 30 hutch-oci --root "$STATE" "$@"
 }
 
+# full_mapping: give the container every id the mode has, so ids other
+# than 0 are mapped (the rootless spec maps only the caller's own id).
+full_mapping() {
+	case $HUTCH_TEST_MODE in
+	sub)
+		# no mappings: the runtime maps the subuid/subgid range itself
+		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)'
+		;;
+	userns)
+		# share the mode's own user namespace, as podman runs a runtime
+		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)
+			| .linux.namespaces |= map(select(.type != "user"))'
+		;;
+	esac
+}
+
 # set_caps JSON-ARRAY: the same list in every set but ambient.
 set_caps() {
 	edit_config "$BUNDLE" '.process.capabilities = {bounding: $c, effective: $c,
@@ -79,6 +95,7 @@ cap_line() {
 }
 
 @test "ambient capabilities reach a non-root user" {
+	full_mapping
 	edit_config "$BUNDLE" '.process.user = {uid: 1000, gid: 1000}
 		| .process.capabilities = {bounding: $c, effective: $c, permitted: $c,
 			inheritable: $c, ambient: $c}
@@ -93,6 +110,7 @@ cap_line() {
 }
 
 @test "without ambient capabilities a non-root user has none effective" {
+	full_mapping
 	edit_config "$BUNDLE" '.process.user = {uid: 1000, gid: 1000}
 		| .process.capabilities = {bounding: $c, effective: $c, permitted: $c,
 			inheritable: $c}

@@ -106,18 +106,25 @@ cgroup_dir() {
 	skip_unless_mode root
 	[ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] || skip "checks the v1 files of this host"
 	edit_config "$BUNDLE" '.linux.resources = {pids: {limit: 42},
-		memory: {limit: 67108864}, cpu: {shares: 512}}'
-	oci_create --bundle "$BUNDLE" "$ID"
+		memory: {limit: 67108864}, cpu: {shares: 512}}
+		| .process.args = ["sh", "-c", "cat /proc/self/cgroup; sleep 3"]'
+	local out=$BATS_TEST_TMPDIR/run.out
+	oci run --bundle "$BUNDLE" "$ID" </dev/null >"$out" 2>&1 3>&- 4>&- &
+	local run_pid=$! i
+	for i in $(seq 100); do
+		grep -q ':pids:' "$out" && break
+		sleep 0.05
+	done
+	# the container's own view of its cgroups, as hierarchy paths
 	local pids mem cpu
-	pids=$(cgroup_dir pids)
-	mem=$(cgroup_dir memory)
-	cpu=$(cgroup_dir cpu)
+	pids=/sys/fs/cgroup/pids$(awk -F: '$2 == "pids" {print $3}' "$out")
+	mem=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' "$out")
+	cpu=/sys/fs/cgroup/cpu$(awk -F: '$2 == "cpu" {print $3}' "$out")
 	[ "$pids" != /sys/fs/cgroup/pids/ ]
 	[ "$(cat "$pids/pids.max")" = 42 ]
 	[ "$(cat "$mem/memory.limit_in_bytes")" = 67108864 ]
 	[ "$(cat "$cpu/cpu.shares")" = 512 ]
-	run oci delete --force "$ID"
-	[ "$status" -eq 0 ]
+	wait "$run_pid"
 	[ ! -d "$pids" ]
 	[ ! -d "$mem" ]
 }

@@ -64,20 +64,20 @@ check_state() {
 	done
 	# startContainer runs in the container: its path is the container's.
 	add_hook startContainer '{"path": "/bin/sh",
-		"args": ["sh", "-c", "cat > /startContainer.json"]}'
+		"args": ["sh", "-c", "cat > /tmp/startContainer.json"]}'
 	run oci run --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ]
 	check_state "$OUT/prestart.json" creating created
 	check_state "$OUT/createRuntime.json" creating created
 	check_state "$OUT/createContainer.json" creating created
-	check_state "$BUNDLE/rootfs/startContainer.json" created running
+	check_state "$BUNDLE/rootfs/tmp/startContainer.json" created running
 	check_state "$OUT/poststart.json" created running
 	check_state "$OUT/poststop.json" stopped
 	local k2
 	for k2 in prestart createRuntime createContainer poststart; do
 		[ "$(jq -r .pid "$OUT/$k2.json")" -gt 0 ]
 	done
-	[ "$(jq -r .pid "$BUNDLE/rootfs/startContainer.json")" -gt 0 ]
+	[ "$(jq -r .pid "$BUNDLE/rootfs/tmp/startContainer.json")" -gt 0 ]
 }
 
 @test "hook args and env reach the hook" {

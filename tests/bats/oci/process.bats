@@ -70,7 +70,9 @@ args() {
 	edit_config "$BUNDLE" '.process.oomScoreAdj = -1000'
 	args cat /proc/self/oom_score_adj
 	run oci run --bundle "$BUNDLE" "$ID"
-	if [ "$HUTCH_TEST_MODE" = root ]; then
+	# A subshell tries it for itself: root may still lack CAP_SYS_RESOURCE
+	# (as inside another container).
+	if (echo -1000 >/proc/self/oom_score_adj) 2>/dev/null; then
 		[ "$status" -eq 0 ]
 		has_line -1000
 	else
@@ -104,6 +106,7 @@ args() {
 }
 
 @test "a non-root process.user runs as that uid and gid" {
+	full_mapping
 	edit_config "$BUNDLE" '.process.user = {uid: 1000, gid: 1000}'
 	args sh -c 'echo "uid=$(id -u) gid=$(id -g)"; grep ^Uid /proc/self/status'
 	run oci run --bundle "$BUNDLE" "$ID"
@@ -112,21 +115,18 @@ args() {
 	[[ $output =~ Uid:[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000 ]]
 }
 
-# full_mapping: give the container every id the mode has, so groups other
+# full_mapping: give the container every id the mode has, so ids other
 # than 0 are mapped (the rootless spec maps only the caller's own id).
 full_mapping() {
-	local nu ng
 	case $HUTCH_TEST_MODE in
 	sub)
 		# no mappings: the runtime maps the subuid/subgid range itself
 		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)'
 		;;
 	userns)
-		nu=$(awk '{s += $3} END {print s}' /proc/self/uid_map)
-		ng=$(awk '{s += $3} END {print s}' /proc/self/gid_map)
-		edit_config "$BUNDLE" '.linux.uidMappings = [{containerID: 0, hostID: 0, size: $u}]
-			| .linux.gidMappings = [{containerID: 0, hostID: 0, size: $g}]' \
-			--argjson u "$nu" --argjson g "$ng"
+		# share the mode's own user namespace, as podman runs a runtime
+		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)
+			| .linux.namespaces |= map(select(.type != "user"))'
 		;;
 	esac
 }

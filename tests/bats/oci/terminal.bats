@@ -36,6 +36,22 @@ oci_create() {
 	oci create "$@" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1 3>&- 4>&-
 }
 
+# full_mapping: give the container every id the mode has, so ids other
+# than 0 are mapped (the rootless spec maps only the caller's own id).
+full_mapping() {
+	case $HUTCH_TEST_MODE in
+	sub)
+		# no mappings: the runtime maps the subuid/subgid range itself
+		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)'
+		;;
+	userns)
+		# share the mode's own user namespace, as podman runs a runtime
+		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)
+			| .linux.namespaces |= map(select(.type != "user"))'
+		;;
+	esac
+}
+
 # start_recvtty: receive the pty on $SOCK, its output in $BATS_TEST_TMPDIR/tty.out.
 start_recvtty() {
 	recvtty --no-stdin --timeout 30 --name-file "$BATS_TEST_TMPDIR/tty.name" "$SOCK" \
@@ -81,6 +97,7 @@ tty_output() {
 }
 
 @test "a non-root user owns its terminal" {
+	full_mapping
 	edit_config "$BUNDLE" '.process.user = {uid: 1000, gid: 1000}
 		| .process.args = ["sh", "-c", "id -u; stat -c %u $(tty); echo ok > /dev/tty"]'
 	start_recvtty
