@@ -205,11 +205,15 @@ struct exec_child {
 	int root_fd; /* the init's root, opened before joining */
 	int console_fd;
 	int sync_fd;
+	bool wait_for_cgroup; /* the parent moves us into the cgroup first */
 };
 
 static int exec_child_run(const struct exec_child *c, hutch_error *err)
 {
 	const struct oci_process *p = c->p;
+	struct sync_msg m;
+	if (c->wait_for_cgroup && sync_expect(c->sync_fd, SYNC_MAPS_DONE, &m, "hutch-oci", err) < 0)
+		return -1;
 	/* Non-dumpable until execve: the container's processes, which can
 	 * see us in its pid namespace, must not open our /proc/PID/exe. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -325,11 +329,21 @@ static int exec_in_container(const struct exec_options *o, const struct containe
 				       .p = p,
 				       .root_fd = root_fd,
 				       .console_fd = p->terminal ? console_fd : -1,
-				       .sync_fd = sv[1]};
+				       .sync_fd = sv[1],
+				       .wait_for_cgroup = st->cgroup_path != NULL};
 		pid = spawn_exec(&c, ns_fds, sv[0], err);
 		close(sv[1]);
 		if (pid < 0)
 			r = -1;
+	}
+	/* Into the container's cgroup before it runs anything of its own. */
+	if (r == 0 && st->cgroup_path != NULL) {
+		if (cgroup_enter(st->cgroup_path, pid, err) < 0) {
+			kill(pid, SIGKILL);
+			r = -1;
+		} else if (sync_send(sv[0], SYNC_MAPS_DONE, pid, NULL) < 0) {
+			r = hutch_fail(err, errno, "sync with the exec'd process");
+		}
 	}
 	for (int t = 0; t < OCI_NS_COUNT; t++)
 		if (ns_fds[t] >= 0)

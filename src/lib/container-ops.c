@@ -114,7 +114,12 @@ int container_signal(const char *root, const struct container_state *st, int sig
 	_cleanup_close_ int pidfd = open_init_pidfd(st);
 	if (pidfd < 0)
 		return hutch_fail_plain(err, ESRCH, "container %s is not running", st->id);
-	if (all) {
+	if (all && st->cgroup_path != NULL) {
+		/* The cgroup module freezes the group while signalling, so a
+		 * forking process cannot slip a child past us. */
+		if (cgroup_kill(st->cgroup_path, signo, err) < 0)
+			return -1;
+	} else if (all) {
 		_cleanup_free_ pid_t *pids = NULL;
 		size_t n = 0;
 		if (state_pids(st, &pids, &n, err) < 0)

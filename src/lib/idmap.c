@@ -142,6 +142,32 @@ int idmap_default_for_caller(bool gid, struct oci_id_mapping **maps, size_t *n, 
 	return 0;
 }
 
+int idmap_own_identity(bool gid, struct oci_id_mapping **maps, size_t *n, hutch_error *err)
+{
+	const char *path = gid ? "/proc/self/gid_map" : "/proc/self/uid_map";
+	*maps = NULL;
+	*n = 0;
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return hutch_fail(err, errno, "open %s", path);
+	_cleanup_free_ struct oci_id_mapping *list = NULL;
+	size_t count = 0;
+	unsigned long inside, outside, size;
+	while (fscanf(f, "%lu %lu %lu", &inside, &outside, &size) == 3) {
+		struct oci_id_mapping *nl = realloc(list, (count + 1) * sizeof(*nl));
+		if (nl == NULL)
+			return hutch_fail(err, ENOMEM, "read %s", path);
+		list = nl;
+		list[count].container_id = (uint32_t)inside;
+		list[count].host_id = (uint32_t)inside;
+		list[count].size = (uint32_t)size;
+		count++;
+	}
+	*maps = steal_pointer(&list);
+	*n = count;
+	return 0;
+}
+
 char *idmap_format(const struct oci_id_mapping *maps, size_t n)
 {
 	size_t size = n * 36 + 1;

@@ -25,6 +25,11 @@ int idmap_read_subid(const char *path, const char *name, uid_t id, struct oci_id
 int idmap_default_for_caller(bool gid, struct oci_id_mapping **maps, size_t *n, bool *single,
 			     hutch_error *err);
 
+/* Every id the caller itself has, as an identity mapping: the inside
+ * column of /proc/self/uid_map (or gid_map). For root in a user namespace
+ * (how podman calls a runtime) this is the whole range it may hand on. */
+int idmap_own_identity(bool gid, struct oci_id_mapping **maps, size_t *n, hutch_error *err);
+
 /* Write the uid (gid == false) or gid map of pid. A mapping of only the
  * caller's own id is written directly (for gids after writing "deny" to
  * /proc/PID/setgroups, as the kernel requires for unprivileged writers);

@@ -149,6 +149,23 @@ int userns_plan_make(const struct oci_config *cfg, struct userns_plan *plan, hut
 	plan->create = true;
 	plan->in_userns = true;
 	if (privileged) {
+		/* Root in a user namespace whose config maps too little for
+		 * process.user (a `spec --rootless` config maps only our id 0):
+		 * hand on every id we have instead, as the config cannot work
+		 * otherwise. Real root gets the config as written. */
+		bool covered = maps_contain(l->uid_mappings, l->n_uid_mappings, want_uid) &&
+			       maps_contain(l->gid_mappings, l->n_gid_mappings, want_gid);
+		if (!initial && (!covered || l->n_uid_mappings == 0 || l->n_gid_mappings == 0)) {
+			if (l->n_uid_mappings > 0)
+				log_debug("the config's id maps do not cover process.user: mapping "
+					  "every id of the caller's user namespace");
+			return idmap_own_identity(false, &plan->uid_maps, &plan->n_uid_maps, err) <
+					   0 ||
+				       idmap_own_identity(true, &plan->gid_maps, &plan->n_gid_maps,
+							  err) < 0
+				   ? -1
+				   : 0;
+		}
 		if (l->n_uid_mappings > 0 && l->n_gid_mappings > 0) {
 			plan->uid_maps = copy_maps(l->uid_mappings, l->n_uid_mappings);
 			plan->n_uid_maps = l->n_uid_mappings;

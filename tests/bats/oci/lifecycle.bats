@@ -35,11 +35,11 @@ args() {
 # output bats captured would keep the capture open for the container's
 # whole life. These send it to a file instead.
 create() {
-	oci create --bundle "$BUNDLE" "$@" >>"$BATS_TEST_TMPDIR/out" 2>&1
+	oci create --bundle "$BUNDLE" "$@" </dev/null >>"$BATS_TEST_TMPDIR/out" 2>&1 3>&-
 }
 
 run_detached() {
-	oci run --detach --bundle "$BUNDLE" "$@" >>"$BATS_TEST_TMPDIR/out" 2>&1
+	oci run --detach --bundle "$BUNDLE" "$@" </dev/null >>"$BATS_TEST_TMPDIR/out" 2>&1 3>&-
 }
 
 status_of() {
