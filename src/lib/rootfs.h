@@ -8,6 +8,9 @@
  *   rootfs_enter()     pivot_root (chroot with --no-pivot)
  *   rootfs_finalize()  masked paths, readonly paths, read-only root,
  *                      final rootfsPropagation, sysctls, hostname
+ *
+ * (rootfs_finalize writes the sysctls first, while /proc/sys is still
+ * writable; docs/architecture/rootfs.md has the details.)
  */
 #ifndef HUTCH_ROOTFS_H
 #define HUTCH_ROOTFS_H

@@ -281,6 +281,21 @@ add_mount() {
 	[[ $output == *"without a UTS namespace"* ]]
 }
 
+@test "--no-pivot enters the rootfs with chroot and gives the same view" {
+	make_own_bundle "$BUNDLE"
+	edit_config "$BUNDLE" '.root.readonly = true'
+	edit_config "$BUNDLE" '.process.args = ["sh", "-c", $s]' --arg s 'echo "ROOT=$(ls / | tr "\n" " ")"; cat /etc/passwd | head -n 1; touch /x && echo ROOT-WRITABLE; echo x >/dev/null && echo NULL-OK; echo "KEYS=[$(cat /proc/keys)]"'
+	run with_timeout 60 hutch-oci --root "$STATE" run --no-pivot --bundle "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *root:x:0:0* ]]
+	[[ $output == *NULL-OK* ]]
+	[[ $output == *"KEYS=[]"* ]]
+	[[ $output != *ROOT-WRITABLE* ]]
+	# / is the rootfs, nothing else.
+	[[ $output == *"ROOT=$(ls "$BUNDLE/rootfs" | tr '\n' ' ')"$'\n'* ]]
+}
+
 @test "rootfsPropagation values are accepted and applied to /" {
 	make_own_bundle "$BUNDLE"
 	for p in private rprivate slave rslave shared rshared; do
