@@ -202,3 +202,15 @@ teardown() {
 	run hutch-slirp --netns-type=tapfd --configure 3
 	[ "$status" -eq 1 ]
 }
+
+@test "--outbound-addr takes an address or an interface name" {
+	start_guest
+	start_slirp_safe --outbound-addr=lo
+	port=$(free_port)
+	start_echo tcp 127.0.0.1 "$port"
+	run in_guest net-echo send tcp 10.0.2.2 "$port" bound-to-lo --timeout 10
+	[ "$output" = BOUND-TO-LO ]
+	run hutch-slirp --outbound-addr=nosuchif0 1
+	[ "$status" -eq 1 ]
+	[[ $output == *"neither an IPv4 address nor an interface"* ]]
+}
