@@ -17,3 +17,15 @@ hutchd_SOURCES = \
 hutchd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(JSONC_CFLAGS) -I$(top_srcdir)/src/image -pthread
 hutchd_LDADD = $(IMAGE_LIBS) $(MHD_LIBS)
+
+dist_man_MANS += man/hutchd.8 man/hutch.conf.5 man/hutch.1
+
+# systemd user units: hutchd.socket starts hutchd.service on demand.
+systemduserunitdir = $(prefix)/lib/systemd/user
+systemduserunit_DATA = contrib/systemd/hutchd.socket contrib/systemd/hutchd.service
+CLEANFILES += contrib/systemd/hutchd.service
+EXTRA_DIST += contrib/systemd/hutchd.socket contrib/systemd/hutchd.service.in \
+	tests/bats/images bench/pull
+contrib/systemd/hutchd.service: contrib/systemd/hutchd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) contrib/systemd && \
+	sed -e 's|@bindir[@]|$(bindir)|g' $(srcdir)/contrib/systemd/hutchd.service.in >$@
