@@ -34,6 +34,14 @@ tests_unit_test_overlay_options_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fuse-o
 tests_unit_test_overlay_options_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_overlay_options_LDADD = $(HUTCH_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/unit/test-overlay-options
+
+check_PROGRAMS += tests/unit/test-overlay-layers
+tests_unit_test_overlay_layers_SOURCES = tests/unit/test-overlay-layers.c \
+	fuse-overlay/ovl.h fuse-overlay/layers.c fuse-overlay/dirs.c fuse-overlay/inodes.c
+tests_unit_test_overlay_layers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fuse-overlay
+tests_unit_test_overlay_layers_CFLAGS = $(AM_CFLAGS) $(FUSE3_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_overlay_layers_LDADD = $(HUTCH_LIBS) $(FUSE3_LIBS) $(CMOCKA_LIBS) -lpthread
+TESTS += tests/unit/test-overlay-layers
 endif
 
 # The side-by-side benchmark (bench/overlay-io) ships with the sources.
