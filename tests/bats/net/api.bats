@@ -71,6 +71,21 @@ expect_error() {
 	[ "$status" -ne 0 ]
 }
 
+@test "the socket forwarder closes a client at once when nothing listens in the guest" {
+	start_slirp_safe --api-socket="$API"
+	hport=$(free_port)
+	gport=$(free_port)
+	add tcp 127.0.0.1 "$hport" "$gport" socket
+	SECONDS=0
+	run net-echo send tcp 127.0.0.1 "$hport" nobody-home --timeout 10
+	[ "$status" -ne 0 ]
+	[ $SECONDS -lt 5 ]
+	# The forwarder goes on serving once the guest listens.
+	start_echo in_guest tcp 0.0.0.0 "$gport"
+	run net-echo send tcp 127.0.0.1 "$hport" now-home --timeout 10
+	[ "$output" = NOW-HOME ]
+}
+
 @test "UDP forwards through slirp and through the socket forwarder" {
 	start_slirp_safe --api-socket="$API"
 	gport=$(free_port)
