@@ -44,5 +44,5 @@ tests_unit_test_overlay_layers_LDADD = $(HUTCH_LIBS) $(FUSE3_LIBS) $(CMOCKA_LIBS
 TESTS += tests/unit/test-overlay-layers
 endif
 
-# The side-by-side benchmark (bench/overlay-io) ships with the sources.
-EXTRA_DIST += bench/overlay-io
+# The side-by-side benchmark and the black-box tests ship with the sources.
+EXTRA_DIST += bench/overlay-io tests/bats/overlay
