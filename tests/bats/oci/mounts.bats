@@ -209,6 +209,21 @@ add_mount() {
 	[[ $output != *SYS-WRITABLE* ]]
 }
 
+@test "without pid and IPC namespaces of its own, proc and mqueue still work" {
+	# In a user namespace the kernel refuses a new proc for the host's pid
+	# namespace and a new mqueue for the host's IPC namespace: hutch binds
+	# the host's instead (or leaves /dev/mqueue empty when the host has
+	# none). Real root mounts them as usual.
+	make_own_bundle "$BUNDLE"
+	edit_config "$BUNDLE" '.linux.namespaces |= map(select(.type != "pid" and .type != "ipc"))'
+	run_in_container 'echo "SELF=$$"; [ -d /proc/1 ] && echo PROC-OK; [ -d /dev/mqueue ] && echo MQ-DIR'
+	[ "$status" -eq 0 ]
+	[[ $output == *PROC-OK* ]]
+	[[ $output == *MQ-DIR* ]]
+	# The host's pid namespace: our shell is not pid 1.
+	[[ $output != *SELF=1$'\n'* ]]
+}
+
 @test "without a /dev mount in the config, /dev is a private tmpfs" {
 	make_own_bundle "$BUNDLE"
 	edit_config "$BUNDLE" '.mounts |= map(select(.destination | startswith("/dev") | not))'
