@@ -209,6 +209,25 @@ add_mount() {
 	[[ $output != *SYS-WRITABLE* ]]
 }
 
+@test "sysfs: fresh with a network namespace of its own, else the host's, read-only" {
+	make_own_bundle "$BUNDLE"
+	edit_config "$BUNDLE" '.mounts |= map(if .destination == "/sys" then {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]} else . end)'
+	edit_config "$BUNDLE" '.linux.namespaces |= (map(select(.type != "network")) + [{"type": "network"}])'
+	run_in_container 'echo "NET=$(ls /sys/class/net | tr "\n" " ")"; touch /sys/x && echo SYS-WRITABLE; true'
+	[ "$status" -eq 0 ]
+	# A sysfs of the new network namespace shows only its loopback.
+	[[ $output == *"NET=lo "* ]]
+	[[ $output != *SYS-WRITABLE* ]]
+
+	# Sharing the host's network: rootless, the host's /sys is bound.
+	edit_config "$BUNDLE" '.linux.namespaces |= map(select(.type != "network"))'
+	run_in_container 'echo "NET=$(ls /sys/class/net | tr "\n" " ")"; touch /sys/x && echo SYS-WRITABLE; echo 1 >/sys/kernel/uevent_helper && echo HELPER-WRITABLE; true'
+	[ "$status" -eq 0 ]
+	[[ $output == *"NET=$(ls /sys/class/net | tr '\n' ' ')"* ]]
+	[[ $output != *SYS-WRITABLE* ]]
+	[[ $output != *HELPER-WRITABLE* ]]
+}
+
 @test "without pid and IPC namespaces of its own, proc and mqueue still work" {
 	# In a user namespace the kernel refuses a new proc for the host's pid
 	# namespace and a new mqueue for the host's IPC namespace: hutch binds
