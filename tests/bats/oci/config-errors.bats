@@ -29,17 +29,34 @@ oci() {
 
 # Nothing of container $ID may survive a failed command: no state entry,
 # no mount of the bundle in our mount namespace, no process rooted in the
-# bundle or naming the container.
+# bundle or naming the container. Every check returns explicitly, so the
+# function also fails under `run` and in conditions, where set -e is off.
 assert_no_trace() {
 	run oci state "$ID"
-	[ "$status" -ne 0 ]
-	run oci list --format json
-	[ "$status" -eq 0 ]
-	if [ -n "$output" ] && [ "$output" != null ]; then
-		[ "$(jq --arg id "$ID" '[.[]? | select(.id == $id)] | length' <<<"$output")" = 0 ]
+	if [ "$status" -eq 0 ]; then
+		echo "state of $ID still answers: $output" >&2
+		return 1
 	fi
-	[ -z "$(find "$STATE" -mindepth 1 -maxdepth 2 -name "*$ID*" 2>/dev/null)" ]
-	! grep -qF "$BATS_TEST_TMPDIR" /proc/self/mountinfo
+	run oci list --format json
+	if [ "$status" -ne 0 ]; then
+		echo "list failed: $output" >&2
+		return 1
+	fi
+	if [ -n "$output" ] && [ "$output" != null ] &&
+		[ "$(jq --arg id "$ID" '[.[]? | select(.id == $id)] | length' <<<"$output")" != 0 ]; then
+		echo "list still shows $ID: $output" >&2
+		return 1
+	fi
+	local left
+	left=$(find "$STATE" -mindepth 1 -maxdepth 2 -name "*$ID*" 2>/dev/null)
+	if [ -n "$left" ]; then
+		echo "state left behind: $left" >&2
+		return 1
+	fi
+	if grep -F "$BATS_TEST_TMPDIR" /proc/self/mountinfo >&2; then
+		echo "mounts of the test directory are left" >&2
+		return 1
+	fi
 	local p root
 	for p in /proc/[0-9]*; do
 		root=$(readlink "$p/root" 2>/dev/null) || continue
@@ -54,6 +71,7 @@ assert_no_trace() {
 			return 1
 		fi
 	done
+	return 0
 }
 
 # wait_for_status STATUS: poll `state` until the container reaches it.
