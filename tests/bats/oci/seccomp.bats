@@ -87,6 +87,38 @@ seccomp() {
 	[ ! -d "$BUNDLE/rootfs/tmp/d" ]
 }
 
+@test "every action: kill, trap, trace without a tracer, log and allow" {
+	local action want
+	for action in SCMP_ACT_KILL_PROCESS SCMP_ACT_KILL_THREAD SCMP_ACT_TRAP SCMP_ACT_TRACE \
+		SCMP_ACT_LOG SCMP_ACT_ALLOW; do
+		case $action in
+		*KILL* | *TRAP) want="rc=159" ;; # SIGSYS
+		*TRACE) want="rc=1" ;; # no tracer: the call fails with ENOSYS
+		*) want="rc=0" ;;
+		esac
+		seccomp "[{names: [\"mkdir\", \"mkdirat\"], action: \"$action\"}]"
+		script 'rmdir /tmp/d 2>/dev/null; sh -c "mkdir /tmp/d"; echo "rc=$?"'
+		run oci run --bundle "$BUNDLE" "$ID"
+		has_line "$want" || {
+			echo "$action: expected $want, got: $output" >&2
+			return 1
+		}
+	done
+}
+
+@test "flags: TSYNC, LOG and SPEC_ALLOW load; an unknown flag is refused" {
+	seccomp '[{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]'
+	edit_config "$BUNDLE" '.linux.seccomp.flags = ["SECCOMP_FILTER_FLAG_TSYNC",
+		"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"]'
+	script 'mkdir /tmp/d'
+	run oci run --bundle "$BUNDLE" "$ID"
+	[[ $output == *"Function not implemented"* ]]
+	edit_config "$BUNDLE" '.linux.seccomp.flags = ["SECCOMP_FILTER_FLAG_SOMETHING"]'
+	run oci run --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ $output == *SECCOMP_FILTER_FLAG_SOMETHING* ]]
+}
+
 @test "argument conditions: several on one argument are alternatives" {
 	seccomp '[{names: ["chmod"], action: "SCMP_ACT_ERRNO", errnoRet: 38,
 			args: [{index: 1, value: 511, op: "SCMP_CMP_EQ"},
