@@ -116,6 +116,35 @@ wait_for_status() {
 	assert_no_trace
 }
 
+@test "a config.json over the 64 MiB cap is refused by its size" {
+	# The valid config padded with NUL bytes to 65 MiB.
+	truncate -s 65M "$BUNDLE/config.json"
+	run oci create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ $output == *"$BUNDLE/config.json"* ]]
+	[[ $output == *"larger than"* ]]
+	assert_no_trace
+}
+
+@test "absurdly deep JSON nesting is refused" {
+	{
+		printf '{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "annotations": '
+		for _ in $(seq 2000); do printf '['; done
+	} >"$BUNDLE/config.json"
+	run oci create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ $output == *"$BUNDLE/config.json: invalid JSON"* ]]
+	assert_no_trace
+}
+
+@test "a config without a process is refused by create with a clear message" {
+	edit_config "$BUNDLE" 'del(.process)'
+	run oci create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ $output == *"no process"* ]]
+	assert_no_trace
+}
+
 @test "a missing config.json names the file and says no such file" {
 	rm "$BUNDLE/config.json"
 	run oci create --bundle "$BUNDLE" "$ID"
