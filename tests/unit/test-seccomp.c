@@ -10,14 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "json-util.h"
 #include "seccomp.h"
+#include "terminal.h"
 
 static void test_action_names(void **state)
 {
@@ -287,6 +293,110 @@ static void test_bad_profiles_are_rejected(void **state)
 	assert_int_equal(fd, -1);
 }
 
+/* The child: a NOTIFY filter on mkdir, its listener handed over with
+ * seccomp_send_to_listener, then a mkdir that only the agent can answer. */
+static void notify_child(const char *sock_path, const char *dir)
+{
+	char *names[] = {"mkdir", "mkdirat", NULL};
+	struct oci_seccomp_syscall rule = {
+	    .names = names, .n_names = 2, .action = "SCMP_ACT_NOTIFY"};
+	struct oci_seccomp sec = {.default_action = "SCMP_ACT_ALLOW",
+				  .listener_path = (char *)sock_path,
+				  .listener_metadata = "agent-meta",
+				  .syscalls = &rule,
+				  .n_syscalls = 1};
+	hutch_error err = {0};
+	int fd = -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    seccomp_load_config(&sec, &fd, &err) < 0 || fd < 0) {
+		fprintf(stderr, "load: %s\n", err.msg);
+		_exit(10);
+	}
+	json_object *state = json_object_new_object();
+	json_object_object_add(state, "id", json_object_new_string("c1"));
+	json_object_object_add(state, "pid", json_object_new_int(getpid()));
+	if (seccomp_send_to_listener(sock_path, fd, state, "agent-meta", &err) < 0) {
+		fprintf(stderr, "send: %s\n", err.msg);
+		_exit(11);
+	}
+	close(fd);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/blocked", dir);
+	_exit(mkdir(path, 0755) < 0 && errno == ENOMEDIUM ? 0 : 12);
+}
+
+static void test_notify_listener_gets_fd_and_state(void **state)
+{
+	if (seccomp_api_get() < 5)
+		skip();
+	char dir[] = "/tmp/hutch-notify-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/agent.sock", dir);
+	int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lsock >= 0);
+	assert_int_equal(bind(lsock, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(lsock, 1), 0);
+	/* A child that dies before connecting must fail the test, not hang it. */
+	struct timeval limit = {.tv_sec = 10};
+	assert_int_equal(setsockopt(lsock, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)), 0);
+
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		notify_child(addr.sun_path, dir);
+
+	int conn = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(conn >= 0);
+	assert_int_equal(setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)), 0);
+	char msg[4096];
+	int nfd = -1;
+	hutch_error err = {0};
+	assert_int_equal(fd_recv(conn, &nfd, msg, sizeof(msg), &err), 0);
+	size_t len = strlen(msg);
+	for (ssize_t n; (n = read(conn, msg + len, sizeof(msg) - 1 - len)) > 0;)
+		len += (size_t)n;
+	msg[len] = '\0';
+	close(conn);
+
+	json_object *doc = NULL;
+	assert_int_equal(json_parse_buffer(msg, len, "listener message", &doc, &err), 0);
+	json_object *v;
+	assert_true(json_object_object_get_ex(doc, "fds", &v));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(v, 0)), "seccompFd");
+	assert_true(json_object_object_get_ex(doc, "pid", &v));
+	assert_int_equal(json_object_get_int(v), pid);
+	assert_true(json_object_object_get_ex(doc, "metadata", &v));
+	assert_string_equal(json_object_get_string(v), "agent-meta");
+	assert_true(json_object_object_get_ex(doc, "state", &v));
+	assert_true(json_object_object_get_ex(v, "id", &v));
+	assert_string_equal(json_object_get_string(v), "c1");
+	assert_true(json_object_object_get_ex(doc, "ociVersion", &v));
+	json_object_put(doc);
+
+	/* Answer the child's mkdir as an agent would. */
+	struct pollfd p = {.fd = nfd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 10000), 1);
+	struct seccomp_notif *req = NULL;
+	struct seccomp_notif_resp *resp = NULL;
+	assert_int_equal(seccomp_notify_alloc(&req, &resp), 0);
+	assert_int_equal(seccomp_notify_receive(nfd, req), 0);
+	assert_int_equal((pid_t)req->pid, pid);
+	resp->id = req->id;
+	resp->error = -ENOMEDIUM;
+	assert_int_equal(seccomp_notify_respond(nfd, resp), 0);
+	seccomp_notify_free(req, resp);
+
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(nfd);
+	close(lsock);
+	unlink(addr.sun_path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +407,7 @@ int main(void)
 	    cmocka_unit_test(test_kill_process_kills),
 	    cmocka_unit_test(test_conditions),
 	    cmocka_unit_test(test_bad_profiles_are_rejected),
+	    cmocka_unit_test(test_notify_listener_gets_fd_and_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
