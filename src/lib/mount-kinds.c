@@ -327,6 +327,9 @@ int mount_entry(const struct rootfs_env *env, const struct oci_mount *m, hutch_e
 		return mount_tmpfs_entry(env, m, &mo, dst, err);
 	if (type_is(m, "cgroup") || type_is(m, "cgroup2"))
 		return mount_cgroup_entry(env, m, &mo, dst, err);
+	/* Any other filesystem (overlay, a FUSE mount, ...): the kernel
+	 * decides whether this user namespace may mount it, and the target
+	 * was resolved inside the rootfs like every other. */
 	const char *source = m->source ? m->source : m->type;
 	if (mount_on_fd(source, dst, m->destination, m->type, mo.flags, mo.data, err) < 0)
 		return -1;

@@ -207,6 +207,8 @@ int rootfs_enter(const struct rootfs_context *ctx, hutch_error *err)
 	return ctx->no_pivot ? enter_with_move(ctx, err) : enter_with_pivot(ctx, err);
 }
 
+/* Safe to call: rootfs_prepare refused a hostname or domainname unless the
+ * container has a UTS namespace of its own, so only its name changes. */
 static int set_names(const struct oci_config *cfg, hutch_error *err)
 {
 	if (nonempty(cfg->hostname) && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
