@@ -52,6 +52,10 @@ int oci_array_object(json_object *arr, const char *where, const char *key, size_
 int oci_parse_id_mappings(json_object *obj, const char *where, const char *key,
 			  struct oci_id_mapping **out, size_t *n, hutch_error *err);
 
+/* True when obj has key with a value other than null: a null member reads
+ * as absent, as Go's encoding/json (runc) reads it. */
+bool oci_has_value(json_object *obj, const char *key);
+
 bool oci_is_absolute(const char *path);
 
 /* Every entry of an environment list is NAME=VALUE with a non-empty NAME:

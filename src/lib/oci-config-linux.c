@@ -187,8 +187,8 @@ static uint32_t device_type_bits(char type)
 static int parse_device(json_object *obj, const char *where, struct oci_device *d, hutch_error *err)
 {
 	const char *type = NULL;
-	bool has_major = json_object_object_get_ex(obj, "major", NULL);
-	bool has_minor = json_object_object_get_ex(obj, "minor", NULL);
+	bool has_major = oci_has_value(obj, "major");
+	bool has_minor = oci_has_value(obj, "minor");
 	if (oci_dup_string(obj, where, "path", true, &d->path, err) < 0 ||
 	    json_get_string(obj, where, "type", true, &type, err) < 0 ||
 	    json_get_int64(obj, where, "major", false, &d->major, err) < 0 ||
@@ -211,7 +211,7 @@ static int parse_device(json_object *obj, const char *where, struct oci_device *
 		return hutch_fail_plain(err, ERANGE,
 					"%s: negative device number %" PRId64 ":%" PRId64, where,
 					d->major, d->minor);
-	if (json_object_object_get_ex(obj, "fileMode", NULL)) {
+	if (oci_has_value(obj, "fileMode")) {
 		if (json_get_uint32(obj, where, "fileMode", true, &d->file_mode, err) < 0)
 			return -1;
 		/* Some tools copy st_mode whole, file type bits included; those
@@ -226,12 +226,12 @@ static int parse_device(json_object *obj, const char *where, struct oci_device *
 		d->file_mode &= 07777;
 		d->has_file_mode = true;
 	}
-	if (json_object_object_get_ex(obj, "uid", NULL)) {
+	if (oci_has_value(obj, "uid")) {
 		if (json_get_uint32(obj, where, "uid", true, &d->uid, err) < 0)
 			return -1;
 		d->has_uid = true;
 	}
-	if (json_object_object_get_ex(obj, "gid", NULL)) {
+	if (oci_has_value(obj, "gid")) {
 		if (json_get_uint32(obj, where, "gid", true, &d->gid, err) < 0)
 			return -1;
 		d->has_gid = true;
@@ -341,7 +341,7 @@ static int parse_seccomp_syscall(json_object *obj, const char *where, struct oci
 	if (!oci_seccomp_action_known(s->action))
 		return hutch_fail_plain(err, EINVAL, "%s.action: unknown seccomp action \"%s\"",
 					where, s->action);
-	s->has_errno_ret = json_object_object_get_ex(obj, "errnoRet", NULL);
+	s->has_errno_ret = oci_has_value(obj, "errnoRet");
 	if (s->has_errno_ret &&
 	    json_get_uint32(obj, where, "errnoRet", true, &s->errno_ret, err) < 0)
 		return -1;
@@ -413,7 +413,7 @@ static int parse_seccomp(json_object *obj, const char *where, struct oci_linux *
 					"%s.defaultAction: SCMP_ACT_NOTIFY cannot be the default "
 					"action",
 					path);
-	s->has_default_errno_ret = json_object_object_get_ex(sec, "defaultErrnoRet", NULL);
+	s->has_default_errno_ret = oci_has_value(sec, "defaultErrnoRet");
 	if (s->has_default_errno_ret &&
 	    json_get_uint32(sec, path, "defaultErrnoRet", true, &s->default_errno_ret, err) < 0)
 		return -1;

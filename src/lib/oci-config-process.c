@@ -70,7 +70,7 @@ static int parse_user(json_object *obj, const char *where, struct oci_user *u, h
 	    oci_dup_string(user, path, "username", false, &u->username, err) < 0 ||
 	    json_get_array(user, path, "additionalGids", false, &gids, err) < 0)
 		return -1;
-	if (json_object_object_get_ex(user, "umask", NULL)) {
+	if (oci_has_value(user, "umask")) {
 		if (json_get_uint32(user, path, "umask", true, &u->umask, err) < 0)
 			return -1;
 		if (u->umask > 0777)
@@ -239,7 +239,7 @@ int oci_parse_process_into(json_object *obj, const char *where, struct oci_proce
 	    oci_dup_string(obj, where, "apparmorProfile", false, &p->apparmor_profile, err) < 0 ||
 	    oci_dup_string(obj, where, "selinuxLabel", false, &p->selinux_label, err) < 0)
 		return -1;
-	if (json_object_object_get_ex(obj, "oomScoreAdj", NULL)) {
+	if (oci_has_value(obj, "oomScoreAdj")) {
 		if (json_get_int64(obj, where, "oomScoreAdj", true, &oom, err) < 0)
 			return -1;
 		if (oom < -1000 || oom > 1000)

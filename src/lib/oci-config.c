@@ -24,6 +24,12 @@ void oci_where_index(char buf[static OCI_WHERE_MAX], const char *where, const ch
 	snprintf(buf, OCI_WHERE_MAX, "%s%s%s[%zu]", where, *where ? "." : "", key, index);
 }
 
+bool oci_has_value(json_object *obj, const char *key)
+{
+	json_object *v = NULL;
+	return obj != NULL && json_object_object_get_ex(obj, key, &v) && v != NULL;
+}
+
 bool oci_is_absolute(const char *path)
 {
 	return path != NULL && path[0] == '/';
@@ -261,7 +267,7 @@ const char *oci_hook_kind_name(enum oci_hook_kind kind)
 static int parse_hook(json_object *obj, const char *where, struct oci_hook *h, hutch_error *err)
 {
 	int64_t timeout = 0;
-	bool has_timeout = obj != NULL && json_object_object_get_ex(obj, "timeout", NULL);
+	bool has_timeout = oci_has_value(obj, "timeout");
 	if (oci_dup_string(obj, where, "path", true, &h->path, err) < 0 ||
 	    json_get_strv(obj, where, "args", false, &h->args, &h->n_args, err) < 0 ||
 	    json_get_strv(obj, where, "env", false, &h->env, &h->n_env, err) < 0 ||

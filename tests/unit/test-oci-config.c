@@ -193,6 +193,29 @@ static void test_empty_strings_mean_default(void **state)
 	assert_null(oci_config_namespace(cfg, OCI_NS_MOUNT)->path);
 }
 
+static void test_null_means_absent(void **state)
+{
+	hutch_error err = {0};
+	_cleanup_json_ json_object *doc = parse_text(
+	    "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"rootfs\",\"readonly\":null},"
+	    "\"hostname\":null,\"mounts\":null,\"hooks\":{\"prestart\":[{\"path\":\"/h\","
+	    "\"timeout\":null}]},\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"oomScoreAdj\":"
+	    "null,\"user\":{\"uid\":1,\"gid\":2,\"umask\":null}},\"linux\":{\"devices\":[{"
+	    "\"path\":\"/dev/x\",\"type\":\"p\",\"fileMode\":null,\"uid\":null}],\"seccomp\":"
+	    "null}}");
+	_cleanup_oci_config_ struct oci_config *cfg = NULL;
+	if (oci_config_parse(doc, &cfg, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_null(cfg->hostname);
+	assert_int_equal(cfg->n_mounts, 0);
+	assert_false(cfg->hooks.list[OCI_HOOK_PRESTART][0].has_timeout);
+	assert_false(cfg->process->has_oom_score_adj);
+	assert_false(cfg->process->user.has_umask);
+	assert_false(cfg->linux_cfg.devices[0].has_file_mode);
+	assert_false(cfg->linux_cfg.devices[0].has_uid);
+	assert_null(cfg->linux_cfg.seccomp);
+}
+
 static void test_minimal_config_without_process(void **state)
 {
 	_cleanup_oci_config_ struct oci_config *cfg = load_fixture("minimal.json");
@@ -799,6 +822,7 @@ int main(void)
 	    cmocka_unit_test(test_full_runc_config),
 	    cmocka_unit_test(test_minimal_config_without_process),
 	    cmocka_unit_test(test_empty_strings_mean_default),
+	    cmocka_unit_test(test_null_means_absent),
 	    cmocka_unit_test(test_rootless_spec_round_trips),
 	    cmocka_unit_test(test_default_spec_round_trips),
 	    cmocka_unit_test(test_features_document),
