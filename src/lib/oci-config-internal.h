@@ -32,10 +32,9 @@ int oci_dup_string(json_object *obj, const char *where, const char *key, bool re
 		   hutch_error *err);
 
 /* An unsigned 64-bit member (rlimits and seccomp argument values use the
- * whole range, e.g. RLIM_INFINITY). *present tells whether the key was
- * there; it may be NULL. */
+ * whole range, e.g. RLIM_INFINITY); *out is left alone when it is absent. */
 int oci_get_uint64(json_object *obj, const char *where, const char *key, bool required,
-		   uint64_t *out, bool *present, hutch_error *err);
+		   uint64_t *out, hutch_error *err);
 
 /* A member that must be an array of objects; *arr is NULL when absent. */
 int oci_get_object_array(json_object *obj, const char *where, const char *key, json_object **arr,

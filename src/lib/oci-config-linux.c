@@ -297,8 +297,8 @@ static int parse_seccomp_arg(json_object *obj, const char *where, struct oci_sec
 {
 	uint32_t index = 0;
 	if (json_get_uint32(obj, where, "index", true, &index, err) < 0 ||
-	    oci_get_uint64(obj, where, "value", true, &a->value, NULL, err) < 0 ||
-	    oci_get_uint64(obj, where, "valueTwo", false, &a->value_two, NULL, err) < 0 ||
+	    oci_get_uint64(obj, where, "value", true, &a->value, err) < 0 ||
+	    oci_get_uint64(obj, where, "valueTwo", false, &a->value_two, err) < 0 ||
 	    oci_dup_string(obj, where, "op", true, &a->op, err) < 0)
 		return -1;
 	/* System calls take at most six arguments. */

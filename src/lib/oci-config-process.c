@@ -90,11 +90,10 @@ static int parse_user(json_object *obj, const char *where, struct oci_user *u, h
 		json_object *item = json_object_array_get_idx(gids, i);
 		char item_path[OCI_WHERE_MAX];
 		oci_where_index(item_path, path, "additionalGids", i);
-		errno = 0;
-		int64_t gid =
-		    json_object_is_type(item, json_type_int) ? json_object_get_int64(item) : -1;
 		if (!json_object_is_type(item, json_type_int))
 			return hutch_fail_plain(err, EINVAL, "%s: expected an integer", item_path);
+		errno = 0;
+		int64_t gid = json_object_get_int64(item);
 		if (errno != 0 || gid < 0 || gid > UINT32_MAX)
 			return hutch_fail_plain(err, ERANGE, "%s: %s is not a valid gid", item_path,
 						json_object_get_string(item));
@@ -180,8 +179,8 @@ static int parse_rlimits(json_object *obj, const char *where, struct oci_process
 			return -1;
 		oci_where_index(path, where, "rlimits", i);
 		if (oci_dup_string(item, path, "type", true, &r->type, err) < 0 ||
-		    oci_get_uint64(item, path, "soft", true, &r->soft, NULL, err) < 0 ||
-		    oci_get_uint64(item, path, "hard", true, &r->hard, NULL, err) < 0)
+		    oci_get_uint64(item, path, "soft", true, &r->soft, err) < 0 ||
+		    oci_get_uint64(item, path, "hard", true, &r->hard, err) < 0)
 			return -1;
 		r->resource = oci_rlimit_from_name(r->type);
 		if (r->resource < 0)

@@ -50,12 +50,10 @@ int oci_dup_string(json_object *obj, const char *where, const char *key, bool re
 }
 
 int oci_get_uint64(json_object *obj, const char *where, const char *key, bool required,
-		   uint64_t *out, bool *present, hutch_error *err)
+		   uint64_t *out, hutch_error *err)
 {
 	char path[OCI_WHERE_MAX];
 	json_object *v = NULL;
-	if (present != NULL)
-		*present = false;
 	if (!json_object_object_get_ex(obj, key, &v) || v == NULL) {
 		if (required) {
 			oci_where_key(path, where, key);
@@ -78,8 +76,6 @@ int oci_get_uint64(json_object *obj, const char *where, const char *key, bool re
 	if (errno == ERANGE)
 		return hutch_fail_plain(err, ERANGE, "%s: integer out of range", path);
 	*out = val;
-	if (present != NULL)
-		*present = true;
 	return 0;
 }
 
