@@ -55,14 +55,24 @@ static int do_unpack(pid_t holder, const char *blob, const char *tmpdir, const c
 		json_object_object_add(meta, "size", json_object_new_int64((int64_t)res.size));
 		json_object_object_add(meta, "entries",
 				       json_object_new_int64((int64_t)res.entries));
+		/* No fsync of its own: the syncfs below makes meta.json and every
+		 * file of the snapshot durable at once, before the rename. */
 		char mpath[PATH_MAX];
 		snprintf(mpath, sizeof(mpath), "%s/meta.json", tmpdir);
-		if (json_write_file_atomic(mpath, meta, 0600, err) < 0)
+		const char *ms = json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN);
+		_cleanup_close_ int mfd =
+		    open(mpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (mfd < 0 || write_all(mfd, ms, strlen(ms)) < 0) {
+			hutch_fail(err, errno, "write %s", mpath);
 			goto fail;
+		}
 		/* The snapshot's files must be on disk before the rename makes
 		 * it visible, or a power cut could leave a visible snapshot
 		 * with empty files. */
-		syncfs(root);
+		if (syncfs(root) < 0) {
+			hutch_fail(err, errno, "syncfs %s", fs);
+			goto fail;
+		}
 		if (rename(tmpdir, dest) < 0) {
 			if (errno != EEXIST && errno != ENOTEMPTY) {
 				hutch_fail(err, errno, "rename %s to %s", tmpdir, dest);

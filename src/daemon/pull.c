@@ -20,7 +20,7 @@
 #include "registry.h"
 #include "snapshot.h"
 
-#define UNPACK_WORKERS 2
+#define UNPACK_WORKERS 4
 
 enum layer_state {
 	LAYER_NEEDED = 0, /* ours to fetch and/or unpack */
