@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "auth.h"
 #include "digest.h"
 #include "manifest.h"
+#include "registry.h"
 #include "whiteout.h"
 
 static void test_bearer_challenge(void **state)
@@ -231,13 +233,74 @@ static void test_digests(void **state)
 	assert_string_equal(chain, expect);
 }
 
+static void test_insecure_registries(void **state)
+{
+	const char *const list[] = {"lab.example:5000", "10.0.0.5", NULL};
+	assert_true(registry_is_insecure("127.0.0.1:5000", NULL));
+	assert_true(registry_is_insecure("127.1.2.3", NULL));
+	assert_true(registry_is_insecure("localhost:80", NULL));
+	assert_true(registry_is_insecure("[::1]:5000", NULL));
+	assert_false(registry_is_insecure("docker.io", NULL));
+	assert_false(registry_is_insecure("128.0.0.1:5000", NULL));
+	/* A name that merely starts like loopback is not loopback. */
+	assert_false(registry_is_insecure("127.0.0.1.evil.example", NULL));
+	assert_true(registry_is_insecure("lab.example:5000", list));
+	assert_false(registry_is_insecure("lab.example:5001", list));
+	assert_true(registry_is_insecure("10.0.0.5:5000", list));
+}
+
+static void test_docker_config_credentials(void **state)
+{
+	char dir[] = "/tmp/hutch-unit-auth-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	/* dXNlcjpwYXNz = user:pass, Ym9iOnB3 = bob:pw */
+	fputs("{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dXNlcjpwYXNz\"},"
+	      "\"reg.example:5000\":{\"auth\":\"Ym9iOnB3\"},"
+	      "\"plain.example\":{\"username\":\"u\",\"password\":\"p\"}}}",
+	      f);
+	fclose(f);
+	char *up = NULL;
+	hutch_error err = {0};
+	assert_int_equal(auth_lookup_config(path, "docker.io", &up, &err), 1);
+	assert_string_equal(up, "user:pass");
+	free(up);
+	assert_int_equal(auth_lookup_config(path, "reg.example:5000", &up, &err), 1);
+	assert_string_equal(up, "bob:pw");
+	free(up);
+	assert_int_equal(auth_lookup_config(path, "plain.example", &up, &err), 1);
+	assert_string_equal(up, "u:p");
+	free(up);
+	assert_int_equal(auth_lookup_config(path, "reg.example", &up, &err), 0);
+	assert_int_equal(auth_lookup_config("/nonexistent/config.json", "x", &up, &err), 0);
+	/* X-Registry-Auth: base64url of {"username":"a","password":"b"} */
+	assert_int_equal(
+	    auth_decode_registry_header("eyJ1c2VybmFtZSI6ImEiLCJwYXNzd29yZCI6ImIifQ==", &up, &err),
+	    1);
+	assert_string_equal(up, "a:b");
+	free(up);
+	assert_int_equal(auth_decode_registry_header("", &up, &err), 0);
+	assert_int_equal(auth_decode_registry_header("!!!", &up, &err), -1);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bearer_challenge), cmocka_unit_test(test_bad_challenges),
-	    cmocka_unit_test(test_base64),	     cmocka_unit_test(test_platform_selection),
-	    cmocka_unit_test(test_manifest_parse),   cmocka_unit_test(test_layer_paths),
-	    cmocka_unit_test(test_whiteouts),	     cmocka_unit_test(test_digests),
+	    cmocka_unit_test(test_bearer_challenge),
+	    cmocka_unit_test(test_bad_challenges),
+	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_platform_selection),
+	    cmocka_unit_test(test_manifest_parse),
+	    cmocka_unit_test(test_layer_paths),
+	    cmocka_unit_test(test_whiteouts),
+	    cmocka_unit_test(test_digests),
+	    cmocka_unit_test(test_insecure_registries),
+	    cmocka_unit_test(test_docker_config_credentials),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
