@@ -243,6 +243,20 @@ add_mount() {
 	[[ $output != *SELF=1$'\n'* ]]
 }
 
+@test "devpts with gid=5 works in every mode; the option is dropped where gid 5 is unmapped" {
+	make_own_bundle "$BUNDLE"
+	edit_config "$BUNDLE" '.mounts |= map(if .type == "devpts" then .options = ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] else . end)'
+	run_in_container 'grep " /dev/pts " /proc/self/mountinfo; awk "\$1 <= 5 && 5 < \$1 + \$3 {print \"GID5-MAPPED\"}" /proc/self/gid_map; [ -c /dev/pts/ptmx ] && echo PTS-OK'
+	[ "$status" -eq 0 ]
+	[[ $output == *PTS-OK* ]]
+	line=$(grep ' /dev/pts ' <<<"$output")
+	if [[ $output == *GID5-MAPPED* ]]; then
+		[[ $line == *gid=5* ]]
+	else
+		[[ $line != *gid=5* ]]
+	fi
+}
+
 @test "without a /dev mount in the config, /dev is a private tmpfs" {
 	make_own_bundle "$BUNDLE"
 	edit_config "$BUNDLE" '.mounts |= map(select(.destination | startswith("/dev") | not))'
