@@ -201,13 +201,6 @@ static int pass_seccomp_listener(struct create_session *s, hutch_error *err)
 	return r;
 }
 
-static int write_pid_file(const char *path, pid_t pid, hutch_error *err)
-{
-	char buf[16];
-	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	return write_file_atomic(path, buf, (size_t)n, 0644, err);
-}
-
 /* Everything up to a ready init and a written state. */
 static int create_container(struct create_session *s, bool run_mode, hutch_error *err)
 {
@@ -310,7 +303,7 @@ static int create_container(struct create_session *s, bool run_mode, hutch_error
 	st.created = created;
 	if (state_write(o->root, &st, err) < 0)
 		return -1;
-	if (o->pid_file != NULL && write_pid_file(o->pid_file, s->pid, err) < 0)
+	if (o->pid_file != NULL && state_write_pid_file(o->pid_file, s->pid, err) < 0)
 		return -1;
 	return 0;
 }
@@ -372,6 +365,18 @@ int container_run(const struct container_options *o, int *exit_status, hutch_err
 		run_poststart(o->root, o->id, s.bundle, s.pid, s.cfg);
 	}
 	pid_t pid = s.pid;
+	/* Keep what the cleanup needs, so it need not read the state and the
+	 * config again. */
+	struct container_state st = {.id = (char *)o->id, .pid = pid};
+	struct oci_config *cfg = NULL;
+	char bundle[PATH_MAX];
+	if (r == 0 && !o->detach) {
+		cfg = steal_pointer(&s.cfg);
+		st.cgroup_path = steal_pointer(&s.cgroup_path);
+		snprintf(bundle, sizeof(bundle), "%s", s.bundle);
+		st.bundle = bundle;
+		st.annotations = cfg->annotations;
+	}
 	/* Unlock before waiting so `state`, `kill`, `delete` work meanwhile. */
 	create_session_clear(&s);
 	if (r < 0 || o->detach)
@@ -379,9 +384,16 @@ int container_run(const struct container_options *o, int *exit_status, hutch_err
 
 	r = wait_foreground(pid, &fwd, exit_status, err);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* Gone already when someone ran `delete` meanwhile. */
 	hutch_error e2 = {0};
-	if (container_delete(o->root, o->id, true, &e2) < 0 && e2.errnum != ENOENT)
-		log_warning("%s", e2.msg);
+	int dir_fd = state_dir_lock(o->root, o->id, &e2);
+	if (dir_fd >= 0) {
+		if (container_cleanup(o->root, &st, cfg, &e2) < 0)
+			log_warning("%s", e2.msg);
+		close(dir_fd);
+	}
+	free(st.cgroup_path);
+	oci_config_free(cfg);
 	return r;
 }
 

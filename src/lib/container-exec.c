@@ -387,9 +387,7 @@ static int exec_in_container(const struct exec_options *o, const struct containe
 		return -1;
 	}
 	if (o->pid_file != NULL) {
-		char buf[16];
-		int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-		if (write_file_atomic(o->pid_file, buf, (size_t)n, 0644, err) < 0)
+		if (state_write_pid_file(o->pid_file, pid, err) < 0)
 			return -1;
 	}
 	if (o->detach)

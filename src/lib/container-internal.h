@@ -64,7 +64,9 @@ int container_signal(const char *root, const struct container_state *st, int sig
 		     hutch_error *err);
 
 /* Poststop hooks, cgroup removal and state removal of a stopped
- * container whose state directory we hold locked. */
-int container_cleanup(const char *root, struct container_state *st, hutch_error *err);
+ * container whose state directory we hold locked. cfg is the container's
+ * config when the caller has it, else NULL to load it from the bundle. */
+int container_cleanup(const char *root, struct container_state *st, const struct oci_config *cfg,
+		      hutch_error *err);
 
 #endif

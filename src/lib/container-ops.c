@@ -147,21 +147,33 @@ int container_kill(const char *root, const char *id, int signo, bool all, hutch_
 	return r;
 }
 
-int container_cleanup(const char *root, struct container_state *st, hutch_error *err)
+static void run_poststop(const struct container_state *st, const struct oci_config *cfg)
 {
-	struct oci_config *cfg = NULL;
+	if (cfg->hooks.count[OCI_HOOK_POSTSTOP] == 0)
+		return;
+	_cleanup_free_ char *state =
+	    state_hook_json(st->id, 0, "stopped", st->bundle, st->annotations);
 	hutch_error e = {0};
-	if (st->bundle != NULL && oci_config_load(st->bundle, &cfg, &e) == 0) {
-		if (cfg->hooks.count[OCI_HOOK_POSTSTOP] > 0) {
-			_cleanup_free_ char *state =
-			    state_hook_json(st->id, 0, "stopped", st->bundle, st->annotations);
-			/* runtime-spec: a failing poststop hook is a warning. */
-			if (state != NULL && hooks_run(cfg, OCI_HOOK_POSTSTOP, state, &e) < 0)
-				log_warning("%s", e.msg);
-		}
-		oci_config_free(cfg);
+	/* runtime-spec: a failing poststop hook is a warning. */
+	if (state != NULL && hooks_run(cfg, OCI_HOOK_POSTSTOP, state, &e) < 0)
+		log_warning("%s", e.msg);
+}
+
+int container_cleanup(const char *root, struct container_state *st, const struct oci_config *cfg,
+		      hutch_error *err)
+{
+	hutch_error e = {0};
+	if (cfg != NULL) {
+		run_poststop(st, cfg);
 	} else {
-		log_warning("container %s: no poststop hooks run: %s", st->id, e.msg);
+		struct oci_config *loaded = NULL;
+		if (st->bundle != NULL && oci_config_load(st->bundle, &loaded, &e) == 0) {
+			run_poststop(st, loaded);
+			oci_config_free(loaded);
+		} else {
+			log_warning("container %s: no poststop hooks run: %s", st->id, e.msg);
+			hutch_error_clear(&e);
+		}
 	}
 	if (st->cgroup_path != NULL && cgroup_destroy(st->cgroup_path, &e) < 0)
 		log_warning("%s", e.msg);
@@ -202,7 +214,7 @@ int container_delete(const char *root, const char *id, bool force, hutch_error *
 		}
 	}
 	if (r == 0)
-		r = container_cleanup(root, &st, err);
+		r = container_cleanup(root, &st, NULL, err);
 	state_clear(&st);
 	return r;
 }

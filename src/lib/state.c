@@ -198,7 +198,34 @@ int state_write(const char *root, const struct container_state *st, hutch_error 
 	add_string(o, "cgroupPath", st->cgroup_path);
 	json_object_object_add(o, "paused", json_object_new_boolean(st->paused));
 	json_object_object_add(o, "noPivot", json_object_new_boolean(st->no_pivot));
-	return json_write_file_atomic(path, o, 0600, err);
+	size_t len = 0;
+	const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	return state_replace_file(path, text, len, 0600, err);
+}
+
+int state_replace_file(const char *path, const void *buf, size_t len, int mode, hutch_error *err)
+{
+	char tmp[4096];
+	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return hutch_fail(err, ENAMETOOLONG, "write %s", path);
+	_cleanup_close_ int fd =
+	    open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+	if (fd < 0)
+		return hutch_fail(err, errno, "create %s", tmp);
+	if (write_all(fd, buf, len) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return hutch_fail(err, e, "write %s", path);
+	}
+	return 0;
+}
+
+int state_write_pid_file(const char *path, pid_t pid, hutch_error *err)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+	return state_replace_file(path, buf, (size_t)n, 0644, err);
 }
 
 static int dup_member(json_object *o, const char *key, char **out, hutch_error *err)

@@ -82,6 +82,15 @@ json_object *state_to_json(const struct container_state *st, enum container_stat
 char *state_hook_json(const char *id, pid_t pid, const char *status, const char *bundle,
 		      json_object *annotations);
 
+/* Replace path with content atomically for concurrent readers (temp file
+ * and rename) but without fsync: runtime state and pid files describe
+ * processes that a power cut ends anyway, and on a disk-backed --root an
+ * fsync costs more than starting the whole container. */
+int state_replace_file(const char *path, const void *buf, size_t len, int mode, hutch_error *err);
+
+/* Write a pid file the way runc does: the decimal pid, no newline. */
+int state_write_pid_file(const char *path, pid_t pid, hutch_error *err);
+
 /* root/id/NAME into buf. */
 int state_path(char *buf, size_t size, const char *root, const char *id, const char *name);
 
