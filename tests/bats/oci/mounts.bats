@@ -295,6 +295,28 @@ add_mount() {
 	! grep -qF "$hostdir" /proc/self/mountinfo
 }
 
+@test "a destination with .. or a symlink loop stays inside the rootfs or fails clearly" {
+	make_own_bundle "$BUNDLE"
+	vol=$BATS_TEST_TMPDIR/vol
+	mkdir -p "$vol"
+	echo payload >"$vol/file"
+	name=hutch-dotdot-$ID
+	add_mount "{\"destination\": \"/../../../../../tmp/$name\", \"type\": \"bind\", \"source\": \"$vol\", \"options\": [\"bind\"]}"
+	run_in_container "cat /tmp/$name/file"
+	[ "$status" -eq 0 ]
+	[[ $output == *payload* ]]
+	[ -d "$BUNDLE/rootfs/tmp/$name" ]
+	[ ! -e "/tmp/$name" ]
+
+	ln -s loop-b "$BUNDLE/rootfs/loop-a"
+	ln -s loop-a "$BUNDLE/rootfs/loop-b"
+	edit_config "$BUNDLE" '.mounts[-1].destination = "/loop-a/x"'
+	run_in_container 'true'
+	[ "$status" -ne 0 ]
+	[[ $output == *"/loop-a/x"* ]]
+	[[ $output == *"Too many levels of symbolic links"* ]]
+}
+
 @test "sysctl values are applied; host-wide ones are refused" {
 	make_own_bundle "$BUNDLE"
 	edit_config "$BUNDLE" '.linux.sysctl = {"kernel.shmmax": "123456789", "fs.mqueue.msg_max": "17"}'
