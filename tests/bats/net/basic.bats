@@ -167,10 +167,10 @@ teardown() {
 	grep -q "target process exited" "$SLIRP_LOG"
 }
 
-@test "--netns-type=path with the namespace file works like a pid" {
+@test "--netns-type=path with --userns-path works like a pid" {
 	start_guest
 	start_slirp --configure --disable-dns "${NET_ALLOW[@]}" --netns-type=path \
-		"/proc/$GUEST_PID/ns/net" tap0
+		--userns-path="/proc/$GUEST_PID/ns/user" "/proc/$GUEST_PID/ns/net" tap0
 	port=$(free_port)
 	start_echo tcp 127.0.0.1 "$port"
 	run in_guest net-echo send tcp 10.0.2.2 "$port" by-path --timeout 10
