@@ -203,6 +203,12 @@ int cmd_delete(struct global_options *g, int argc, char **argv)
 	int status = 0;
 	for (int i = 0; i < res.n_positional; i++) {
 		if (container_delete(g->root, res.positional[i], force, &err) < 0) {
+			/* --force: what is not there is deleted already (as crun;
+			 * podman cleans up a failed create this way). */
+			if (force && err.errnum == ENOENT) {
+				hutch_error_clear(&err);
+				continue;
+			}
 			oci_fail(&err, "delete container %s", res.positional[i]);
 			hutch_error_clear(&err);
 			status = 1;

@@ -5,10 +5,12 @@
  * This file parses the global options and dispatches; each command lives
  * in a cmd-*.c file and is a thin layer over libhutch. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -199,6 +201,52 @@ static int on_global(void *ctx, int id, const char *value, hutch_error *err)
 	return 0;
 }
 
+/* podman (through conmon) and containerd read a failed create's stderr
+ * as the error and turn its words into exit codes: a warning before the
+ * error that happens to say "Permission denied" (a cgroup we could not
+ * have) would make a missing executable look like an unexecutable one.
+ * When stderr is not a terminal, create and exec keep their warnings in a
+ * memfd: shown after success, dropped on failure, where the error line is
+ * all the caller sees. */
+static int defer_warnings(void)
+{
+	if (isatty(STDERR_FILENO))
+		return -1;
+	int fd = memfd_create("hutch-oci-warnings", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char target[64];
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	if (hutch_log_open(target, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void replay_warnings(int fd, bool succeeded)
+{
+	hutch_log_open(NULL, NULL);
+	if (!succeeded)
+		return;
+	char buf[8192];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	/* Lines in a log file start with a timestamp: drop it on stderr. */
+	for (char *line = buf, *next; line != NULL && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		const char *text = strchr(line, ' ');
+		text = text != NULL ? text + 1 : line;
+		if (strncmp(text, "hutch-oci: error:", 17) == 0)
+			continue; /* already shown on stderr */
+		dprintf(STDERR_FILENO, "%s\n", text);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	hutch_log_set_program("hutch-oci");
@@ -247,9 +295,17 @@ int main(int argc, char **argv)
 		printf("hutch-oci version %s\nspec: %s\n", PACKAGE_VERSION, OCI_VERSION);
 		return 0;
 	}
-	for (const struct oci_command *c = oci_commands; c->name != NULL; c++)
-		if (strcmp(c->name, name) == 0)
-			return c->run(&g, res.n_positional - 1, res.positional + 1);
+	for (const struct oci_command *c = oci_commands; c->name != NULL; c++) {
+		if (strcmp(c->name, name) != 0)
+			continue;
+		int deferred = -1;
+		if (g.log == NULL && (strcmp(name, "create") == 0 || strcmp(name, "exec") == 0))
+			deferred = defer_warnings();
+		int status = c->run(&g, res.n_positional - 1, res.positional + 1);
+		if (deferred >= 0)
+			replay_warnings(deferred, status == 0);
+		return status;
+	}
 	log_error("unknown command '%s' (run 'hutch-oci --help' for the list)", name);
 	return 1;
 }
