@@ -10,3 +10,4 @@ hutch_oci_SOURCES = \
 hutch_oci_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 hutch_oci_LDADD = $(HUTCH_LIBS) $(HUTCH_RUNTIME_LIBS)
 
+dist_man_MANS += man/hutch-oci.8
