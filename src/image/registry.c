@@ -447,6 +447,10 @@ static size_t blob_write(char *p, size_t size, size_t n, void *ud)
 		off += (size_t)w;
 	}
 	digest_update(t->hash, p, len);
+	/* Start writeback of every 8 MiB written, so the fsync before the
+	 * blob's rename has little left to do. */
+	if ((t->received + (int64_t)len) / (8 << 20) != t->received / (8 << 20))
+		sync_file_range(t->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	t->received += (int64_t)len;
 	if (t->on_event && t->received - t->last_report >= 256 * 1024) {
 		t->last_report = t->received;
@@ -483,6 +487,7 @@ static int transfer_start(struct transfer *t, struct store *s, CURLM *multi, hut
 	setup_common(t->easy, t->r->timeout_s);
 	/* Blobs are stored exactly as served: no transparent decoding. */
 	curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, NULL);
+	curl_easy_setopt(t->easy, CURLOPT_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(t->easy, CURLOPT_URL, url);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, blob_write);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
