@@ -149,3 +149,49 @@ cgroup_dir() {
 	wait_for_status running
 	[ "$(awk '{print $3}' "/proc/$pid/stat")" != T ]
 }
+
+@test "update without a cgroup fails with a clear message" {
+	have_cgroup && skip "this mode has a cgroup"
+	oci_create --bundle "$BUNDLE" "$ID"
+	run oci update --resources - "$ID" <<<'{"pids": {"limit": 77}}'
+	[ "$status" -ne 0 ]
+	[[ $output == *"has no cgroup"*"update is not available"* ]]
+}
+
+@test "as root update changes the limits of the running container" {
+	skip_unless_mode root
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] || skip "checks the v1 files of this host"
+	edit_config "$BUNDLE" '.linux.resources = {pids: {limit: 42}}'
+	oci_create --bundle "$BUNDLE" "$ID"
+	local pids
+	pids=$(cgroup_dir pids)
+	[ "$(cat "$pids/pids.max")" = 42 ]
+	run oci update --resources - "$ID" <<<'{"pids": {"limit": 77}, "cpu": {"shares": 300}}'
+	[ "$status" -eq 0 ]
+	[ "$(cat "$pids/pids.max")" = 77 ]
+	[ "$(cat "$(cgroup_dir cpu)/cpu.shares")" = 300 ]
+	run oci update --resources - "$ID" <<<'{"unified": {"memory.max": "1"}}'
+	[ "$status" -ne 0 ]
+	[[ $output == *"needs cgroup v2"* ]]
+}
+
+@test "as root kill --all reaches every process of the cgroup" {
+	skip_unless_mode root
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] || skip "checks the v1 files of this host"
+	edit_config "$BUNDLE" '.process.args = ["sh", "-c", "sleep 30 & sleep 30 & wait"]'
+	oci_create --bundle "$BUNDLE" "$ID"
+	run oci start "$ID"
+	[ "$status" -eq 0 ]
+	wait_for_status running
+	local procs i
+	procs=$(cgroup_dir pids)/cgroup.procs
+	for i in $(seq 100); do
+		[ "$(wc -l <"$procs")" -ge 3 ] && break
+		sleep 0.05
+	done
+	[ "$(wc -l <"$procs")" -ge 3 ]
+	run oci kill --all "$ID" KILL
+	[ "$status" -eq 0 ]
+	wait_for_status stopped
+	[ "$(wc -l <"$procs")" = 0 ]
+}
