@@ -320,3 +320,22 @@ LOOP='trap "exit 7" TERM; while :; do sleep 0.1; done'
 	[ "$status" -ne 0 ]
 	[[ $output == *XDG_RUNTIME_DIR*--root* ]]
 }
+
+@test "--no-pivot enters the root with chroot" {
+	args sh -c 'ls /bin/busybox && cat /proc/self/mountinfo | wc -l'
+	run oci run --no-pivot --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[[ $output == */bin/busybox* ]]
+}
+
+@test "socket activation: LISTEN_FDS given to hutch-oci reach the container" {
+	echo activated >"$BATS_TEST_TMPDIR/data"
+	args sh -c 'echo "fds=$LISTEN_FDS pid=$LISTEN_PID"; cat <&3'
+	# LISTEN_PID must name hutch-oci itself: exec it from a shell that
+	# sets the variables for its own pid.
+	run sh -c 'LISTEN_PID=$$ LISTEN_FDS=1 exec hutch-oci --root "$1" run --bundle "$2" "$3" 3<"$4"' \
+		sh "$STATE" "$BUNDLE" "$ID" "$BATS_TEST_TMPDIR/data"
+	[ "$status" -eq 0 ]
+	[[ $output == *"fds=1 pid=1"* ]]
+	[[ $output == *activated* ]]
+}

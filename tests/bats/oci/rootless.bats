@@ -199,3 +199,14 @@ with_host_libraries() {
 	[[ $output == *denied* ]]
 	[[ $output != *reachable* ]]
 }
+
+@test "sub: without newuidmap the error says which package to install" {
+	skip_unless_mode sub
+	no_user_namespace_in_config
+	mkdir -p "$BATS_TEST_TMPDIR/emptybin"
+	run env PATH="$BATS_TEST_TMPDIR/emptybin" "$(command -v hutch-oci)" --root "$STATE" run \
+		--bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ $output == *"newuidmap not found"*uidmap* ]]
+	[ ! -e "$STATE/$ID" ]
+}
