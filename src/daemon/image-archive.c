@@ -87,9 +87,14 @@ static int add_blob(struct save_job *j, struct archive *a, const char *digest, j
 	archive_entry_free(e);
 	if (r != ARCHIVE_OK)
 		return -1;
-	static __thread char buf[256 * 1024];
+	/* Heap, not a static __thread array: glibc clears TLS blocks in
+	 * every thread, which would cost each connection thread its size. */
+	enum { BUF_SIZE = 256 * 1024 };
+	_cleanup_free_ char *buf = malloc(BUF_SIZE);
+	if (buf == NULL)
+		return -1;
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, BUF_SIZE);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -298,9 +303,15 @@ static int spool_entry(struct loader *l, struct archive *a, const char *path, hu
 	if (store_blob_tmp(s, &fd, tmp, err) < 0)
 		return -1;
 	_cleanup_digest_ digest_ctx *h = digest_new();
-	static __thread char buf[256 * 1024];
+	enum { BUF_SIZE = 256 * 1024 };
+	_cleanup_free_ char *buf = malloc(BUF_SIZE);
+	if (buf == NULL || h == NULL) {
+		close(fd);
+		unlink(tmp);
+		return hutch_fail(err, ENOMEM, "load");
+	}
 	for (;;) {
-		la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
+		la_ssize_t n = archive_read_data(a, buf, BUF_SIZE);
 		if (n < 0) {
 			close(fd);
 			unlink(tmp);
