@@ -140,11 +140,9 @@ static int read_into(int fd, char **buf, size_t *len, size_t *cap)
 
 int helper_run(const char *const *args, char **out, hutch_error *err)
 {
-	char exe[PATH_MAX];
-	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (el < 0)
-		return hutch_fail(err, errno, "readlink /proc/self/exe");
-	exe[el] = '\0';
+	/* /proc/self/exe, not its target: an upgrade may have replaced the
+	 * file since hutchd started, and helpers must match this hutchd. */
+	const char *exe = "/proc/self/exe";
 	const char *argv[16] = {"hutchd", HELPER_ARG};
 	size_t n = 2;
 	for (; args[n - 2] != NULL && n < 15; n++)
@@ -207,12 +205,16 @@ int helper_run(const char *const *args, char **out, hutch_error *err)
 	int rc = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		/* Warnings come first; the error is the last line. */
-		const char *msg = "helper failed";
+		char generic[64];
+		snprintf(generic, sizeof(generic), "helper failed (exit status %d)",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		const char *msg = generic;
 		if (ebuf != NULL) {
 			while (elen > 0 && ebuf[elen - 1] == '\n')
 				ebuf[--elen] = '\0';
 			char *last = strrchr(ebuf, '\n');
-			msg = last ? last + 1 : ebuf;
+			if (elen > 0)
+				msg = last ? last + 1 : ebuf;
 		}
 		rc = hutch_fail_plain(err, EIO, "%s", msg);
 		if (!WIFEXITED(status))

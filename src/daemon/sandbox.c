@@ -101,11 +101,9 @@ static int start_holder(const char *runtime_dir, pid_t *out, bool *single, hutch
 		close(ready[1]);
 		return hutch_fail(err, errno, "pipe");
 	}
-	char exe[PATH_MAX];
-	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (el < 0)
-		return hutch_fail(err, errno, "readlink /proc/self/exe");
-	exe[el] = '\0';
+	/* /proc/self/exe, not its target: an upgrade may have replaced the
+	 * file since hutchd started, and helpers must match this hutchd. */
+	const char *exe = "/proc/self/exe";
 	pid_t pid = fork();
 	if (pid < 0)
 		return hutch_fail(err, errno, "fork");
