@@ -49,15 +49,33 @@ struct cap_mask {
 	uint64_t bits;
 };
 
+/* A config usually lists an unknown capability in several sets: say so
+ * once per name, not once per set. */
+static bool first_warning_for(const char *name)
+{
+	static char *warned[16];
+	static size_t n_warned;
+	for (size_t i = 0; i < n_warned; i++)
+		if (strcmp(warned[i], name) == 0)
+			return false;
+	if (n_warned < sizeof(warned) / sizeof(warned[0])) {
+		warned[n_warned] = strdup(name);
+		if (warned[n_warned] != NULL)
+			n_warned++;
+	}
+	return true;
+}
+
 static struct cap_mask mask_from_names(char **names, const char *set_name)
 {
 	struct cap_mask m = {0};
 	for (char **n = names; n != NULL && *n != NULL; n++) {
 		int v = caps_from_name(*n);
 		if (v < 0 || v >= 64) {
-			log_warning("capability %s in process.capabilities.%s is unknown to this "
-				    "kernel or libcap, skipped",
-				    *n, set_name);
+			if (first_warning_for(*n))
+				log_warning("capability %s in process.capabilities.%s is unknown "
+					    "to this kernel or libcap, skipped",
+					    *n, set_name);
 			continue;
 		}
 		m.bits |= UINT64_C(1) << v;

@@ -163,6 +163,23 @@ static void test_v2_life_cycle(void **state)
 	assert_int_equal(pids[0], child);
 	free(pids);
 
+	/* A limit whose controller this tree does not offer names the file
+	 * it could not find; where it is offered, it is written. */
+	struct cgroup_resources res = {.has_pids_limit = true, .pids_limit = 33};
+	char pids_max[300];
+	snprintf(pids_max, sizeof(pids_max), "%s/pids.max", dir);
+	if (access(pids_max, F_OK) == 0) {
+		assert_int_equal(cgroup_v2_apply(dir, &res, &err), 0);
+		char *value = NULL;
+		assert_int_equal(read_file_all(pids_max, 64, &value, NULL, &err), 0);
+		assert_string_equal(value, "33\n");
+		free(value);
+	} else {
+		assert_int_equal(cgroup_v2_apply(dir, &res, &err), -1);
+		assert_non_null(strstr(err.msg, "pids.max does not exist (its controller is not "
+						"enabled or not delegated)"));
+	}
+
 	assert_int_equal(cgroup_freeze(dir, true, &err), 0);
 	char events[300], *text = NULL;
 	snprintf(events, sizeof(events), "%s/cgroup.events", dir);
