@@ -55,6 +55,7 @@ static int parse_add(json_object *args, const struct net_options *o, struct api_
 	    json_get_string(args, "arguments", "host_addr", false, &host_addr, err) < 0 ||
 	    json_get_string(args, "arguments", "guest_addr", false, &guest_addr, err) < 0 ||
 	    json_get_string(args, "arguments", "mode", false, &mode, err) < 0 ||
+	    json_get_bool(args, "arguments", "keep_source", &req->keep_source, err) < 0 ||
 	    get_port(args, "host_port", &host_port, err) < 0 ||
 	    get_port(args, "guest_port", &guest_port, err) < 0)
 		return -1;
@@ -78,6 +79,9 @@ static int parse_add(json_object *args, const struct net_options *o, struct api_
 		return hutch_fail_plain(
 		    err, EINVAL, "arguments.mode: \"%s\" is neither \"slirp\" nor \"socket\"",
 		    mode);
+	if (req->keep_source && req->mode != API_MODE_SOCKET)
+		return hutch_fail_plain(err, EINVAL,
+					"arguments.keep_source needs \"mode\": \"socket\"");
 	if (make_sockaddr("host_addr", host_addr, host_port, &req->host, &req->host_len, err) < 0)
 		return -1;
 	char default_guest[INET6_ADDRSTRLEN];

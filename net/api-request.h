@@ -6,8 +6,10 @@
  *    "guest_addr": "10.0.2.100", "guest_port": 80}}
  *   {"execute": "list_hostfwd"}
  *   {"execute": "remove_hostfwd", "arguments": {"id": 1}}
- * hutch adds one optional argument to add_hostfwd, "mode": "slirp" (the
- * default, slirp4netns's behaviour) or "socket" (the fast forwarder). */
+ * hutch adds optional arguments to add_hostfwd: "mode": "slirp" (the
+ * default, slirp4netns's behaviour) or "socket" (the fast forwarder), and
+ * for socket mode "keep_source": true, which lets a client on the host's
+ * loopback appear to the guest with its own loopback address. */
 #ifndef HUTCH_NET_API_REQUEST_H
 #define HUTCH_NET_API_REQUEST_H
 
@@ -39,6 +41,7 @@ struct api_request {
 	/* add_hostfwd */
 	bool udp;
 	enum api_forward_mode mode;
+	bool keep_source;
 	struct sockaddr_storage host, guest; /* ports filled in */
 	socklen_t host_len, guest_len;
 	/* remove_hostfwd */

@@ -22,6 +22,7 @@ struct api_rule {
 	int64_t id;
 	bool udp;
 	enum api_forward_mode mode;
+	bool keep_source;
 	struct sockaddr_storage host, guest;
 	socklen_t host_len, guest_len;
 	struct forward_rule *fwd; /* socket mode */
@@ -124,6 +125,8 @@ static json_object *rule_to_json(const struct api_rule *r)
 	json_object_object_add(o, "guest_port", json_object_new_int(guest_port));
 	if (r->mode == API_MODE_SOCKET)
 		json_object_object_add(o, "mode", json_object_new_string("socket"));
+	if (r->keep_source)
+		json_object_object_add(o, "keep_source", json_object_new_boolean(1));
 	return o;
 }
 
@@ -188,9 +191,10 @@ static json_object *do_add(struct api *api, const struct api_request *req, hutch
 		return NULL;
 	}
 	if (req->mode == API_MODE_SOCKET) {
-		if (forwarder_add(api->fw, req->udp, (const struct sockaddr *)&req->host,
-				  req->host_len, (const struct sockaddr *)&req->guest,
-				  req->guest_len, &r->fwd, err) < 0) {
+		if (forwarder_add(api->fw, req->udp, req->keep_source,
+				  (const struct sockaddr *)&req->host, req->host_len,
+				  (const struct sockaddr *)&req->guest, req->guest_len, &r->fwd,
+				  err) < 0) {
 			hutch_error_prefix(err, "add_hostfwd");
 			free(r);
 			return NULL;
@@ -202,6 +206,7 @@ static json_object *do_add(struct api *api, const struct api_request *req, hutch
 	r->id = ++api->next_id;
 	r->udp = req->udp;
 	r->mode = req->mode;
+	r->keep_source = req->keep_source;
 	r->host = req->host;
 	r->host_len = req->host_len;
 	r->guest = req->guest;

@@ -44,6 +44,7 @@ struct forward_rule {
 	struct forward_rule *next;
 	struct forwarder *fw;
 	bool udp;
+	bool keep_source;
 	int listen_fd;
 	struct sockaddr_storage guest;
 	socklen_t guest_len;
@@ -80,11 +81,39 @@ struct tcp_conn {
 struct udp_flow {
 	struct udp_flow *next, **prev;
 	struct forward_rule *rule;
-	int fd; /* connected to the guest, inside the namespace */
+	int fd;		  /* inside the namespace */
+	bool unconnected; /* datagrams carry the guest's address */
 	struct sockaddr_storage client;
 	socklen_t client_len;
 	int64_t last_active_ms;
 };
+
+/* With keep_source, bind the guest-side socket to a loopback client's
+ * address, which the namespace has as well: first with the client's port,
+ * then with any port if that one is taken inside. */
+static bool keep_loopback_source(const struct forward_rule *r, int fd,
+				 const struct sockaddr_storage *client, socklen_t len)
+{
+	if (!r->keep_source || client->ss_family != r->guest.ss_family)
+		return false;
+	bool loopback =
+	    client->ss_family == AF_INET
+		? (ntohl(((const struct sockaddr_in *)client)->sin_addr.s_addr) >> 24) == 127
+		: IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)client)->sin6_addr);
+	if (!loopback)
+		return false;
+	if (bind(fd, (const struct sockaddr *)client, len) == 0)
+		return true;
+	struct sockaddr_storage any_port = *client;
+	if (any_port.ss_family == AF_INET)
+		((struct sockaddr_in *)&any_port)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&any_port)->sin6_port = 0;
+	if (bind(fd, (const struct sockaddr *)&any_port, len) == 0)
+		return true;
+	log_debug("forward: keep the source address: %s", strerror(errno));
+	return false;
+}
 
 /* --- TCP ------------------------------------------------------------- */
 
@@ -218,7 +247,10 @@ static void tcp_accept(struct loop *loop, int lfd, uint32_t events, void *data)
 {
 	struct forward_rule *r = data;
 	for (int i = 0; i < 16; i++) {
-		_cleanup_close_ int client = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t peer_len = sizeof(peer);
+		_cleanup_close_ int client =
+		    accept4(lfd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (client < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warning("forward: accept: %s", strerror(errno));
@@ -231,6 +263,7 @@ static void tcp_accept(struct loop *loop, int lfd, uint32_t events, void *data)
 			hutch_log_error(&err);
 			continue;
 		}
+		keep_loopback_source(r, guest, &peer, peer_len);
 		int one = 1;
 		setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		setsockopt(guest, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -354,7 +387,12 @@ static struct udp_flow *udp_flow_open(struct forward_rule *r, const struct socka
 	int size = UDP_SOCKET_BUFFER;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-	if (connect(fd, (struct sockaddr *)&r->guest, r->guest_len) < 0) {
+	/* A flow with the client's loopback address stays unconnected: a
+	 * guest service bound to the wildcard answers a loopback address
+	 * from its own loopback address, which a socket connected to the
+	 * guest's address would drop. */
+	bool unconnected = keep_loopback_source(r, fd, a, len);
+	if (!unconnected && connect(fd, (struct sockaddr *)&r->guest, r->guest_len) < 0) {
 		log_debug("forward: udp connect to the guest: %s", strerror(errno));
 		return NULL;
 	}
@@ -362,6 +400,7 @@ static struct udp_flow *udp_flow_open(struct forward_rule *r, const struct socka
 	if (f == NULL)
 		return NULL;
 	f->rule = r;
+	f->unconnected = unconnected;
 	memcpy(&f->client, a, len);
 	f->client_len = len;
 	f->last_active_ms = loop_now_ms();
@@ -400,8 +439,9 @@ static void udp_listen_event(struct loop *loop, int fd, uint32_t events, void *d
 		while (j < n && fw->msgs[j].msg_hdr.msg_namelen == alen &&
 		       memcmp(&fw->addrs[j], &fw->addrs[i], alen) == 0) {
 			fw->iovs[j].iov_len = fw->msgs[j].msg_len;
-			fw->msgs[j].msg_hdr.msg_name = NULL;
-			fw->msgs[j].msg_hdr.msg_namelen = 0;
+			bool named = f != NULL && f->unconnected;
+			fw->msgs[j].msg_hdr.msg_name = named ? &r->guest : NULL;
+			fw->msgs[j].msg_hdr.msg_namelen = named ? r->guest_len : 0;
 			j++;
 		}
 		if (f != NULL) {
@@ -466,9 +506,9 @@ unsigned forward_rule_active(const struct forward_rule *r)
 	return r->active;
 }
 
-int forwarder_add(struct forwarder *fw, bool udp, const struct sockaddr *host, socklen_t host_len,
-		  const struct sockaddr *guest, socklen_t guest_len, struct forward_rule **out,
-		  hutch_error *err)
+int forwarder_add(struct forwarder *fw, bool udp, bool keep_source, const struct sockaddr *host,
+		  socklen_t host_len, const struct sockaddr *guest, socklen_t guest_len,
+		  struct forward_rule **out, hutch_error *err)
 {
 	if (fw->helper->channel < 0)
 		return hutch_fail_plain(
@@ -497,6 +537,7 @@ int forwarder_add(struct forwarder *fw, bool udp, const struct sockaddr *host, s
 		return hutch_fail(err, ENOMEM, "allocate a forwarding rule");
 	r->fw = fw;
 	r->udp = udp;
+	r->keep_source = keep_source;
 	memcpy(&r->guest, guest, guest_len);
 	r->guest_len = guest_len;
 	if (loop_add(fw->loop, fd, EPOLLIN, udp ? udp_listen_event : tcp_accept, r, err) < 0) {

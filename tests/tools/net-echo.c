@@ -2,9 +2,10 @@
  * a deadline on everything so a broken network fails a test instead of
  * hanging it.
  *
- *   net-echo listen tcp|udp ADDR PORT [--ready-file F] [--timeout SECS]
+ *   net-echo listen tcp|udp ADDR PORT [--ready-file F] [--timeout SECS] [--peer]
  *       Echo every connection (TCP, upper-cased so a reply is never the
  *       request reflected by something else) or datagram (UDP, same) back.
+ *       With --peer, answer with the client's address instead.
  *       Exits after SECS seconds (default 60).
  *   net-echo send tcp|udp ADDR PORT MESSAGE [--timeout SECS]
  *       Send MESSAGE, print the reply. Exit 0 when a reply came.
@@ -29,6 +30,18 @@
 #include <unistd.h>
 
 static int timeout_s = 60;
+static int tell_peer;
+
+/* "127.0.0.1" or "::1" of a peer. */
+static void peer_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf,
+			  (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf,
+			  (socklen_t)len);
+}
 
 static int usage(void)
 {
@@ -72,6 +85,15 @@ static void serve_tcp_client(int c)
 		return;
 	}
 	char buf[65536];
+	if (tell_peer) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		getpeername(c, (struct sockaddr *)&peer, &plen);
+		peer_text(&peer, buf, sizeof(buf));
+		if (write(c, buf, strlen(buf)) < 0)
+			_exit(1);
+		_exit(0);
+	}
 	for (;;) {
 		ssize_t n = read(c, buf, sizeof(buf));
 		if (n <= 0)
@@ -95,6 +117,8 @@ static int do_listen(int argc, char **argv)
 			ready = argv[++i];
 		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
 			timeout_s = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--peer") == 0)
+			tell_peer = 1;
 	}
 	int udp = strcmp(argv[0], "udp") == 0;
 	struct sockaddr_storage ss;
@@ -122,6 +146,10 @@ static int do_listen(int argc, char **argv)
 			    recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 			if (n < 0)
 				continue;
+			if (tell_peer) {
+				peer_text(&from, buf, sizeof(buf));
+				n = (ssize_t)strlen(buf);
+			}
 			upper(buf, (size_t)n);
 			sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, flen);
 		} else {

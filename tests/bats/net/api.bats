@@ -130,6 +130,30 @@ expect_error() {
 	[ "$output" = INNER-LOOPBACK ]
 }
 
+@test "keep_source shows a loopback client to the guest as itself, TCP and UDP" {
+	start_slirp_safe --api-socket="$API"
+	gport=$(free_port)
+	p1=$(free_port)
+	p2=$(free_port)
+	p3=$(free_port)
+	start_echo in_guest tcp 0.0.0.0 "$gport" --peer
+	start_echo in_guest udp 0.0.0.0 "$gport" --peer
+	add tcp 127.0.0.1 "$p1" "$gport" socket
+	api "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$p2,\"guest_port\":$gport,\"mode\":\"socket\",\"keep_source\":true}}"
+	[ "$output" = '{"return":{"id":2}}' ]
+	api "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"udp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$p3,\"guest_port\":$gport,\"mode\":\"socket\",\"keep_source\":true}}"
+	run net-echo send tcp 127.0.0.1 "$p1" who --timeout 10
+	[ "$output" = 10.0.2.100 ]
+	run net-echo send tcp 127.0.0.1 "$p2" who --timeout 10
+	[ "$output" = 127.0.0.1 ]
+	run net-echo send udp 127.0.0.1 "$p3" who --timeout 5
+	[ "$output" = 127.0.0.1 ]
+	api '{"execute":"list_hostfwd"}'
+	[[ $output == *'"mode":"socket","keep_source":true'* ]]
+	expect_error '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_port":1,"guest_port":1,"keep_source":true}}' \
+		'needs \"mode\": \"socket\"'
+}
+
 @test "every malformed request gets an error answer and changes nothing" {
 	start_slirp_safe --api-socket="$API"
 	hport=$(free_port)

@@ -96,7 +96,8 @@ free_port() {
 	done
 }
 
-# start_echo [in_guest] tcp|udp ADDR PORT: an echo server, host or guest side.
+# start_echo [in_guest] tcp|udp ADDR PORT [net-echo options]: an echo
+# server, host or guest side.
 start_echo() {
 	local where=
 	if [ "$1" = in_guest ]; then
@@ -104,7 +105,8 @@ start_echo() {
 		shift
 	fi
 	local ready=$BATS_TEST_TMPDIR/echo.$RANDOM
-	$where net-echo listen "$1" "$2" "$3" --timeout 120 --ready-file "$ready" >/dev/null 2>&1 3>&- &
+	$where net-echo listen "$1" "$2" "$3" "${@:4}" --timeout 120 --ready-file "$ready" \
+		>/dev/null 2>&1 3>&- &
 	NET_PIDS+=("$!")
 	wait_until 10 test -e "$ready"
 }
