@@ -77,6 +77,7 @@ static void test_add_defaults(void **state)
 			 0);
 	assert_true(req.udp);
 	assert_int_equal(req.mode, API_MODE_SOCKET);
+	assert_false(req.keep_source);
 	char addr[64];
 	int port;
 	api_sockaddr_text(&req.host, addr, sizeof(addr), &port);
@@ -180,6 +181,12 @@ static void test_malformed_requests(void **state)
 	expect_error("{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
 		     "\"host_addr\":\"::1\",\"host_port\":80,\"guest_port\":80}}",
 		     "--enable-ipv6");
+	expect_error("{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
+		     "\"host_port\":80,\"guest_port\":80,\"keep_source\":true}}",
+		     "keep_source needs");
+	expect_error("{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
+		     "\"host_port\":80,\"guest_port\":80,\"mode\":\"socket\",\"keep_source\":1}}",
+		     "arguments.keep_source: expected true or false");
 	expect_error("{\"execute\":\"remove_hostfwd\",\"arguments\":{}}", "arguments.id: missing");
 	expect_error("{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":\"1\"}}",
 		     "arguments.id: expected an integer");
