@@ -92,10 +92,11 @@ int process_apply_oom_score_adj(const struct oci_process *p, hutch_error *err)
 	/* A non-dumpable process in a user namespace cannot open its own
 	 * /proc files for writing: they belong to the root of the namespace
 	 * its memory was created in (the runtime's, before execve). Become
-	 * dumpable for this one write. The container has no process of its
-	 * own yet that could use the moment to reach our executable; callers
-	 * that can apply this before PR_SET_DUMPABLE(0) never get here. */
-	if (werr.errnum == EACCES && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 &&
+	 * dumpable for this one write, but only as pid 1 of the container's
+	 * fresh pid namespace: then no process of the container exists yet
+	 * that could use the moment to reach our executable (CVE-2019-5736).
+	 * Callers that apply this before PR_SET_DUMPABLE(0) never get here. */
+	if (werr.errnum == EACCES && getpid() == 1 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 &&
 	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0) {
 		hutch_error_clear(&werr);
 		int r = write_file_string("/proc/self/oom_score_adj", value, &werr);
@@ -112,6 +113,13 @@ int process_apply_oom_score_adj(const struct oci_process *p, hutch_error *err)
 				  "set oom_score_adj to %d: lowering it below the current %d "
 				  "needs CAP_SYS_RESOURCE in the initial user namespace",
 				  p->oom_score_adj, current);
+	if (werr.errnum == EACCES && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0)
+		return hutch_fail(
+		    err, EACCES,
+		    "set oom_score_adj to %d: /proc/self/oom_score_adj is not writable "
+		    "by a non-dumpable process in a user namespace (set it before "
+		    "PR_SET_DUMPABLE(0))",
+		    p->oom_score_adj);
 	*err = werr;
 	return hutch_error_prefix(err, "set oom_score_adj to %d", p->oom_score_adj);
 }
