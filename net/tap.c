@@ -195,6 +195,12 @@ helper_main(const struct net_options *o, int channel, pid_t parent)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);
+	/* The caller's pipes are the main process's business: a copy of the
+	 * ready fd held here would keep a reader waiting for EOF. */
+	if (o->ready_fd >= 0)
+		close(o->ready_fd);
+	if (o->exit_fd >= 0)
+		close(o->exit_fd);
 	hutch_error err = {0};
 	struct helper_reply reply = {0};
 	_cleanup_close_ int tap = -1;

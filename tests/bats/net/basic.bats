@@ -133,14 +133,17 @@ teardown() {
 	[ "$output" = HELLO-SIX ]
 }
 
-@test "the ready fd gets exactly \"1\"" {
+@test "the ready fd gets exactly \"1\" and is closed" {
 	start_guest
-	local ready=$BATS_TEST_TMPDIR/ready-exact
+	mkfifo "$BATS_TEST_TMPDIR/ready-fifo"
 	hutch-slirp --configure --disable-dns "${NET_ALLOW[@]}" --ready-fd=7 "$GUEST_PID" tap0 \
-		7>"$ready" >>"$SLIRP_LOG" 2>&1 3>&- &
+		7>"$BATS_TEST_TMPDIR/ready-fifo" >>"$SLIRP_LOG" 2>&1 3>&- &
 	NET_PIDS+=("$!")
-	wait_until 15 file_has_content "$ready"
-	[ "$(od -An -c "$ready" | tr -d ' ')" = 1 ]
+	# cat ends only when every copy of the writing end is closed.
+	run with_timeout 15 cat "$BATS_TEST_TMPDIR/ready-fifo"
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+	kill -0 "${NET_PIDS[-1]}"
 }
 
 @test "it exits when the exit fd is closed" {
