@@ -73,10 +73,11 @@ static void set_open_flags(struct ovl_fs *fs, struct fuse_file_info *fi)
 	/* Content changes only through this mount, so what the kernel cached
 	 * stays valid across opens. */
 	fi->keep_cache = 1;
-	/* Writes reach the layer synchronously and locks are the kernel's:
-	 * a close of a file opened for reading has nothing to flush, which
-	 * saves a round trip per file. */
-	if ((fi->flags & O_ACCMODE) == O_RDONLY)
+	/* Without the writeback cache every write reached the layer before
+	 * it returned, and locks are the kernel's: a close has nothing to
+	 * flush, which saves a round trip per file. With the writeback cache
+	 * the kernel needs the flush to send its dirty pages. */
+	if (!fs->opts.writeback || (fi->flags & O_ACCMODE) == O_RDONLY)
 		fi->noflush = 1;
 }
 
