@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -36,6 +37,30 @@ bool userns_caller_is_initial(void)
 	/* Identity over the whole 32-bit range and nothing else. */
 	return inside == 0 && outside == 0 && count == 4294967295UL && buf[used] == '\n' &&
 	       buf[used + 1] == '\0';
+}
+
+/* /proc/self/ns/ names, in oci_namespace_type order. */
+static const char *const proc_ns_name[OCI_NS_COUNT] = {
+    [OCI_NS_PID] = "pid",	[OCI_NS_NETWORK] = "net", [OCI_NS_MOUNT] = "mnt",
+    [OCI_NS_IPC] = "ipc",	[OCI_NS_UTS] = "uts",	  [OCI_NS_USER] = "user",
+    [OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time",
+};
+
+/* True when fd is the namespace we are in already: joining it would be a
+ * no-op at best (setns on one's own user namespace is EINVAL). */
+static bool ns_fd_is_own(enum oci_namespace_type type, int fd)
+{
+	char path[64];
+	struct stat a, b;
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", proc_ns_name[type]);
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
+}
+
+static bool ns_path_is_own(enum oci_namespace_type type, const char *ns_path)
+{
+	_cleanup_close_ int fd = open(ns_path, O_RDONLY | O_CLOEXEC);
+	return fd >= 0 && ns_fd_is_own(type, fd);
 }
 
 static struct oci_id_mapping *copy_maps(const struct oci_id_mapping *m, size_t n)
@@ -136,6 +161,8 @@ int userns_plan_make(const struct oci_config *cfg, struct userns_plan *plan, hut
 	uint32_t want_gid = cfg->process != NULL ? cfg->process->user.gid : 0;
 
 	plan->setgroups_allowed = true;
+	if (ns != NULL && ns->path != NULL && ns_path_is_own(OCI_NS_USER, ns->path))
+		ns = NULL; /* "join" the user namespace we are in: nothing to do */
 	if (ns != NULL && ns->path != NULL) {
 		plan->join = true;
 		plan->in_userns = true;
@@ -228,6 +255,10 @@ int ns_plan_make(const struct oci_config *cfg, const struct userns_plan *userns,
 			return hutch_fail(err, e, "open %s namespace %s",
 					  oci_namespace_type_name(ns->type), ns->path);
 		}
+		if (ns_fd_is_own(ns->type, fd)) {
+			close(fd);
+			continue;
+		}
 		plan->join_fd[ns->type] = fd;
 		plan->any_join = true;
 	}
@@ -255,9 +286,15 @@ int ns_join_fds(const int fds[OCI_NS_COUNT], hutch_error *err)
 		enum oci_namespace_type t = order[i];
 		if (fds[t] < 0)
 			continue;
-		if (setns(fds[t], oci_namespace_clone_flag(t)) < 0)
+		if (setns(fds[t], oci_namespace_clone_flag(t)) < 0) {
+			if (errno == EPERM && fds[OCI_NS_USER] < 0 && geteuid() != 0)
+				return hutch_fail(err, errno,
+						  "join the %s namespace (without privileges, join "
+						  "the user namespace that owns it too)",
+						  oci_namespace_type_name(t));
 			return hutch_fail(err, errno, "join the %s namespace",
 					  oci_namespace_type_name(t));
+		}
 	}
 	return 0;
 }

@@ -339,3 +339,31 @@ LOOP='trap "exit 7" TERM; while :; do sleep 0.1; done'
 	[[ $output == *"fds=1 pid=1"* ]]
 	[[ $output == *activated* ]]
 }
+
+@test "namespaces joined by path: a second container in the first one's network" {
+	args sleep 100
+	edit_config "$BUNDLE" '.linux.namespaces |= (map(select(.type != "network")) + [{type: "network"}])'
+	run_detached "$ID"
+	local pid
+	pid=$(oci state "$ID" | jq .pid)
+	local second=$BATS_TEST_TMPDIR/second
+	make_bundle "$second" readlink /proc/self/ns/net
+	# Without privileges a namespace can only be joined together with the
+	# user namespace that owns it.
+	edit_config "$second" 'del(.linux.uidMappings, .linux.gidMappings)
+		| .linux.namespaces |= (map(select(.type != "network" and .type != "user"))
+			+ [{type: "network", path: $n}, {type: "user", path: $u}])' \
+		--arg n "/proc/$pid/ns/net" --arg u "/proc/$pid/ns/user"
+	run oci run --bundle "$second" "$ID-second"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "$(readlink "/proc/$pid/ns/net")" ]
+}
+
+@test "a namespace path that does not exist is a clear error" {
+	edit_config "$BUNDLE" '.linux.namespaces += [{type: "network", path: "/proc/self/ns/nothing"}]
+		| .linux.namespaces |= (map(select(.type != "network" or .path != null)))'
+	run oci run --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ $output == *network*"/proc/self/ns/nothing"*"No such file or directory"* ]]
+	[ ! -e "$STATE/$ID" ]
+}
