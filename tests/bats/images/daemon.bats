@@ -42,6 +42,24 @@ start() {
 	[ "$status" -eq 2 ]
 }
 
+@test "every hutch command has --help" {
+	run hutch --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Usage: hutch"* ]]
+	local c
+	for c in pull images rmi tag load save info version "image inspect" "image prune" \
+		"image ls" "system check"; do
+		run hutch $c --help
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"Usage: hutch"* ]]
+	done
+	run hutch nosuchcommand
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown command"* ]]
+	run hutch pull
+	[ "$status" -eq 2 ]
+}
+
 @test "socket 0600 in a 0700 directory, store 0700" {
 	skip_in_mode root
 	start
