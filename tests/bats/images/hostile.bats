@@ -162,7 +162,8 @@ refused_pull() {
 		ls -A "$store/hutch/snapshots" | grep -c '^\.tmp-' | sed 's/^/tmpsnaps=/' || true
 		hutch system check >"$1/check.out" 2>&1 && echo check=ok || echo check=bad
 		kill $pid; wait $pid || true
-		# The sandbox holder of this namespace dies with it.
+		# The sandbox holder outlives hutchd by design: end it.
+		[ -f "$run/hutch/sandbox.pid" ] && kill "$(cat "$run/hutch/sandbox.pid")" || true
 	SH
 	run with_timeout 120 unshare -Urm bash "$BATS_TEST_TMPDIR/full.sh" "$BATS_TEST_TMPDIR" "$REGISTRY"
 	echo "$output"
