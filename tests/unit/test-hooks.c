@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +58,32 @@ static void test_state_on_stdin_with_args_and_env(void **state)
 	/* args[0] is argv[0]; env replaces the runtime's. */
 	char want[256];
 	snprintf(want, sizeof(want), "%smy-hook bar\n", st);
+	assert_string_equal(text, want);
+	free(text);
+}
+
+static void test_path_is_argv0_and_env_inherited_without_args_or_env(void **state)
+{
+	char script[128], out[128], text_buf[512];
+	snprintf(script, sizeof(script), "%s/hook.sh", dir);
+	snprintf(out, sizeof(out), "%s/argv0", dir);
+	snprintf(text_buf, sizeof(text_buf), "#!/bin/sh\necho \"$0 $HUTCH_HOOK_TEST\" > %s\n", out);
+	FILE *f = fopen(script, "we");
+	assert_non_null(f);
+	fputs(text_buf, f);
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+	/* No env in the hook: it gets the runtime's, as with runc. */
+	setenv("HUTCH_HOOK_TEST", "inherited", 1);
+	struct oci_hook h = {.path = script};
+	hutch_error err = {0};
+	assert_int_equal(
+	    hooks_run(config_with(OCI_HOOK_PRESTART, &h), OCI_HOOK_PRESTART, "{}", &err), 0);
+	unsetenv("HUTCH_HOOK_TEST");
+	char *text = NULL;
+	assert_int_equal(read_file_all(out, 4096, &text, NULL, &err), 0);
+	char want[256];
+	snprintf(want, sizeof(want), "%s inherited\n", script);
 	assert_string_equal(text, want);
 	free(text);
 }
@@ -137,6 +164,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_state_on_stdin_with_args_and_env),
+	    cmocka_unit_test(test_path_is_argv0_and_env_inherited_without_args_or_env),
 	    cmocka_unit_test(test_nonzero_exit_names_kind_path_status),
 	    cmocka_unit_test(test_timeout_kills),
 	    cmocka_unit_test(test_missing_binary),
