@@ -13,10 +13,14 @@ hutchd_SOURCES = \
 	src/daemon/pull.c src/daemon/pull.h \
 	src/daemon/snapshot.c src/daemon/snapshot.h \
 	src/daemon/helper.c src/daemon/helper.h \
-	src/daemon/sandbox.c src/daemon/sandbox.h
+	src/daemon/sandbox.c src/daemon/sandbox.h \
+	src/daemon/lazy-libs.c
 hutchd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(JSONC_CFLAGS) -I$(top_srcdir)/src/image -pthread
-hutchd_LDADD = $(IMAGE_LIBS) $(MHD_LIBS)
+# Not linked with libcurl and libarchive: lazy-libs.c loads them on first
+# use, which keeps an idle hutchd small.
+hutchd_LDADD = libhutch-image.a $(HUTCH_LIBS) $(CRYPTO_LIBS) $(JSONC_LIBS) $(MHD_LIBS) \
+	-lpthread -ldl
 
 dist_man_MANS += man/hutchd.8 man/hutch.conf.5 man/hutch.1
 
