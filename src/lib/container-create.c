@@ -39,10 +39,13 @@ struct create_session {
 	int sync_fd;
 	int console_fd;
 	int fifo_fd;
+	int relay_fd; /* our end of the terminal a foreground run keeps */
+	int master_fd;
 	pid_t pid;
 	int pidfd;
 	char *cgroup_path;
 	bool succeeded;
+	bool relay_terminal; /* foreground run: we hold the pty ourselves */
 };
 
 static void create_session_clear(struct create_session *s)
@@ -62,7 +65,8 @@ static void create_session_clear(struct create_session *s)
 	s->cgroup_path = NULL;
 	userns_plan_clear(&s->userns);
 	ns_plan_close(&s->ns);
-	int *fds[] = {&s->dir_fd, &s->sync_fd, &s->console_fd, &s->fifo_fd, &s->pidfd};
+	int *fds[] = {&s->dir_fd,   &s->sync_fd,   &s->console_fd, &s->fifo_fd,
+		      &s->relay_fd, &s->master_fd, &s->pidfd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
@@ -104,7 +108,7 @@ static int load_bundle(struct create_session *s, hutch_error *err)
 	if (realpath(joined, s->rootfs) == NULL)
 		return hutch_fail(err, errno, "rootfs %s", joined);
 	bool terminal = s->cfg->process->terminal;
-	if (terminal && o->console_socket == NULL)
+	if (terminal && o->console_socket == NULL && !s->relay_terminal)
 		return hutch_fail_plain(
 		    err, EINVAL, "process.terminal is true but no --console-socket was given");
 	if (!terminal && o->console_socket != NULL)
@@ -228,6 +232,14 @@ static int create_container(struct create_session *s, bool run_mode, hutch_error
 		s->console_fd = terminal_connect_console_socket(o->console_socket, err);
 		if (s->console_fd < 0)
 			return -1;
+	} else if (s->relay_terminal && s->cfg->process->terminal) {
+		/* A socketpair stands in for the console socket: the init sends
+		 * the master to our end like to any caller's socket. */
+		int tv[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tv) < 0)
+			return hutch_fail(err, errno, "socketpair for the terminal");
+		s->relay_fd = tv[0];
+		s->console_fd = tv[1];
 	}
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -249,6 +261,10 @@ static int create_container(struct create_session *s, bool run_mode, hutch_error
 	close(sv[1]);
 	if (r < 0)
 		return -1;
+	if (s->relay_fd >= 0) {
+		close(s->console_fd);
+		s->console_fd = -1;
+	}
 
 	if (cgroup_create(s->cfg, o->id, s->pid, o->cgroup_manager, &s->cgroup_path, err) < 0)
 		return -1;
@@ -305,13 +321,22 @@ static int create_container(struct create_session *s, bool run_mode, hutch_error
 		return -1;
 	if (o->pid_file != NULL && state_write_pid_file(o->pid_file, s->pid, err) < 0)
 		return -1;
+	/* The init sent the master before READY. */
+	if (s->relay_fd >= 0 && fd_recv(s->relay_fd, &s->master_fd, NULL, 0, err) < 0)
+		return hutch_error_prefix(err, "receive the container's terminal");
 	return 0;
 }
 
 int container_create(const struct container_options *o, hutch_error *err)
 {
-	struct create_session s = {
-	    .o = o, .dir_fd = -1, .sync_fd = -1, .console_fd = -1, .fifo_fd = -1, .pidfd = -1};
+	struct create_session s = {.o = o,
+				   .dir_fd = -1,
+				   .sync_fd = -1,
+				   .console_fd = -1,
+				   .fifo_fd = -1,
+				   .relay_fd = -1,
+				   .master_fd = -1,
+				   .pidfd = -1};
 	int r = create_container(&s, false, err);
 	if (r == 0)
 		s.succeeded = true;
@@ -341,8 +366,15 @@ int container_run(const struct container_options *o, int *exit_status, hutch_err
 	 * the wait; the init unblocks everything for itself. */
 	if (!o->detach)
 		sigprocmask(SIG_BLOCK, &fwd, &old);
-	struct create_session s = {
-	    .o = o, .dir_fd = -1, .sync_fd = -1, .console_fd = -1, .fifo_fd = -1, .pidfd = -1};
+	struct create_session s = {.o = o,
+				   .dir_fd = -1,
+				   .sync_fd = -1,
+				   .console_fd = -1,
+				   .fifo_fd = -1,
+				   .relay_fd = -1,
+				   .master_fd = -1,
+				   .pidfd = -1,
+				   .relay_terminal = !o->detach};
 	int r = create_container(&s, true, err);
 	if (r == 0) {
 		struct sync_msg m;
@@ -365,6 +397,7 @@ int container_run(const struct container_options *o, int *exit_status, hutch_err
 		run_poststart(o->root, o->id, s.bundle, s.pid, s.cfg);
 	}
 	pid_t pid = s.pid;
+	int master = steal_fd(&s.master_fd);
 	/* Keep what the cleanup needs, so it need not read the state and the
 	 * config again. */
 	struct container_state st = {.id = (char *)o->id, .pid = pid};
@@ -379,10 +412,18 @@ int container_run(const struct container_options *o, int *exit_status, hutch_err
 	}
 	/* Unlock before waiting so `state`, `kill`, `delete` work meanwhile. */
 	create_session_clear(&s);
-	if (r < 0 || o->detach)
+	if (r < 0 || o->detach) {
+		if (master >= 0)
+			close(master);
 		return r;
+	}
 
-	r = wait_foreground(pid, &fwd, exit_status, err);
+	if (master >= 0) {
+		r = wait_foreground_tty(pid, master, &fwd, exit_status, err);
+		close(master);
+	} else {
+		r = wait_foreground(pid, &fwd, exit_status, err);
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	/* Gone already when someone ran `delete` meanwhile. */
 	hutch_error e2 = {0};

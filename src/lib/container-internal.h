@@ -55,6 +55,11 @@ void forwarded_signals(sigset_t *set);
  * *exit_status is its exit code or 128+signal. */
 int wait_foreground(pid_t pid, const sigset_t *set, int *exit_status, hutch_error *err);
 
+/* The same for a container whose terminal master we hold: relay it to
+ * our stdio (raw mode on a terminal) until the container exits. */
+int wait_foreground_tty(pid_t pid, int master, const sigset_t *set, int *exit_status,
+			hutch_error *err);
+
 /* Wait up to timeout_ms for pid (through pidfd) to exit. */
 int wait_pidfd_exit(int pidfd, int timeout_ms);
 

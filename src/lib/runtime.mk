@@ -11,7 +11,8 @@ libhutch_a_SOURCES += \
 	src/lib/container-init.c \
 	src/lib/container-exec.c \
 	src/lib/container-ops.c \
-	src/lib/container-process.c
+	src/lib/container-process.c \
+	src/lib/container-tty.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test-idmap

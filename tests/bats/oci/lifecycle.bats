@@ -367,3 +367,22 @@ LOOP='trap "exit 7" TERM; while :; do sleep 0.1; done'
 	[[ $output == *network*"/proc/self/ns/nothing"*"No such file or directory"* ]]
 	[ ! -e "$STATE/$ID" ]
 }
+
+@test "a foreground run of a terminal container without --console-socket relays the pty" {
+	require_cmd script
+	edit_config "$BUNDLE" '.process.terminal = true'
+	args sh -c 'tty; stty -a | head -n1; exit 4'
+	run script -qec "stty cols 123 rows 45; hutch-oci --root '$STATE' run --bundle '$BUNDLE' '$ID' 2>/dev/null" /dev/null
+	[ "$status" -eq 4 ]
+	[[ $output == */dev/pts/* ]]
+	[[ $output == *"rows 45; columns 123"* ]]
+	[ ! -e "$STATE/$ID" ]
+}
+
+@test "create of a terminal container without --console-socket is refused" {
+	edit_config "$BUNDLE" '.process.terminal = true'
+	run oci create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ $output == *console-socket* ]]
+	[ ! -e "$STATE/$ID" ]
+}
