@@ -101,6 +101,16 @@ int oci_fail(hutch_error *err, const char *fmt, ...)
 
 int oci_require_root(struct global_options *g)
 {
+	if (g->root != NULL && g->root[0] != '/') {
+		/* State paths are recorded and compared: keep them absolute. */
+		char cwd[4096];
+		char *abs = NULL;
+		if (getcwd(cwd, sizeof(cwd)) == NULL || asprintf(&abs, "%s/%s", cwd, g->root) < 0) {
+			log_error("--root %s: cannot make it absolute", g->root);
+			return -1;
+		}
+		g->root = abs; /* lives until exit */
+	}
 	if (g->root != NULL)
 		return 0;
 	hutch_error err = {0};
