@@ -56,6 +56,7 @@ static struct ovl_file *file_new(struct ovl_fs *fs, struct ovl_node *n, int fd, 
 	struct ovl_file *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return NULL;
+	f->fs = fs;
 	f->fd = fd;
 	f->flags = flags & ~(O_CREAT | O_EXCL | O_TRUNC);
 	f->node = n;
@@ -282,7 +283,7 @@ void ovl_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct ovl_file *f = (struct ovl_file *)fi->fh;
 	struct ovl_node *n = f->node;
-	struct ovl_fs *fs = req != NULL ? ovl_fs_of(req) : NULL;
+	struct ovl_fs *fs = f->fs;
 	close(f->fd);
 	for (int i = 0; i < f->nold; i++)
 		close(f->old_fds[i]);
@@ -291,10 +292,9 @@ void ovl_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	pthread_mutex_lock(&n->lock);
 	n->open_count--;
 	pthread_mutex_unlock(&n->lock);
-	if (fs != NULL) {
-		ovl_node_unref(fs, n);
+	ovl_node_unref(fs, n);
+	if (req != NULL)
 		fuse_reply_err(req, 0);
-	}
 }
 
 void ovl_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)

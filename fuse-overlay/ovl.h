@@ -244,6 +244,7 @@ const char *ovl_override_xattr(const struct ovl_fs *fs);
 
 /* ops-*.c */
 struct ovl_file {
+	struct ovl_fs *fs;
 	int fd;
 	int flags;
 	unsigned gen;
