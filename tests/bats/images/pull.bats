@@ -62,6 +62,27 @@ xattr() {
 	[[ "$output" == *"Image is up to date"* ]]
 }
 
+@test "pull by digest, and progress bars on a terminal" {
+	require_cmd script
+	local digest
+	digest=$(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/busybox:1" | sha256sum | cut -d' ' -f1)
+	hutch rmi "$REGISTRY/busybox:1" >/dev/null 2>&1 || true
+	hutch image prune -f >/dev/null
+	# `script` gives hutch a terminal: layer lines are redrawn in place.
+	run with_timeout 60 script -qec "hutch pull $REGISTRY/busybox@sha256:$digest" /dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\e[2K'* ]]
+	[[ "$output" == *"Pull complete"* ]]
+	run hutch image inspect "$REGISTRY/busybox@sha256:$digest"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e --arg d "sha256:$digest" '.[0].RepoDigests | map(endswith($d)) | any'
+	# A digest the registry does not have.
+	run with_timeout 60 hutch pull "$REGISTRY/busybox@sha256:$(printf '0%.0s' $(seq 64))"
+	[ "$status" -eq 1 ]
+	hutch rmi "$REGISTRY/busybox@sha256:$digest"
+}
+
 @test "image inspect gives docker's fields" {
 	with_timeout 60 hutch pull "$REGISTRY/busybox:1" >/dev/null
 	run hutch image inspect "$REGISTRY/busybox:1"
