@@ -274,7 +274,7 @@ void ovl_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct ovl_file *f = (struct ovl_file *)fi->fh;
 	/* close() of a duplicate reports delayed write errors, as a close of
 	 * the caller's descriptor would on a local filesystem. */
-	int fd = dup(file_fd(fs, f));
+	int fd = fcntl(file_fd(fs, f), F_DUPFD_CLOEXEC, 0);
 	int r = fd < 0 || close(fd) < 0 ? errno : 0;
 	fuse_reply_err(req, r);
 }

@@ -137,7 +137,7 @@ static int remove_contents(int dfd, int depth)
 {
 	if (depth > 64)
 		return -ELOOP;
-	int fd = dup(dfd);
+	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	_cleanup_closedir_ DIR *d = fdopendir(fd);
