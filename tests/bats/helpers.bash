@@ -52,7 +52,10 @@ make_bundle() {
 	local dir=$1
 	shift
 	mkdir -p "$dir"
-	cp -a "$BUSYBOX_ROOTFS" "$dir/rootfs"
+	# Copy without keeping ownership: the fixture belongs to real root, which
+	# is unmapped (65534) inside the userns mode, where the container could
+	# then not create its mount points.
+	cp -R --preserve=mode,timestamps,links --no-dereference "$BUSYBOX_ROOTFS" "$dir/rootfs"
 	(
 		cd "$dir" || exit 1
 		if [ "$(id -u)" = 0 ] && [ "$HUTCH_TEST_MODE" = root ]; then
