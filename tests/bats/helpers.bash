@@ -29,11 +29,20 @@ skip_in_mode() {
 	return 0
 }
 
-# require_cmd NAME...: skip when a needed program is missing.
+# require_cmd NAME...: skip when a needed program is missing. Under
+# HUTCH_TEST_STRICT=1 (CI, where tests/install-deps installed everything) a
+# missing program is a failure instead, so a broken install step cannot
+# hide behind skips; only the programs in HUTCH_TEST_OPTIONAL may be absent.
 require_cmd() {
 	local c
 	for c in "$@"; do
-		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
+		command -v "$c" >/dev/null 2>&1 && continue
+		if [ "${HUTCH_TEST_STRICT:-0}" = 1 ] &&
+			[[ " ${HUTCH_TEST_OPTIONAL:-docker} " != *" $c "* ]]; then
+			echo "$c is not installed (tests/install-deps should have installed it)" >&2
+			return 1
+		fi
+		skip "$c is not installed"
 	done
 }
 
