@@ -54,6 +54,15 @@ struct options {
 	int max_parallel;
 };
 
+static void options_free(struct options *o)
+{
+	free(o->root);
+	free(o->config);
+	free(o->log);
+	free(o->log_level);
+	strv_free(o->insecure);
+}
+
 static void add_insecure(struct options *o, const char *list)
 {
 	_cleanup_free_ char *copy = strdup(list);
@@ -410,8 +419,10 @@ int main(int argc, char **argv)
 		unlink(d.socket_path);
 	store_close(d.store);
 	log_info("hutchd stopped");
+	options_free(&o);
 	return 0;
 fail:
 	hutch_log_error(&err);
+	options_free(&o);
 	return 1;
 }
