@@ -89,6 +89,32 @@ start() {
 	chmod 0700 "$XDG_RUNTIME_DIR"
 }
 
+@test "hutch.conf sets the store and insecure registries; mistakes are reported" {
+	mkdir -p "$XDG_CONFIG_HOME/hutch"
+	cat >"$XDG_CONFIG_HOME/hutch/hutch.conf" <<-EOF
+		# comment
+		root = "$BATS_TEST_TMPDIR/conf-store"
+		insecure_registries = lab.example:5000, 10.1.2.3
+		log_level = debug
+		no_such_key = 1
+	EOF
+	# Config warnings come before the log file is open: on stderr.
+	hutchd --log "$BATS_TEST_TMPDIR/hutchd.log" 2>"$BATS_TEST_TMPDIR/stderr" &
+	HUTCHD_PID=$!
+	wait_socket
+	[ -d "$BATS_TEST_TMPDIR/conf-store/blobs/sha256" ]
+	api GET /info | jq -e '.RegistryConfig.IndexConfigs | has("lab.example:5000") and has("10.1.2.3")'
+	grep -q 'hutch.conf:5: unknown key "no_such_key" ignored' "$BATS_TEST_TMPDIR/stderr"
+	stop_hutchd
+	echo "this line has no equals sign" >"$XDG_CONFIG_HOME/hutch/hutch.conf"
+	run hutchd
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"hutch.conf:1: expected key = value"* ]]
+	run hutchd --config "$BATS_TEST_TMPDIR/missing.conf"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"missing.conf: No such file or directory"* ]]
+}
+
 @test "a second hutchd says one is running and exits" {
 	start
 	run with_timeout 10 hutchd
