@@ -11,7 +11,7 @@ load lib/registry
 setup_file() {
 	require_cmd docker-registry skopeo python3
 	start_registry "$BATS_FILE_TMPDIR/registry"
-	push_image big big:v1 16 4
+	push_image big big:v1 10 4
 	export REGISTRY REGISTRY_PID REGISTRY_DIR
 }
 
