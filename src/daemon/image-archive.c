@@ -495,7 +495,7 @@ static int finish_image(struct loader *l, const char *manifest, const char *repo
 			 digest_hex(info.config));
 		rc = store_image_set(s, name, manifest, repo_digest, err);
 		if (rc == 0)
-			out_line(l, "Loaded image ID: %s (named %s)\n", info.config, name + 10);
+			out_line(l, "Loaded image ID: %s (named %s)\n", info.config, name);
 	}
 	for (size_t i = 0; i < n_names && rc == 0; i++) {
 		struct image_ref ref;

@@ -246,6 +246,23 @@ xattr() {
 	[ "$status" -eq 0 ]
 }
 
+@test "load a plain OCI layout tarball, with a nested multi-platform index" {
+	# mkimage.py's layouts name their images by a bare tag only.
+	tar -C "$BATS_FILE_TMPDIR/oci-index-v1" -cf "$BATS_TEST_TMPDIR/oci.tar" .
+	run hutch load -i "$BATS_TEST_TMPDIR/oci.tar"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Loaded image ID: sha256:"* ]]
+	local name
+	name=$(echo "$output" | sed -n 's/.*(named \(.*\))/\1/p')
+	run hutch image inspect "$name"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.[0].Architecture == "amd64"'
+	hutch rmi "$name"
+	run hutch system check
+	[ "$status" -eq 0 ]
+}
+
 @test "load of something that is not an image archive fails and keeps nothing" {
 	local blobs_before
 	blobs_before=$(ls "$(store_dir)/blobs/sha256" | wc -l)
