@@ -11,3 +11,6 @@ hutch_oci_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 hutch_oci_LDADD = $(HUTCH_LIBS) $(HUTCH_RUNTIME_LIBS)
 
 dist_man_MANS += man/hutch-oci.8
+
+# The side-by-side start-up benchmark ships with the sources.
+EXTRA_DIST += bench/runtime-start
