@@ -12,6 +12,7 @@ setup() {
 	ID=kill-$BATS_TEST_NUMBER-$$
 	mkdir -p "$STATE"
 	make_bundle "$BUNDLE"
+	edit_config "$BUNDLE" '.root.readonly = false'
 }
 
 teardown() {
@@ -30,12 +31,14 @@ args() {
 }
 
 # run_in_background: `run` the container in the foreground of a background
-# job, so its exit code tells which signal arrived.
+# job, so its exit code tells which signal arrived. Returns once the
+# container's shell has set its traps (it touches /tmp/ready after).
 run_in_background() {
+	rm -f "$BUNDLE/rootfs/tmp/ready"
 	hutch-oci --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	RUNNER=$!
-	for _ in $(seq 100); do
-		[ "$(oci state "$ID" 2>/dev/null | jq -r .status)" = running ] && return 0
+	for _ in $(seq 200); do
+		[ -e "$BUNDLE/rootfs/tmp/ready" ] && return 0
 		sleep 0.05
 	done
 	return 1
@@ -50,7 +53,7 @@ wait_runner() {
 }
 
 # The init of a pid namespace only gets signals it handles: trap them.
-TRAPS='trap "exit 10" USR1; trap "exit 12" USR2; trap "exit 15" TERM; trap "exit 1" HUP; while :; do sleep 0.05; done'
+TRAPS='trap "exit 10" USR1; trap "exit 12" USR2; trap "exit 15" TERM; trap "exit 1" HUP; touch /tmp/ready; while :; do sleep 0.05; done'
 
 @test "kill without a signal sends TERM" {
 	args sh -c "$TRAPS"
@@ -81,7 +84,7 @@ TRAPS='trap "exit 10" USR1; trap "exit 12" USR2; trap "exit 15" TERM; trap "exit
 }
 
 @test "kill KILL ends a process that ignores everything else" {
-	args sh -c 'trap "" TERM INT HUP; while :; do sleep 0.05; done'
+	args sh -c 'trap "" TERM INT HUP; touch /tmp/ready; while :; do sleep 0.05; done'
 	run_in_background
 	oci kill "$ID" KILL
 	wait_runner

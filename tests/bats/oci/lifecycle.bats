@@ -46,17 +46,19 @@ status_of() {
 	oci state "$1" | jq -r .status
 }
 
-# A process that exits 7 on TERM: the init of a pid namespace ignores
-# signals it has no handler for.
-LOOP='trap "exit 7" TERM; while :; do sleep 0.1; done'
 
 @test "create, state, start, kill, delete" {
-	args sh -c "$LOOP"
+	edit_config "$BUNDLE" '.root.readonly = false'
+	args sh -c 'trap "exit 7" TERM; touch /tmp/ready; while :; do sleep 0.1; done'
 	create "$ID"
 	[ "$(status_of "$ID")" = created ]
 	run oci start "$ID"
 	[ "$status" -eq 0 ]
 	[ "$(status_of "$ID")" = running ]
+	for _ in $(seq 100); do
+		[ -e "$BUNDLE/rootfs/tmp/ready" ] && break
+		sleep 0.1
+	done
 	run oci kill "$ID" TERM
 	[ "$status" -eq 0 ]
 	for _ in $(seq 50); do
@@ -103,11 +105,14 @@ LOOP='trap "exit 7" TERM; while :; do sleep 0.1; done'
 }
 
 @test "run forwards SIGTERM to the container" {
-	args sh -c "$LOOP"
-	hutch-oci --root "$STATE" run --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 &
+	# The shell must have its trap before the signal comes (the init of a
+	# pid namespace drops signals it does not handle): it says when.
+	edit_config "$BUNDLE" '.root.readonly = false'
+	args sh -c 'trap "exit 7" TERM; touch /tmp/ready; while :; do sleep 0.1; done'
+	hutch-oci --root "$STATE" run --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 3>&- &
 	local runner=$!
-	for _ in $(seq 50); do
-		[ "$(oci state "$ID" 2>/dev/null | jq -r .status)" = running ] && break
+	for _ in $(seq 100); do
+		[ -e "$BUNDLE/rootfs/tmp/ready" ] && break
 		sleep 0.1
 	done
 	kill -TERM "$runner"
