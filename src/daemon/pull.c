@@ -37,6 +37,10 @@ struct layer {
 	bool claimed;
 	bool download;
 	bool failed;
+	/* A verified download not yet renamed into the store: its worker
+	 * does the fsync and rename, off the transfer loop. */
+	int pending_fd;
+	char pending_tmp[PATH_MAX];
 };
 
 struct pull {
@@ -70,6 +74,11 @@ void pull_free(struct pull *p)
 	if (p == NULL)
 		return;
 	registry_close(p->reg);
+	for (size_t i = 0; p->layers && i < p->n_layers; i++)
+		if (p->layers[i].pending_fd >= 0) {
+			close(p->layers[i].pending_fd);
+			unlink(p->layers[i].pending_tmp);
+		}
 	free(p->layers);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
@@ -292,6 +301,7 @@ int pull_prepare(struct hutchd *d, const char *refstr, const char *platform_str,
 		snprintf(l->diff_id, sizeof(l->diff_id), "%s", diff_ids[i]);
 		digest_chain_id(i ? p->layers[i - 1].chain_id : NULL, l->diff_id, l->chain_id);
 		snprintf(l->short_id, sizeof(l->short_id), "%.12s", digest_hex(l->desc.digest));
+		l->pending_fd = -1;
 		pin(p, l->desc.digest);
 		pin(p, l->chain_id);
 	}
@@ -325,8 +335,22 @@ static int unpack_layer(struct pull *p, struct layer *l, hutch_error *err)
 
 static void unpack_and_report(struct pull *p, struct layer *l)
 {
-	emit_status(p, l->short_id, "Extracting");
 	hutch_error err = {0};
+	if (l->pending_fd >= 0) {
+		int rc = store_blob_commit(p->d->store, l->pending_fd, l->pending_tmp,
+					   l->desc.digest, l->desc.digest, &err);
+		close(l->pending_fd);
+		l->pending_fd = -1;
+		if (rc < 0) {
+			l->failed = true;
+			char msg[HUTCH_ERROR_MAX + 64];
+			snprintf(msg, sizeof(msg), "layer %s: %s", l->desc.digest, err.msg);
+			record_error(p, msg);
+			return;
+		}
+		emit_status(p, l->short_id, "Download complete");
+	}
+	emit_status(p, l->short_id, "Extracting");
 	if (unpack_layer(p, l, &err) < 0) {
 		l->failed = true;
 		char msg[HUTCH_ERROR_MAX + 64];
@@ -360,6 +384,14 @@ static void *unpack_worker(void *arg)
 	}
 }
 
+static void on_blob_verified(void *ctx, size_t i, int fd, const char *tmppath, const char *digest)
+{
+	struct pull *p = ctx;
+	struct layer *l = &p->layers[i];
+	l->pending_fd = fd;
+	snprintf(l->pending_tmp, sizeof(l->pending_tmp), "%s", tmppath);
+}
+
 /* Download events map back to layers through want-index == layer index. */
 static void on_blob_event(void *ctx, size_t i, enum blob_event ev, int64_t cur, int64_t total,
 			  const char *message)
@@ -377,7 +409,8 @@ static void on_blob_event(void *ctx, size_t i, enum blob_event ev, int64_t cur, 
 		break;
 	case BLOB_DONE:
 		p->downloaded_any = true;
-		emit_status(p, l->short_id, "Download complete");
+		if (l->pending_fd < 0)
+			emit_status(p, l->short_id, "Download complete");
 		enqueue(p, i);
 		break;
 	case BLOB_FAILED:
@@ -448,7 +481,8 @@ static void run_pull(struct pull *p)
 		goto finish;
 	}
 	hutch_error err = {0};
-	registry_fetch_blobs(p->reg, s, descs, want, p->n_layers, on_blob_event, p, &err);
+	registry_fetch_blobs(p->reg, s, descs, want, p->n_layers, on_blob_event, on_blob_verified,
+			     p, &err);
 	pthread_mutex_lock(&p->lock);
 	p->q_closed = true;
 	pthread_cond_broadcast(&p->cond);
@@ -477,7 +511,8 @@ static void run_pull(struct pull *p)
 		if (!store_snapshot_exists(s, l->chain_id)) {
 			bool w1 = true;
 			if (!store_blob_exists(s, l->desc.digest) &&
-			    registry_fetch_blobs(p->reg, s, &l->desc, &w1, 1, NULL, NULL, &err) < 0)
+			    registry_fetch_blobs(p->reg, s, &l->desc, &w1, 1, NULL, NULL, NULL,
+						 &err) < 0)
 				record_error(p, err.msg);
 			else
 				unpack_and_report(p, l);

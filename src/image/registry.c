@@ -421,6 +421,7 @@ struct transfer {
 	bool too_big;
 	int write_errno;
 	blob_event_fn on_event;
+	blob_verified_fn on_verified;
 	void *ctx;
 	int64_t last_report;
 };
@@ -533,6 +534,14 @@ static int transfer_finish(struct transfer *t, struct store *s, CURLM *multi, CU
 			hutch_fail_plain(terr, EBADMSG, "%s: size %lld, the manifest says %lld",
 					 what, (long long)t->received, (long long)t->desc->size);
 			unlink(t->tmp);
+		} else if (t->on_verified != NULL) {
+			if (digest_verify(t->desc->digest, actual, what, terr) < 0) {
+				unlink(t->tmp);
+			} else {
+				t->on_verified(t->ctx, t->index, t->fd, t->tmp, actual);
+				t->fd = -1; /* the caller's now */
+				return 0;
+			}
 		} else if (store_blob_commit(s, t->fd, t->tmp, t->desc->digest, actual, terr) < 0) {
 			hutch_error_prefix(terr, "%s", what);
 		} else {
@@ -565,8 +574,8 @@ static int transfer_finish(struct transfer *t, struct store *s, CURLM *multi, CU
 }
 
 int registry_fetch_blobs(struct registry *r, struct store *s, const struct descriptor *blobs,
-			 const bool *want, size_t n, blob_event_fn on_event, void *ctx,
-			 hutch_error *err)
+			 const bool *want, size_t n, blob_event_fn on_event,
+			 blob_verified_fn on_verified, void *ctx, hutch_error *err)
 {
 	/* Make sure a token exists before starting many transfers at once. */
 	if (r->auth_header[0] == '\0') {
@@ -588,6 +597,7 @@ int registry_fetch_blobs(struct registry *r, struct store *s, const struct descr
 		t[i].index = i;
 		t[i].desc = &blobs[i];
 		t[i].on_event = on_event;
+		t[i].on_verified = on_verified;
 		t[i].ctx = ctx;
 	}
 	for (;;) {

@@ -54,13 +54,21 @@ enum blob_event {
 typedef void (*blob_event_fn)(void *ctx, size_t index, enum blob_event ev, int64_t current,
 			      int64_t total, const char *message);
 
+/* Takes over a download whose digest and size were verified: the callee
+ * owns fd and the temp file and must store_blob_commit() them (or close
+ * and unlink). It lets the fsync before the rename run in another thread
+ * instead of stalling every other transfer of the loop. */
+typedef void (*blob_verified_fn)(void *ctx, size_t index, int fd, const char *tmppath,
+				 const char *digest);
+
 /* Download blobs[i] for each i with want[i] set, at most max_parallel at
- * once, into the store (temp file, digest check, rename). on_event is
+ * once, into the store (temp file, digest check, rename — or, with
+ * on_verified, hand-over to the caller). on_event and on_verified are
  * called from this thread. Returns 0 when all succeeded; failures are
  * reported per blob and the first one is returned in err. */
 int registry_fetch_blobs(struct registry *r, struct store *s, const struct descriptor *blobs,
-			 const bool *want, size_t n, blob_event_fn on_event, void *ctx,
-			 hutch_error *err);
+			 const bool *want, size_t n, blob_event_fn on_event,
+			 blob_verified_fn on_verified, void *ctx, hutch_error *err);
 
 /* docker login: check credentials against domain's /v2/ endpoint (and
  * its token service). */
