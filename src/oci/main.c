@@ -99,6 +99,9 @@ int oci_fail(hutch_error *err, const char *fmt, ...)
 	return 1;
 }
 
+/* The resolved root, freed when the command is done. */
+static char *resolved_root;
+
 int oci_require_root(struct global_options *g)
 {
 	if (g->root != NULL && g->root[0] != '/') {
@@ -109,7 +112,7 @@ int oci_require_root(struct global_options *g)
 			log_error("--root %s: cannot make it absolute", g->root);
 			return -1;
 		}
-		g->root = abs; /* lives until exit */
+		g->root = resolved_root = abs;
 	}
 	if (g->root != NULL)
 		return 0;
@@ -119,7 +122,7 @@ int oci_require_root(struct global_options *g)
 		oci_fail(&err, NULL);
 		return -1;
 	}
-	g->root = root; /* lives until exit */
+	g->root = resolved_root = root;
 	return 0;
 }
 
@@ -314,6 +317,8 @@ int main(int argc, char **argv)
 		int status = c->run(&g, res.n_positional - 1, res.positional + 1);
 		if (deferred >= 0)
 			replay_warnings(deferred, status == 0);
+		free(resolved_root);
+		free(oci_argv);
 		return status;
 	}
 	log_error("unknown command '%s' (run 'hutch-oci --help' for the list)", name);
