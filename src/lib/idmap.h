@@ -36,8 +36,7 @@ int idmap_own_identity(bool gid, struct oci_id_mapping **maps, size_t *n, hutch_
  * anything larger goes through newuidmap/newgidmap, unless the caller is
  * privileged over the target namespace, in which case it writes directly.
  * Errors name the helper and its output. */
-int idmap_write(pid_t pid, bool gid, const struct oci_id_mapping *maps, size_t n,
-		hutch_error *err);
+int idmap_write(pid_t pid, bool gid, const struct oci_id_mapping *maps, size_t n, hutch_error *err);
 
 /* Format maps as the kernel's "inside outside count\n" lines. */
 char *idmap_format(const struct oci_id_mapping *maps, size_t n);
