@@ -303,8 +303,11 @@ static int exec_in_container(const struct exec_options *o, const struct containe
 			     const sigset_t *fwd, int *exit_status, hutch_error *err)
 {
 	const struct oci_process *p = &ep->p;
-	if (p->terminal && o->console_socket == NULL)
-		return hutch_fail_plain(err, EINVAL, "--tty needs --console-socket");
+	/* A foreground exec may keep the terminal itself and relay it, as a
+	 * foreground run does; a detached one has nobody to relay to. */
+	bool relay = p->terminal && o->console_socket == NULL;
+	if (relay && o->detach)
+		return hutch_fail_plain(err, EINVAL, "--tty with --detach needs --console-socket");
 	int ns_fds[OCI_NS_COUNT];
 	int r = open_container_namespaces(st->pid, ns_fds, err);
 	char root_path[64];
@@ -314,7 +317,16 @@ static int exec_in_container(const struct exec_options *o, const struct containe
 	if (r == 0 && root_fd < 0)
 		r = hutch_fail(err, errno, "open %s", root_path);
 	_cleanup_close_ int console_fd = -1;
-	if (r == 0 && p->terminal) {
+	_cleanup_close_ int relay_fd = -1;
+	if (r == 0 && relay) {
+		int tv[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tv) < 0) {
+			r = hutch_fail(err, errno, "socketpair for the terminal");
+		} else {
+			relay_fd = tv[0];
+			console_fd = tv[1];
+		}
+	} else if (r == 0 && p->terminal) {
 		console_fd = terminal_connect_console_socket(o->console_socket, err);
 		if (console_fd < 0)
 			r = -1;
@@ -392,6 +404,13 @@ static int exec_in_container(const struct exec_options *o, const struct containe
 	}
 	if (o->detach)
 		return 0;
+	if (relay_fd >= 0) {
+		/* The process sent the master before its execve. */
+		_cleanup_close_ int master = -1;
+		if (fd_recv(relay_fd, &master, NULL, 0, err) < 0)
+			return hutch_error_prefix(err, "receive the terminal");
+		return wait_foreground_tty(pid, master, fwd, exit_status, err);
+	}
 	return wait_foreground(pid, fwd, exit_status, err);
 }
 

@@ -155,3 +155,19 @@ start_container() {
 	# CAP_SYS_ADMIN is bit 21
 	(( (0x$(echo $more | tr -d ' \t') >> 21) & 1 ))
 }
+
+@test "a foreground exec --tty without --console-socket relays the terminal" {
+	require_cmd script
+	start_container
+	run script -qec "stty cols 101 rows 33; hutch-oci --root '$STATE' exec --tty '$ID' sh -c 'tty; stty -a | head -n1; exit 6' 2>/dev/null" /dev/null
+	[ "$status" -eq 6 ]
+	[[ $output == */dev/pts/* ]]
+	[[ $output == *"rows 33; columns 101"* ]]
+}
+
+@test "exec --tty --detach without --console-socket is refused" {
+	start_container
+	run oci exec --tty --detach "$ID" true
+	[ "$status" -ne 0 ]
+	[[ $output == *console-socket* ]]
+}
