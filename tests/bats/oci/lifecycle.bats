@@ -20,6 +20,8 @@ teardown() {
 	for id in $(hutch-oci --root "$STATE" list -q 2>/dev/null); do
 		hutch-oci --root "$STATE" delete --force "$id" >/dev/null 2>&1 || true
 	done
+	# the one test that uses the default root
+	hutch-oci delete --force "$ID-default" >/dev/null 2>&1 || true
 }
 
 oci() {
