@@ -20,6 +20,16 @@ int json_parse_buffer(const char *buf, size_t len, const char *what, json_object
 	json_object *obj = json_tokener_parse_ex(tok, buf, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t offset = json_tokener_get_parse_end(tok);
+	if (obj == NULL && jerr == json_tokener_continue) {
+		/* A number at the very end ("5") is complete only once the
+		 * tokener sees a terminator: hand it the final NUL. Anything
+		 * else still open is a truncated document. */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		if (obj != NULL) {
+			jerr = json_tokener_success;
+			offset = len;
+		}
+	}
 	json_tokener_free(tok);
 	if (jerr == json_tokener_continue)
 		return hutch_fail_plain(err, EINVAL, "%s: invalid JSON: unexpected end of input",

@@ -41,6 +41,13 @@ static void test_json_parse_rejects_garbage(void **state)
 	assert_non_null(strstr(err.msg, "unexpected end"));
 	assert_int_equal(json_parse_buffer("{\"a\":[1,2]}", 11, "t", &o, &err), 0);
 	json_object_put(o);
+	/* a bare number at the end of the buffer is a whole document */
+	o = NULL;
+	assert_int_equal(json_parse_buffer("5", 1, "t", &o, &err), 0);
+	assert_int_equal(json_object_get_int(o), 5);
+	json_object_put(o);
+	assert_int_equal(json_parse_buffer("[1", 2, "t", &o, &err), -1);
+	assert_non_null(strstr(err.msg, "unexpected end"));
 }
 
 static void test_json_getters_name_the_path(void **state)
