@@ -5,13 +5,10 @@
 # modes: sub solo root userns
 
 load ../helpers
+load oci-helpers
 
 setup() {
-	require_cmd hutch-oci jq
-	STATE=$BATS_TEST_TMPDIR/state
-	BUNDLE=$BATS_TEST_TMPDIR/bundle
-	ID=caps-$BATS_TEST_NUMBER-$$
-	mkdir -p "$STATE"
+	oci_setup caps
 	make_bundle "$BUNDLE"
 	edit_config "$BUNDLE" '.root.readonly = false'
 }
@@ -20,25 +17,8 @@ teardown() {
 	timeout 10 hutch-oci --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
 }
 
-oci() {
-	with_timeout 30 hutch-oci --root "$STATE" "$@"
-}
-
 # full_mapping: give the container every id the mode has, so ids other
 # than 0 are mapped (the rootless spec maps only the caller's own id).
-full_mapping() {
-	case $HUTCH_TEST_MODE in
-	sub)
-		# no mappings: the runtime maps the subuid/subgid range itself
-		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)'
-		;;
-	userns)
-		# share the mode's own user namespace, as podman runs a runtime
-		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)
-			| .linux.namespaces |= map(select(.type != "user"))'
-		;;
-	esac
-}
 
 # set_caps JSON-ARRAY: the same list in every set but ambient.
 set_caps() {

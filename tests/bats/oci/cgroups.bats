@@ -7,13 +7,10 @@
 # modes: sub solo root userns
 
 load ../helpers
+load oci-helpers
 
 setup() {
-	require_cmd hutch-oci jq
-	STATE=$BATS_TEST_TMPDIR/state
-	BUNDLE=$BATS_TEST_TMPDIR/bundle
-	ID=cg-$BATS_TEST_NUMBER-$$
-	mkdir -p "$STATE"
+	oci_setup cg
 	make_bundle "$BUNDLE" sleep 30
 }
 
@@ -21,16 +18,9 @@ teardown() {
 	timeout 10 hutch-oci --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
 }
 
-oci() {
-	with_timeout 30 hutch-oci --root "$STATE" "$@"
-}
-
 # oci_create ARGS...: `create` with its stdio on a file. The container
 # process inherits create's stdio (as with runc) and keeps it until it
 # exits, so a `run` capturing it, or bats' own fds, would wait that long.
-oci_create() {
-	oci create "$@" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1 3>&- 4>&-
-}
 
 # Whether this mode can have a cgroup at all: real root, or a delegated
 # cgroup v2 subtree (a systemd user scope) for the others.

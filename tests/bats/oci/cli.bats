@@ -4,21 +4,14 @@
 # modes: sub solo root userns
 
 load ../helpers
+load oci-helpers
 
 setup() {
-	require_cmd hutch-oci jq
-	STATE=$BATS_TEST_TMPDIR/state
-	BUNDLE=$BATS_TEST_TMPDIR/bundle
-	ID=cli-$BATS_TEST_NUMBER-$$
-	mkdir -p "$STATE"
+	oci_setup cli
 }
 
 teardown() {
 	hutch-oci --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
-}
-
-oci() {
-	with_timeout 30 hutch-oci --root "$STATE" "$@"
 }
 
 @test "an unknown command fails with a clear message" {

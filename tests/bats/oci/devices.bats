@@ -6,13 +6,10 @@
 # modes: sub solo root userns
 
 load ../helpers
+load oci-helpers
 
 setup() {
-	require_cmd hutch-oci jq
-	STATE=$BATS_TEST_TMPDIR/state
-	BUNDLE=$BATS_TEST_TMPDIR/bundle
-	ID=devices-$BATS_TEST_NUMBER-$$
-	mkdir -p "$STATE"
+	oci_setup devices
 	make_bundle "$BUNDLE"
 }
 

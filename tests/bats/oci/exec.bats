@@ -4,13 +4,10 @@
 # modes: sub solo root userns
 
 load ../helpers
+load oci-helpers
 
 setup() {
-	require_cmd hutch-oci jq
-	STATE=$BATS_TEST_TMPDIR/state
-	BUNDLE=$BATS_TEST_TMPDIR/bundle
-	ID=exec-$BATS_TEST_NUMBER-$$
-	mkdir -p "$STATE"
+	oci_setup exec
 	make_bundle "$BUNDLE" sleep 1000
 	edit_config "$BUNDLE" '.hostname = "exec-test"
 		| .linux.namespaces |= (map(select(.type != "uts")) + [{type: "uts"}])'
@@ -22,10 +19,6 @@ teardown() {
 		kill "$RECV_PID" 2>/dev/null || true
 		wait "$RECV_PID" 2>/dev/null || true
 	fi
-}
-
-oci() {
-	with_timeout 30 hutch-oci --root "$STATE" "$@"
 }
 
 start_container() {

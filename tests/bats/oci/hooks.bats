@@ -4,6 +4,7 @@
 # modes: sub solo root userns
 
 load ../helpers
+load oci-helpers
 
 setup() {
 	require_cmd hutch-oci jq
@@ -22,10 +23,6 @@ setup() {
 
 teardown() {
 	timeout 10 hutch-oci --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
-}
-
-oci() {
-	with_timeout 30 hutch-oci --root "$STATE" "$@"
 }
 
 # add_hook KIND HOOK-JSON

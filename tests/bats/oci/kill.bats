@@ -4,13 +4,10 @@
 # modes: sub solo root userns
 
 load ../helpers
+load oci-helpers
 
 setup() {
-	require_cmd hutch-oci jq
-	STATE=$BATS_TEST_TMPDIR/state
-	BUNDLE=$BATS_TEST_TMPDIR/bundle
-	ID=kill-$BATS_TEST_NUMBER-$$
-	mkdir -p "$STATE"
+	oci_setup kill
 	make_bundle "$BUNDLE"
 	edit_config "$BUNDLE" '.root.readonly = false'
 }
@@ -20,10 +17,6 @@ teardown() {
 		kill -KILL "$RUNNER" 2>/dev/null || true
 	fi
 	hutch-oci --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
-}
-
-oci() {
-	with_timeout 30 hutch-oci --root "$STATE" "$@"
 }
 
 args() {

@@ -5,13 +5,10 @@
 # modes: sub solo root userns
 
 load ../helpers
+load oci-helpers
 
 setup() {
-	require_cmd hutch-oci jq
-	STATE=$BATS_TEST_TMPDIR/state
-	BUNDLE=$BATS_TEST_TMPDIR/bundle
-	ID=lc-$BATS_TEST_NUMBER-$$
-	mkdir -p "$STATE"
+	oci_setup lc
 	make_bundle "$BUNDLE"
 }
 
@@ -22,10 +19,6 @@ teardown() {
 	done
 	# the one test that uses the default root
 	hutch-oci delete --force "$ID-default" >/dev/null 2>&1 || true
-}
-
-oci() {
-	with_timeout 30 hutch-oci --root "$STATE" "$@"
 }
 
 # args CMD...: the container process runs CMD.
@@ -47,7 +40,6 @@ run_detached() {
 status_of() {
 	oci state "$1" | jq -r .status
 }
-
 
 @test "create, state, start, kill, delete" {
 	edit_config "$BUNDLE" '.root.readonly = false'

@@ -4,22 +4,15 @@
 # modes: sub solo root userns
 
 load ../helpers
+load oci-helpers
 
 setup() {
-	require_cmd hutch-oci jq
-	STATE=$BATS_TEST_TMPDIR/state
-	BUNDLE=$BATS_TEST_TMPDIR/bundle
-	ID=proc-$BATS_TEST_NUMBER-$$
-	mkdir -p "$STATE"
+	oci_setup proc
 	make_bundle "$BUNDLE"
 }
 
 teardown() {
 	timeout 10 hutch-oci --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
-}
-
-oci() {
-	with_timeout 30 hutch-oci --root "$STATE" "$@"
 }
 
 has_line() {
@@ -117,19 +110,6 @@ args() {
 
 # full_mapping: give the container every id the mode has, so ids other
 # than 0 are mapped (the rootless spec maps only the caller's own id).
-full_mapping() {
-	case $HUTCH_TEST_MODE in
-	sub)
-		# no mappings: the runtime maps the subuid/subgid range itself
-		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)'
-		;;
-	userns)
-		# share the mode's own user namespace, as podman runs a runtime
-		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)
-			| .linux.namespaces |= map(select(.type != "user"))'
-		;;
-	esac
-}
 
 @test "additionalGids are the process's groups where the namespace maps them" {
 	full_mapping

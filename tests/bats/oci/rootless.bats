@@ -5,22 +5,15 @@
 # modes: sub solo root userns
 
 load ../helpers
+load oci-helpers
 
 setup() {
-	require_cmd hutch-oci jq
-	STATE=$BATS_TEST_TMPDIR/state
-	BUNDLE=$BATS_TEST_TMPDIR/bundle
-	ID=rl-$BATS_TEST_NUMBER-$$
-	mkdir -p "$STATE"
+	oci_setup rl
 	make_bundle "$BUNDLE"
 }
 
 teardown() {
 	hutch-oci --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
-}
-
-oci() {
-	with_timeout 30 hutch-oci --root "$STATE" "$@"
 }
 
 args() {

@@ -4,13 +4,10 @@
 # modes: sub solo root userns
 
 load ../helpers
+load oci-helpers
 
 setup() {
-	require_cmd hutch-oci jq
-	STATE=$BATS_TEST_TMPDIR/state
-	BUNDLE=$BATS_TEST_TMPDIR/bundle
-	ID=seccomp-$BATS_TEST_NUMBER-$$
-	mkdir -p "$STATE"
+	oci_setup seccomp
 	make_bundle "$BUNDLE"
 	edit_config "$BUNDLE" '.root.readonly = false'
 }
@@ -21,10 +18,6 @@ teardown() {
 		kill "$LISTENER_PID" 2>/dev/null || true
 		wait "$LISTENER_PID" 2>/dev/null || true
 	fi
-}
-
-oci() {
-	with_timeout 30 hutch-oci --root "$STATE" "$@"
 }
 
 has_line() {

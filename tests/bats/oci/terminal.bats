@@ -4,6 +4,7 @@
 # modes: sub solo root userns
 
 load ../helpers
+load oci-helpers
 
 setup() {
 	require_cmd hutch-oci jq recvtty
@@ -25,32 +26,12 @@ teardown() {
 	fi
 }
 
-oci() {
-	with_timeout 30 hutch-oci --root "$STATE" "$@"
-}
-
 # oci_create ARGS...: `create` with its stdio on a file. The container
 # process inherits create's stdio (as with runc) and keeps it until it
 # exits, so a `run` capturing it, or bats' own fds, would wait that long.
-oci_create() {
-	oci create "$@" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1 3>&- 4>&-
-}
 
 # full_mapping: give the container every id the mode has, so ids other
 # than 0 are mapped (the rootless spec maps only the caller's own id).
-full_mapping() {
-	case $HUTCH_TEST_MODE in
-	sub)
-		# no mappings: the runtime maps the subuid/subgid range itself
-		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)'
-		;;
-	userns)
-		# share the mode's own user namespace, as podman runs a runtime
-		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)
-			| .linux.namespaces |= map(select(.type != "user"))'
-		;;
-	esac
-}
 
 # start_recvtty: receive the pty on $SOCK, its output in $BATS_TEST_TMPDIR/tty.out.
 start_recvtty() {

@@ -1,0 +1,40 @@
+# Helpers shared by the hutch-oci suites. Loaded with `load oci-helpers`
+# after `load ../helpers`.
+
+# oci_setup NAME: a per-test state root ($STATE), bundle path ($BUNDLE) and
+# container id ($ID) that cannot clash between tests or runs.
+oci_setup() {
+	require_cmd hutch-oci jq
+	STATE=$BATS_TEST_TMPDIR/state
+	BUNDLE=$BATS_TEST_TMPDIR/bundle
+	ID=$1-$BATS_TEST_NUMBER-$$
+	mkdir -p "$STATE"
+}
+
+# oci ARGS...: hutch-oci on the test's state root, never hanging the suite.
+oci() {
+	with_timeout 30 hutch-oci --root "$STATE" "$@"
+}
+
+# oci_create ARGS...: `create` with its output kept in create.out. The
+# container init inherits no stdio or extra fds of bats (which would keep
+# bats waiting for them to close).
+oci_create() {
+	oci create "$@" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1 3>&- 4>&-
+}
+
+# full_mapping: give the container the mode's whole id range rather than
+# the single mapping of `spec --rootless`.
+full_mapping() {
+	case $HUTCH_TEST_MODE in
+	sub)
+		# no mappings: the runtime maps the subuid/subgid range itself
+		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)'
+		;;
+	userns)
+		# share the mode's own user namespace, as podman runs a runtime
+		edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)
+			| .linux.namespaces |= map(select(.type != "user"))'
+		;;
+	esac
+}
