@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "namespaces.h"
 #include "devices.h"
 #include "file-util.h"
 #include "log.h"
@@ -47,19 +48,6 @@ static int check_config(const struct rootfs_context *ctx, unsigned long *propaga
 					"domainname: cannot set the domainname without a UTS "
 					"namespace of the container's own");
 	return sysctl_check_config(cfg, err);
-}
-
-/* The initial user namespace maps every id ("0 0 4294967295"); any other
- * map means a user namespace, whatever the caller believes: mknod and some
- * filesystems are then out of reach, and the fallbacks must be allowed. */
-static bool in_initial_userns(void)
-{
-	_cleanup_free_ char *map = NULL;
-	if (read_file_all("/proc/self/uid_map", 4096, &map, NULL, NULL) < 0)
-		return false;
-	unsigned long long inside, outside, count;
-	return sscanf(map, "%llu %llu %llu", &inside, &outside, &count) == 3 && inside == 0 &&
-	       outside == 0 && count == 4294967295ULL && strchr(map, '\n') == strrchr(map, '\n');
 }
 
 static bool mount_is_bind(const struct oci_mount *m)
@@ -119,7 +107,10 @@ int rootfs_prepare(const struct rootfs_context *ctx, hutch_error *err)
 		return hutch_fail(err, errno, "open the rootfs %s", ctx->rootfs);
 
 	struct rootfs_env env = {.ctx = ctx, .rootfd = rootfd, .in_userns = ctx->in_userns};
-	if (!env.in_userns && !in_initial_userns()) {
+	/* Any uid_map other than the identity means a user namespace, whatever
+	 * the caller believes: mknod and some filesystems are then out of
+	 * reach, and the fallbacks must be allowed. */
+	if (!env.in_userns && !userns_caller_is_initial()) {
 		log_debug("running in a user namespace: rootless mounts and devices");
 		env.in_userns = true;
 	}

@@ -13,29 +13,16 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "namespaces.h"
 #include "file-util.h"
 #include "json-util.h"
 #include "oci-config.h"
 
-static bool in_initial_userns(void)
-{
-	char buf[128];
-	_cleanup_close_ int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return true;
-	buf[n] = '\0';
-	unsigned long inside, outside, count;
-	return sscanf(buf, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
-	       outside == 0 && count == 4294967295UL;
-}
-
 int state_root_default(char **out, hutch_error *err)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	bool use_xdg = geteuid() != 0 || (xdg != NULL && *xdg != '\0' && !in_initial_userns());
+	bool use_xdg =
+	    geteuid() != 0 || (xdg != NULL && *xdg != '\0' && !userns_caller_is_initial());
 	if (!use_xdg) {
 		*out = strdup("/run/hutch-oci");
 	} else {
