@@ -58,6 +58,18 @@ static void dotted(const char *key, char *out, size_t size)
 				*p = '.';
 }
 
+/* A namespaced key is allowed only when the container has that namespace
+ * of its own; otherwise writing it would change the host. */
+static int need_own_namespace(bool have, const char *key, const char *kind, hutch_error *err)
+{
+	if (have)
+		return 0;
+	return hutch_fail_plain(err, EPERM,
+				"linux.sysctl: %s needs %s namespace of the container's own (it "
+				"would change the host's)",
+				key, kind);
+}
+
 int sysctl_check(const char *key, const struct sysctl_namespaces *ns, hutch_error *err)
 {
 	if (key == NULL || !key_chars_ok(key) || strlen(key) >= PATH_MAX - 16)
@@ -65,40 +77,15 @@ int sysctl_check(const char *key, const struct sysctl_namespaces *ns, hutch_erro
 					key ? key : "");
 	char d[PATH_MAX];
 	dotted(key, d, sizeof(d));
-	for (size_t i = 0; i < sizeof(ipc_keys) / sizeof(ipc_keys[0]); i++) {
-		if (strcmp(d, ipc_keys[i]) == 0) {
-			if (ns->ipc)
-				return 0;
-			return hutch_fail_plain(err, EPERM,
-						"linux.sysctl: %s needs an IPC namespace of the "
-						"container's own (it would change the host's)",
-						key);
-		}
-	}
-	if (strncmp(d, "fs.mqueue.", 10) == 0) {
-		if (ns->ipc)
-			return 0;
-		return hutch_fail_plain(err, EPERM,
-					"linux.sysctl: %s needs an IPC namespace of the "
-					"container's own (it would change the host's)",
-					key);
-	}
-	if (strncmp(d, "net.", 4) == 0) {
-		if (ns->net)
-			return 0;
-		return hutch_fail_plain(err, EPERM,
-					"linux.sysctl: %s needs a network namespace of the "
-					"container's own (it would change the host's)",
-					key);
-	}
-	if (strcmp(d, "kernel.hostname") == 0 || strcmp(d, "kernel.domainname") == 0) {
-		if (ns->uts)
-			return 0;
-		return hutch_fail_plain(err, EPERM,
-					"linux.sysctl: %s needs a UTS namespace of the "
-					"container's own (it would change the host's)",
-					key);
-	}
+	for (size_t i = 0; i < sizeof(ipc_keys) / sizeof(ipc_keys[0]); i++)
+		if (strcmp(d, ipc_keys[i]) == 0)
+			return need_own_namespace(ns->ipc, key, "an IPC", err);
+	if (strncmp(d, "fs.mqueue.", 10) == 0)
+		return need_own_namespace(ns->ipc, key, "an IPC", err);
+	if (strncmp(d, "net.", 4) == 0)
+		return need_own_namespace(ns->net, key, "a network", err);
+	if (strcmp(d, "kernel.hostname") == 0 || strcmp(d, "kernel.domainname") == 0)
+		return need_own_namespace(ns->uts, key, "a UTS", err);
 	return hutch_fail_plain(err, EPERM,
 				"linux.sysctl: %s is not namespaced: setting it would change "
 				"the whole host, refused",
