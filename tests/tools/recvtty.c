@@ -18,32 +18,8 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "tool-socket.h"
 #include "terminal.h"
-
-static void die(const char *what)
-{
-	fprintf(stderr, "recvtty: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static int listen_on(const char *path)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		fprintf(stderr, "recvtty: %s: path too long\n", path);
-		exit(2);
-	}
-	strcpy(addr.sun_path, path);
-	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		die("socket");
-	unlink(path);
-	if (bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		die(path);
-	if (listen(sock, 1) < 0)
-		die("listen");
-	return sock;
-}
 
 /* Copy what is there from in to out; returns 0 at end of input. */
 static int pump(int in, int out)
@@ -95,10 +71,10 @@ int main(int argc, char **argv)
 	}
 	alarm((unsigned)timeout);
 
-	int sock = listen_on(argv[optind]);
+	int sock = tool_listen_unix("recvtty", argv[optind]);
 	int conn = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
 	if (conn < 0)
-		die("accept");
+		tool_die("recvtty", "accept");
 	int master;
 	char name[256];
 	hutch_error err = {0};
@@ -111,7 +87,7 @@ int main(int argc, char **argv)
 	if (name_file != NULL) {
 		FILE *f = fopen(name_file, "we");
 		if (f == NULL)
-			die(name_file);
+			tool_die("recvtty", name_file);
 		fprintf(f, "%s\n", name);
 		fclose(f);
 	}
@@ -122,7 +98,7 @@ int main(int argc, char **argv)
 		if (poll(fds, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			die("poll");
+			tool_die("recvtty", "poll");
 		}
 		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (!pump(master, STDOUT_FILENO))

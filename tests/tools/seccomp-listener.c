@@ -17,33 +17,9 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "tool-socket.h"
 #include "seccomp.h"
 #include "terminal.h"
-
-static void die(const char *what)
-{
-	fprintf(stderr, "seccomp-listener: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static int listen_on(const char *path)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		fprintf(stderr, "seccomp-listener: %s: path too long\n", path);
-		exit(2);
-	}
-	strcpy(addr.sun_path, path);
-	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		die("socket");
-	unlink(path);
-	if (bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		die(path);
-	if (listen(sock, 1) < 0)
-		die("listen");
-	return sock;
-}
 
 /* The message is the fd with the first bytes of the JSON; the rest of
  * the JSON follows until the runtime closes the connection. */
@@ -52,7 +28,7 @@ static char *receive_state(int conn, int *notify_fd)
 	size_t cap = 65536, len;
 	char *buf = malloc(cap + 1);
 	if (buf == NULL)
-		die("malloc");
+		tool_die("seccomp-listener", "malloc");
 	hutch_error err = {0};
 	if (fd_recv(conn, notify_fd, buf, cap + 1, &err) < 0) {
 		fprintf(stderr, "seccomp-listener: %s\n", err.msg);
@@ -74,7 +50,7 @@ static void answer(int fd, int error)
 	struct seccomp_notif *req = NULL;
 	struct seccomp_notif_resp *resp = NULL;
 	if (seccomp_notify_alloc(&req, &resp) < 0)
-		die("seccomp_notify_alloc");
+		tool_die("seccomp-listener", "seccomp_notify_alloc");
 	int r = seccomp_notify_receive(fd, req);
 	if (r < 0) {
 		/* The process went away between poll and receive. */
@@ -122,10 +98,10 @@ int main(int argc, char **argv)
 	}
 	alarm((unsigned)timeout);
 
-	int sock = listen_on(argv[optind]);
+	int sock = tool_listen_unix("seccomp-listener", argv[optind]);
 	int conn = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
 	if (conn < 0)
-		die("accept");
+		tool_die("seccomp-listener", "accept");
 	int fd;
 	char *state = receive_state(conn, &fd);
 	close(conn);
@@ -133,7 +109,7 @@ int main(int argc, char **argv)
 	if (state_file != NULL) {
 		FILE *f = fopen(state_file, "we");
 		if (f == NULL)
-			die(state_file);
+			tool_die("seccomp-listener", state_file);
 		fprintf(f, "%s\n", state);
 		fclose(f);
 	}
@@ -144,7 +120,7 @@ int main(int argc, char **argv)
 		if (poll(&p, 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			die("poll");
+			tool_die("seccomp-listener", "poll");
 		}
 		/* POLLHUP: every process using the filter has exited. */
 		if (p.revents & POLLIN)

@@ -3,11 +3,11 @@
 # harness puts the build's tests/tools on PATH for the bats suites.
 noinst_PROGRAMS += tests/tools/recvtty tests/tools/seccomp-listener
 
-tests_tools_recvtty_SOURCES = tests/tools/recvtty.c
+tests_tools_recvtty_SOURCES = tests/tools/recvtty.c tests/tools/tool-socket.c tests/tools/tool-socket.h
 tests_tools_recvtty_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_tools_recvtty_LDADD = $(HUTCH_LIBS) $(HUTCH_RUNTIME_LIBS)
 
-tests_tools_seccomp_listener_SOURCES = tests/tools/seccomp-listener.c
+tests_tools_seccomp_listener_SOURCES = tests/tools/seccomp-listener.c tests/tools/tool-socket.c tests/tools/tool-socket.h
 tests_tools_seccomp_listener_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(SECCOMP_CFLAGS)
 tests_tools_seccomp_listener_LDADD = $(HUTCH_LIBS) $(HUTCH_RUNTIME_LIBS)
 
