@@ -23,6 +23,16 @@ int cmd_image_prune(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_system_check(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+
+/* Pull ref with the progress display on out; prints errors itself and
+ * returns 0 or 1. */
+int pull_image(const char *ref, const char *platform, FILE *out, bool quiet);
+
+/* docker run's exit code for a start that failed with msg: 127 when the
+ * command was not found, 126 when it could not be executed, else 125. */
+int start_error_exit_code(const char *msg);
 
 /* "12.3MB" as docker prints sizes (decimal units). */
 void format_size(int64_t bytes, char *buf, size_t size);

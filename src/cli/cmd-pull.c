@@ -15,6 +15,7 @@
 #define MAX_LINES 256
 
 struct progress {
+	FILE *out;
 	bool tty;
 	bool quiet;
 	size_t n;
@@ -40,11 +41,11 @@ static void redraw(struct progress *p)
 {
 	/* Back to the first layer line, then rewrite all of them. */
 	if (p->drawn > 0)
-		printf("\033[%zuA", p->drawn);
+		fprintf(p->out, "\033[%zuA", p->drawn);
 	for (size_t i = 0; i < p->n; i++)
-		printf("\033[2K\r%s: %s\n", p->ids[i], p->text[i]);
+		fprintf(p->out, "\033[2K\r%s: %s\n", p->ids[i], p->text[i]);
 	p->drawn = p->n;
-	fflush(stdout);
+	fflush(p->out);
 }
 
 static void bar(char *out, size_t size, int64_t cur, int64_t total, const char *status)
@@ -93,10 +94,10 @@ static int on_line(void *ctx, const char *line, size_t len)
 		if (p->tty)
 			p->drawn = 0; /* keep what is drawn; go on below it */
 		if (id != NULL)
-			printf("%s: %s\n", id, status);
+			fprintf(p->out, "%s: %s\n", id, status);
 		else
-			printf("%s\n", status);
-		fflush(stdout);
+			fprintf(p->out, "%s\n", status);
+		fflush(p->out);
 		return 0;
 	}
 	size_t i = line_for(p, id);
@@ -113,10 +114,42 @@ static int on_line(void *ctx, const char *line, size_t len)
 	/* Not a terminal: one line per state, not per chunk. */
 	if (strcmp(p->text[i], status) != 0) {
 		snprintf(p->text[i], sizeof(p->text[0]), "%s", status);
-		printf("%s: %s\n", id, status);
-		fflush(stdout);
+		fprintf(p->out, "%s: %s\n", id, status);
+		fflush(p->out);
 	}
 	return 0;
+}
+
+int pull_image(const char *ref, const char *platform, FILE *out, bool quiet)
+{
+	struct progress *p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
+	p->out = out;
+	p->quiet = quiet;
+	p->tty = isatty(fileno(out));
+	_cleanup_free_ char *eref = client_escape(ref);
+	_cleanup_free_ char *plat = platform ? client_escape(platform) : NULL;
+	char path[4096];
+	snprintf(path, sizeof(path), "/images/create?fromImage=%s%s%s", eref,
+		 plat ? "&platform=" : "", plat ? plat : "");
+	struct client_request req = {.method = "POST", .path = path, .on_line = on_line, .ctx = p};
+	long status = 0;
+	hutch_error err = {0};
+	int rc = client_call(&req, &status, NULL, &err);
+	if (rc == -1)
+		rc = cli_fail(&err);
+	else if (status >= 400)
+		rc = fprintf(stderr, "Error response from daemon: %s\n",
+			     p->error[0] ? p->error : "unknown error") > 0;
+	else if (p->error[0])
+		rc = fprintf(stderr, "%s\n", p->error) > 0;
+	else
+		rc = 0;
+	free(p);
+	return rc;
 }
 
 int cmd_pull(int argc, char **argv)
@@ -127,14 +160,14 @@ int cmd_pull(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct progress *p = calloc(1, sizeof(*p));
+	bool quiet = false;
 	const char *platform = NULL;
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
-			p->quiet = true;
+			quiet = true;
 			break;
 		case 'p':
 			platform = optarg;
@@ -146,46 +179,18 @@ int cmd_pull(int argc, char **argv)
 			       "      --platform OS/ARCH[/VARIANT]  pick this platform from a "
 			       "multi-platform image\n"
 			       "  -q, --quiet                       print only the image name\n");
-			free(p);
 			return 0;
 		default:
-			free(p);
 			return 2;
 		}
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "\"hutch pull\" requires exactly 1 argument\n"
 				"Usage: hutch pull [OPTIONS] NAME[:TAG|@DIGEST]\n");
-		free(p);
 		return 2;
 	}
-	p->tty = isatty(STDOUT_FILENO);
-	_cleanup_free_ char *ref = client_escape(argv[optind]);
-	_cleanup_free_ char *plat = platform ? client_escape(platform) : NULL;
-	char path[4096];
-	snprintf(path, sizeof(path), "/images/create?fromImage=%s%s%s", ref,
-		 plat ? "&platform=" : "", plat ? plat : "");
-	struct client_request req = {.method = "POST", .path = path, .on_line = on_line, .ctx = p};
-	long status = 0;
-	hutch_error err = {0};
-	int rc = client_call(&req, &status, NULL, &err);
-	if (rc == -1) {
-		free(p);
-		return cli_fail(&err);
-	}
-	if (status >= 400) {
-		fprintf(stderr, "Error response from daemon: %s\n",
-			p->error[0] ? p->error : "unknown error");
-		free(p);
-		return 1;
-	}
-	if (p->error[0]) {
-		fprintf(stderr, "%s\n", p->error);
-		free(p);
-		return 1;
-	}
-	if (p->quiet)
+	int rc = pull_image(argv[optind], platform, stdout, quiet);
+	if (rc == 0 && quiet)
 		printf("%s\n", argv[optind]);
-	free(p);
-	return 0;
+	return rc;
 }

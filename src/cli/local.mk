@@ -5,6 +5,11 @@ hutch_SOURCES = \
 	src/cli/client.c src/cli/client.h \
 	src/cli/cmd-pull.c \
 	src/cli/cmd-image.c \
-	src/cli/cmd-system.c
+	src/cli/cmd-system.c \
+	src/cli/raw-http.c src/cli/attach.c src/cli/attach.h \
+	src/cli/tty.c src/cli/tty.h \
+	src/cli/session.c src/cli/session.h \
+	src/cli/run-config.c src/cli/run-config.h \
+	src/cli/cmd-run.c
 hutch_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
 hutch_LDADD = $(HUTCH_LIBS) $(CURL_LIBS)

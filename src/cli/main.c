@@ -25,6 +25,10 @@ static void usage(FILE *f)
 		"  -h, --help          show this help\n"
 		"  -v, --version       show the version\n"
 		"\n"
+		"Container commands:\n"
+		"  run         create and run a container\n"
+		"  create      create a container\n"
+		"\n"
 		"Image commands:\n"
 		"  pull        download an image from a registry\n"
 		"  images      list images (also: image ls)\n"
@@ -52,6 +56,12 @@ static const struct command top[] = {
     {"pull", cmd_pull}, {"images", cmd_images},	  {"rmi", cmd_rmi},
     {"tag", cmd_tag},	{"load", cmd_load},	  {"save", cmd_save},
     {"info", cmd_info}, {"version", cmd_version}, {"inspect", cmd_image_inspect},
+    {"run", cmd_run},	{"create", cmd_create},
+};
+
+static const struct command container_sub[] = {
+    {"run", cmd_run},
+    {"create", cmd_create},
 };
 
 static const struct command image_sub[] = {
@@ -127,6 +137,9 @@ int main(int argc, char **argv)
 	if (strcmp(argv[0], "image") == 0)
 		return dispatch(image_sub, sizeof(image_sub) / sizeof(image_sub[0]), "image",
 				argc - 1, argv + 1);
+	if (strcmp(argv[0], "container") == 0)
+		return dispatch(container_sub, sizeof(container_sub) / sizeof(container_sub[0]),
+				"container", argc - 1, argv + 1);
 	if (strcmp(argv[0], "system") == 0)
 		return dispatch(system_sub, sizeof(system_sub) / sizeof(system_sub[0]), "system",
 				argc - 1, argv + 1);
