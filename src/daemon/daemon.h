@@ -42,6 +42,10 @@ struct request {
 	int upload_fd;
 	char upload_path[4096];
 	bool spool;
+	/* Run when the request is freed (after a hijacked connection's
+	 * handler has returned). */
+	void (*cleanup)(void *cls);
+	void *cleanup_cls;
 };
 
 /* Replies (all return an MHD result for the access handler). */

@@ -14,7 +14,10 @@ hutchd_SOURCES = \
 	src/daemon/snapshot.c src/daemon/snapshot.h \
 	src/daemon/helper.c src/daemon/helper.h \
 	src/daemon/sandbox.c src/daemon/sandbox.h \
-	src/daemon/lazy-libs.c
+	src/daemon/lazy-libs.c \
+	src/daemon/events.c src/daemon/events.h \
+	src/daemon/hijack.c src/daemon/hijack.h \
+	src/daemon/timefmt.c src/daemon/timefmt.h
 hutchd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(JSONC_CFLAGS) -I$(top_srcdir)/src/image -pthread
 # Not linked with libcurl and libarchive: lazy-libs.c loads them on first

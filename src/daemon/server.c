@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "daemon.h"
+#include "events.h"
 #include "json-util.h"
 #include "log.h"
 
@@ -203,6 +204,8 @@ static void request_free(struct request *r)
 {
 	if (r == NULL)
 		return;
+	if (r->cleanup != NULL)
+		r->cleanup(r->cleanup_cls);
 	free(r->body);
 	if (r->upload_fd >= 0) {
 		close(r->upload_fd);
@@ -294,6 +297,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return reply_error(r, 413, "request body larger than %d bytes", HUTCH_MAX_BODY);
 	if (strncmp(r->path, "/images", 7) == 0)
 		return api_images(r);
+	if (strcmp(r->path, "/events") == 0)
+		return api_events(r);
 	return api_system(r);
 }
 
@@ -309,7 +314,7 @@ struct MHD_Daemon *server_start(struct hutchd *d, int listen_fd, hutch_error *er
 {
 	struct MHD_Daemon *mhd = MHD_start_daemon(
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-		MHD_USE_ITC,
+		MHD_USE_ITC | MHD_ALLOW_UPGRADE,
 	    0, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
