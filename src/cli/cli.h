@@ -25,10 +25,34 @@ int cmd_version(int argc, char **argv);
 int cmd_system_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_create(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+int cmd_port(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_container_prune(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_container_inspect(int argc, char **argv);
 
 /* Pull ref with the progress display on out; prints errors itself and
  * returns 0 or 1. */
 int pull_image(const char *ref, const char *platform, FILE *out, bool quiet);
+
+/* Attach to a created container, start it, relay its stream and return
+ * its exit code (run, start -a). */
+struct attached_start {
+	const char *id;
+	bool is_run; /* run's exit codes and messages, else start's */
+	bool tty, interactive, auto_remove, sig_proxy;
+	const char *detach_keys;
+};
+int attached_start(const struct attached_start *a);
 
 /* docker run's exit code for a start that failed with msg: 127 when the
  * command was not found, 126 when it could not be executed, else 125. */

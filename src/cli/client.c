@@ -133,6 +133,7 @@ static int start_daemon(hutch_error *err)
 
 struct transfer {
 	const struct client_request *req;
+	CURL *curl;
 	char *buf;
 	size_t len, cap;
 	int cb_error;
@@ -144,6 +145,17 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 	size_t len = size * n;
 	if (t->req->sink != NULL)
 		return fwrite(p, 1, len, t->req->sink);
+	long code = 0;
+	if (t->req->on_data != NULL)
+		curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
+	/* An error reply is kept whole for the caller, not streamed. */
+	if (t->req->on_data != NULL && code < 400) {
+		if (t->req->on_data(t->req->ctx, p, len) < 0) {
+			t->cb_error = 1;
+			return 0;
+		}
+		return len;
+	}
 	if (t->len + len + 1 > t->cap) {
 		size_t cap = (t->len + len + 1) * 2;
 		char *nb = realloc(t->buf, cap);
@@ -194,7 +206,7 @@ static int perform(const struct client_request *req, long *status, char **reply,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (strcmp(req->method, "HEAD") == 0)
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	struct transfer t = {.req = req};
+	struct transfer t = {.req = req, .curl = c};
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
 	struct curl_slist *h = NULL;

@@ -32,6 +32,10 @@ struct client_request {
 	client_line_fn on_line; /* stream the reply line by line... */
 	void *ctx;
 	FILE *sink; /* ...or copy it raw into a file (image save) */
+	/* ...or hand over each chunk of a successful reply as it arrives
+	 * (logs, archives; an error reply still lands in *reply); a negative
+	 * return aborts the transfer. */
+	int (*on_data)(void *ctx, const char *buf, size_t len);
 };
 
 /* Perform a request. *status gets the HTTP status; *reply (if not NULL)

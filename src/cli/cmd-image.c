@@ -375,36 +375,6 @@ int cmd_save(int argc, char **argv)
 	return 0;
 }
 
-int cmd_image_inspect(int argc, char **argv)
-{
-	if (wants_help(argc, argv)) {
-		printf("Usage: hutch image inspect IMAGE [IMAGE...]\n\n"
-		       "Show images' details as a JSON array (docker's format).\n");
-		return 0;
-	}
-	if (argc < 2)
-		return usage_error("image inspect", "hutch image inspect IMAGE [IMAGE...]");
-	_cleanup_json_ json_object *all = json_object_new_array();
-	int rc = 0;
-	for (int i = 1; i < argc; i++) {
-		_cleanup_free_ char *n = client_escape(argv[i]);
-		char path[4096];
-		snprintf(path, sizeof(path), "/images/%s/json", n);
-		hutch_error err = {0};
-		json_object *o = NULL;
-		if (client_json("GET", path, &o, &err) < 0) {
-			fprintf(stderr, "Error: No such image: %s\n", argv[i]);
-			rc = 1;
-			continue;
-		}
-		json_object_array_add(all, o);
-	}
-	printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
-							       JSON_C_TO_STRING_SPACED |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-	return rc;
-}
-
 int cmd_image_prune(int argc, char **argv)
 {
 	static const struct option longopts[] = {

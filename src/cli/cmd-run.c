@@ -177,10 +177,11 @@ static int collect_exit_code(struct raw_http *wait, const char *id)
 	return EXIT_HUTCH;
 }
 
-static int run_attached(const struct run_config *rc, const char *id)
+int attached_start(const struct attached_start *a)
 {
 	hutch_error err = {0};
-	if (rc->tty && rc->interactive && !isatty(STDIN_FILENO)) {
+	const char *cmd = a->is_run ? "run" : "start";
+	if (a->tty && a->interactive && !isatty(STDIN_FILENO)) {
 		fprintf(stderr, "hutch: the input device is not a TTY\n");
 		return 1;
 	}
@@ -188,43 +189,45 @@ static int run_attached(const struct run_config *rc, const char *id)
 	 * and the wait; its reply is read once the stream has ended. */
 	struct raw_http wait = {.fd = -1};
 	char path[512];
-	snprintf(path, sizeof(path), "/containers/%s/wait?condition=%s", id,
-		 rc->auto_remove ? "removed" : "next-exit");
+	snprintf(path, sizeof(path), "/containers/%s/wait?condition=%s", a->id,
+		 a->auto_remove ? "removed" : "next-exit");
 	if (raw_http_send(&wait, "POST", path, NULL, false, &err) < 0)
-		return run_fail("run", err.msg);
+		return a->is_run ? run_fail(cmd, err.msg) : cli_fail(&err);
 	struct raw_http stream = {.fd = -1};
-	session_attach_path(path, sizeof(path), id, rc->interactive);
+	session_attach_path(path, sizeof(path), a->id, a->interactive);
 	if (hijack_open(&stream, "POST", path, NULL, &err) < 0) {
 		raw_http_close(&wait);
-		return run_fail("run", err.msg);
+		return a->is_run ? run_fail(cmd, err.msg) : cli_fail(&err);
 	}
-	if (start_container(id, &err) < 0) {
+	if (start_container(a->id, &err) < 0) {
 		raw_http_close(&stream);
 		raw_http_close(&wait);
-		return start_failed(id, rc->auto_remove, &err);
+		if (!a->is_run)
+			return cli_fail(&err);
+		return start_failed(a->id, a->auto_remove, &err);
 	}
 	char base[256];
-	snprintf(base, sizeof(base), "/containers/%s", id);
+	snprintf(base, sizeof(base), "/containers/%s", a->id);
 	struct session_opts so = {
 	    .resize_base = base,
 	    .kill_base = base,
-	    .tty = rc->tty,
-	    .send_stdin = rc->interactive,
-	    .sig_proxy = rc->sig_proxy,
-	    .detach_keys = rc->detach_keys,
+	    .tty = a->tty,
+	    .send_stdin = a->interactive,
+	    .sig_proxy = a->sig_proxy,
+	    .detach_keys = a->detach_keys,
 	};
 	int end = session_pump(&stream, &so, &err);
 	raw_http_close(&stream);
 	if (end < 0) {
 		raw_http_close(&wait);
 		fprintf(stderr, "hutch: %s\n", err.msg);
-		return EXIT_HUTCH;
+		return a->is_run ? EXIT_HUTCH : 1;
 	}
 	if (end == PUMP_DETACHED) {
 		raw_http_close(&wait);
 		return 0;
 	}
-	int code = collect_exit_code(&wait, id);
+	int code = collect_exit_code(&wait, a->id);
 	raw_http_close(&wait);
 	return code;
 }
@@ -277,7 +280,16 @@ static int run_or_create(int argc, char **argv, bool is_run)
 		run_config_free(&rc);
 		return 0;
 	}
-	rcode = run_attached(&rc, id);
+	struct attached_start a = {
+	    .id = id,
+	    .is_run = true,
+	    .tty = rc.tty,
+	    .interactive = rc.interactive,
+	    .auto_remove = rc.auto_remove,
+	    .sig_proxy = rc.sig_proxy,
+	    .detach_keys = rc.detach_keys,
+	};
+	rcode = attached_start(&a);
 	run_config_free(&rc);
 	return rcode;
 }

@@ -10,6 +10,9 @@ hutch_SOURCES = \
 	src/cli/tty.c src/cli/tty.h \
 	src/cli/session.c src/cli/session.h \
 	src/cli/run-config.c src/cli/run-config.h \
-	src/cli/cmd-run.c
+	src/cli/cmd-run.c \
+	src/cli/container-util.c src/cli/container-util.h \
+	src/cli/template.c src/cli/template.h \
+	src/cli/cmd-container.c src/cli/cmd-ps.c src/cli/cmd-logs.c src/cli/cmd-inspect.c
 hutch_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
 hutch_LDADD = $(HUTCH_LIBS) $(CURL_LIBS)

@@ -28,6 +28,19 @@ static void usage(FILE *f)
 		"Container commands:\n"
 		"  run         create and run a container\n"
 		"  create      create a container\n"
+		"  start       start containers (-a: attached)\n"
+		"  stop        stop containers\n"
+		"  restart     restart containers\n"
+		"  kill        send a signal to containers\n"
+		"  rm          remove containers\n"
+		"  ps          list containers (also: container ls)\n"
+		"  logs        show a container's output\n"
+		"  wait        wait for containers to stop, print their exit codes\n"
+		"  inspect     show containers' or images' details as JSON\n"
+		"  port        list a container's published ports\n"
+		"  top         show a container's processes\n"
+		"  rename      rename a container\n"
+		"  container prune   remove stopped containers\n"
 		"\n"
 		"Image commands:\n"
 		"  pull        download an image from a registry\n"
@@ -55,13 +68,33 @@ struct command {
 static const struct command top[] = {
     {"pull", cmd_pull}, {"images", cmd_images},	  {"rmi", cmd_rmi},
     {"tag", cmd_tag},	{"load", cmd_load},	  {"save", cmd_save},
-    {"info", cmd_info}, {"version", cmd_version}, {"inspect", cmd_image_inspect},
-    {"run", cmd_run},	{"create", cmd_create},
+    {"info", cmd_info}, {"version", cmd_version}, {"inspect", cmd_inspect},
+    {"run", cmd_run},	{"create", cmd_create},	  {"start", cmd_start},
+    {"stop", cmd_stop}, {"restart", cmd_restart}, {"kill", cmd_kill},
+    {"rm", cmd_rm},	{"wait", cmd_wait},	  {"rename", cmd_rename},
+    {"port", cmd_port}, {"top", cmd_top},	  {"ps", cmd_ps},
+    {"logs", cmd_logs},
 };
 
 static const struct command container_sub[] = {
     {"run", cmd_run},
     {"create", cmd_create},
+    {"start", cmd_start},
+    {"stop", cmd_stop},
+    {"restart", cmd_restart},
+    {"kill", cmd_kill},
+    {"rm", cmd_rm},
+    {"remove", cmd_rm},
+    {"wait", cmd_wait},
+    {"rename", cmd_rename},
+    {"port", cmd_port},
+    {"top", cmd_top},
+    {"ls", cmd_ps},
+    {"list", cmd_ps},
+    {"ps", cmd_ps},
+    {"logs", cmd_logs},
+    {"inspect", cmd_container_inspect},
+    {"prune", cmd_container_prune},
 };
 
 static const struct command image_sub[] = {

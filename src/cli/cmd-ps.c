@@ -1,0 +1,310 @@
+/* hutch ps: GET /containers/json shown as docker shows it (the table,
+ * -q ids, --format json lines, table or a template). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "client.h"
+#include "container-util.h"
+#include "json-util.h"
+#include "template.h"
+
+#define DEFAULT_TABLE                                                                              \
+	"table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}"   \
+	"\\t{{.Names}}"
+
+/* Cut to n characters with a trailing "…", as docker's Ellipsis. */
+static void ellipsis(const char *s, size_t n, char *out, size_t size)
+{
+	if (strlen(s) <= n) {
+		snprintf(out, size, "%s", s);
+		return;
+	}
+	snprintf(out, size, "%.*s…", (int)(n - 1), s);
+}
+
+/* "127.0.0.1:8080->80/tcp, 443/tcp" */
+static void format_ports(json_object *ports, char *out, size_t size)
+{
+	out[0] = '\0';
+	for (size_t i = 0;
+	     json_object_is_type(ports, json_type_array) && i < json_object_array_length(ports);
+	     i++) {
+		json_object *p = json_object_array_get_idx(ports, i);
+		const char *ip = "", *type = "tcp";
+		int64_t priv = 0, pub = 0;
+		json_get_string(p, "", "IP", false, &ip, NULL);
+		json_get_string(p, "", "Type", false, &type, NULL);
+		json_get_int64(p, "", "PrivatePort", false, &priv, NULL);
+		json_get_int64(p, "", "PublicPort", false, &pub, NULL);
+		size_t l = strlen(out);
+		const char *sep = l ? ", " : "";
+		if (pub)
+			snprintf(out + l, size - l,
+				 strchr(ip, ':') ? "%s[%s]:%lld->%lld/%s" : "%s%s:%lld->%lld/%s",
+				 sep, ip[0] ? ip : "0.0.0.0", (long long)pub, (long long)priv,
+				 type);
+		else
+			snprintf(out + l, size - l, "%s%lld/%s", sep, (long long)priv, type);
+	}
+}
+
+static void add(json_object *o, const char *key, const char *value)
+{
+	json_object_object_add(o, key, json_object_new_string(value ? value : ""));
+}
+
+/* The fields docker's ps templates know, computed from one list entry. */
+static json_object *ps_fields(json_object *c, bool no_trunc)
+{
+	json_object *f = json_object_new_object();
+	const char *id = "", *image = "", *command = "", *state = "", *status = "";
+	int64_t created = 0;
+	json_get_string(c, "", "Id", false, &id, NULL);
+	json_get_string(c, "", "Image", false, &image, NULL);
+	json_get_string(c, "", "Command", false, &command, NULL);
+	json_get_string(c, "", "State", false, &state, NULL);
+	json_get_string(c, "", "Status", false, &status, NULL);
+	json_get_int64(c, "", "Created", false, &created, NULL);
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%.*s", no_trunc ? 64 : 12, id);
+	add(f, "ID", buf);
+	add(f, "Image", image);
+	if (no_trunc) {
+		snprintf(buf, sizeof(buf), "\"%s\"", command);
+	} else {
+		char cut[128];
+		ellipsis(command, 20, cut, sizeof(cut));
+		snprintf(buf, sizeof(buf), "\"%s\"", cut);
+	}
+	add(f, "Command", buf);
+	char when[64];
+	time_t t = (time_t)created;
+	struct tm tm;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z %Z", localtime_r(&t, &tm));
+	add(f, "CreatedAt", when);
+	human_duration((int64_t)time(NULL) - created, buf, sizeof(buf) - 5);
+	strcat(buf, " ago");
+	add(f, "RunningFor", buf);
+	json_object *ports = NULL;
+	json_object_object_get_ex(c, "Ports", &ports);
+	format_ports(ports, buf, sizeof(buf));
+	add(f, "Ports", buf);
+	add(f, "State", state);
+	add(f, "Status", status);
+	json_object *names = NULL;
+	json_object_object_get_ex(c, "Names", &names);
+	buf[0] = '\0';
+	for (size_t i = 0;
+	     json_object_is_type(names, json_type_array) && i < json_object_array_length(names);
+	     i++) {
+		const char *n = json_object_get_string(json_object_array_get_idx(names, i));
+		size_t l = strlen(buf);
+		snprintf(buf + l, sizeof(buf) - l, "%s%s", l ? "," : "", n[0] == '/' ? n + 1 : n);
+	}
+	add(f, "Names", buf);
+	json_object *labels = NULL;
+	json_object_object_get_ex(c, "Labels", &labels);
+	buf[0] = '\0';
+	if (json_object_is_type(labels, json_type_object)) {
+		json_object_object_foreach(labels, k, v)
+		{
+			size_t l = strlen(buf);
+			snprintf(buf + l, sizeof(buf) - l, "%s%s=%s", l ? "," : "", k,
+				 json_object_get_string(v));
+		}
+	}
+	add(f, "Labels", buf);
+	json_object *mounts = NULL;
+	json_object_object_get_ex(c, "Mounts", &mounts);
+	buf[0] = '\0';
+	for (size_t i = 0;
+	     json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts);
+	     i++) {
+		const char *src = "";
+		json_get_string(json_object_array_get_idx(mounts, i), "", "Source", false, &src,
+				NULL);
+		size_t l = strlen(buf);
+		snprintf(buf + l, sizeof(buf) - l, "%s%s", l ? "," : "", src);
+	}
+	add(f, "Mounts", buf);
+	json_object *hc = NULL;
+	const char *net = "";
+	if (json_object_object_get_ex(c, "HostConfig", &hc))
+		json_get_string(hc, "", "NetworkMode", false, &net, NULL);
+	add(f, "Networks", net);
+	add(f, "Size", "");
+	add(f, "LocalVolumes", "0");
+	return f;
+}
+
+/* --filter key=value → {"key":["value",...]} */
+static int add_filter(json_object *filters, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	if (eq == NULL || eq == spec)
+		return -1;
+	char key[128];
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - spec), spec);
+	json_object *list = NULL;
+	if (!json_object_object_get_ex(filters, key, &list)) {
+		list = json_object_new_array();
+		json_object_object_add(filters, key, list);
+	}
+	json_object_array_add(list, json_object_new_string(eq + 1));
+	return 0;
+}
+
+static void print_help(void)
+{
+	printf("Usage: hutch ps [OPTIONS]\n\n"
+	       "List containers (running ones unless -a).\n\nOptions:\n"
+	       "  -a, --all             show all containers\n"
+	       "  -f, --filter K=V      filter: id, name, label, status, exited, ancestor...\n"
+	       "      --format FORMAT   table (default), json, 'table TEMPLATE' or a Go "
+	       "template\n"
+	       "                        ({{.ID}} {{.Image}} {{.Command}} {{.CreatedAt}} "
+	       "{{.RunningFor}}\n"
+	       "                        {{.Ports}} {{.State}} {{.Status}} {{.Names}} "
+	       "{{.Labels}} {{.Mounts}})\n"
+	       "  -n, --last N          show the N last created containers (all states)\n"
+	       "  -l, --latest          show the latest created container\n"
+	       "      --no-trunc        do not truncate ids and commands\n"
+	       "  -q, --quiet           only show ids\n"
+	       "  -s, --size            accepted for docker compatibility\n");
+}
+
+int cmd_ps(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"all", no_argument, NULL, 'a'},	      {"quiet", no_argument, NULL, 'q'},
+	    {"last", required_argument, NULL, 'n'},   {"latest", no_argument, NULL, 'l'},
+	    {"no-trunc", no_argument, NULL, 'T'},     {"filter", required_argument, NULL, 'f'},
+	    {"format", required_argument, NULL, 'F'}, {"size", no_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},	      {0},
+	};
+	bool all = false, quiet = false, no_trunc = false;
+	long last = -1;
+	const char *format = NULL;
+	_cleanup_json_ json_object *filters = json_object_new_object();
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "aqn:lf:s", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			all = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'n': {
+			char *end;
+			last = strtol(optarg, &end, 10);
+			if (*end || end == optarg)
+				return usage_fail("ps", "invalid argument \"%s\" for \"-n\"",
+						  optarg);
+			break;
+		}
+		case 'l':
+			last = 1;
+			break;
+		case 'T':
+			no_trunc = true;
+			break;
+		case 'f':
+			if (add_filter(filters, optarg) < 0)
+				return usage_fail("ps",
+						  "bad format of filter (expected name=value)");
+			break;
+		case 'F':
+			format = optarg;
+			break;
+		case 's':
+			break;
+		case 'h':
+			print_help();
+			return 0;
+		default:
+			return usage_fail("ps", NULL);
+		}
+	}
+	if (optind < argc)
+		return usage_fail("ps", "\"hutch ps\" accepts no arguments");
+	bool json_lines = format && strcmp(format, "json") == 0;
+	bool table = !json_lines && (format == NULL || strncmp(format, "table", 5) == 0);
+	const char *tmpl = format == NULL || strcmp(format, "table") == 0 ? DEFAULT_TABLE : format;
+	if (table)
+		tmpl += 5;
+	while (table && *tmpl == ' ')
+		tmpl++;
+	hutch_error err = {0};
+	if (!json_lines && template_check(tmpl, &err) < 0) {
+		fprintf(stderr, "hutch: %s\n", err.msg);
+		return 2;
+	}
+	char path[2048] = "/containers/json?all=";
+	strcat(path, all || last > 0 ? "1" : "0");
+	if (last > 0)
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "&limit=%ld", last);
+	if (json_object_object_length(filters) > 0) {
+		_cleanup_free_ char *e =
+		    client_escape(json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN));
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "&filters=%s", e);
+	}
+	_cleanup_json_ json_object *list = NULL;
+	if (client_json("GET", path, &list, &err) < 0)
+		return cli_fail(&err);
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	if (quiet) {
+		for (size_t i = 0; i < n; i++) {
+			const char *id = "";
+			json_get_string(json_object_array_get_idx(list, i), "", "Id", false, &id,
+					NULL);
+			printf("%.*s\n", no_trunc ? 64 : 12, id);
+		}
+		return 0;
+	}
+	struct table *t = table ? table_new(10, 3) : NULL;
+	if (table) {
+		/* The header row: the template with field names as values. */
+		_cleanup_json_ json_object *head = json_object_new_object();
+		static const char *const names[][2] = {
+		    {"ID", "CONTAINER ID"},    {"Image", "IMAGE"},
+		    {"Command", "COMMAND"},    {"CreatedAt", "CREATED AT"},
+		    {"RunningFor", "CREATED"}, {"Ports", "PORTS"},
+		    {"State", "STATE"},	       {"Status", "STATUS"},
+		    {"Names", "NAMES"},	       {"Labels", "LABELS"},
+		    {"Mounts", "MOUNTS"},      {"Networks", "NETWORKS"},
+		    {"Size", "SIZE"},	       {"LocalVolumes", "LOCAL VOLUMES"},
+		};
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			add(head, names[i][0], names[i][1]);
+		table_add_template_row(t, tmpl, head);
+	}
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_json_ json_object *f =
+		    ps_fields(json_object_array_get_idx(list, i), no_trunc);
+		if (json_lines) {
+			printf("%s\n",
+			       json_object_to_json_string_ext(
+				   f, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		} else if (table) {
+			table_add_template_row(t, tmpl, f);
+		} else {
+			if (template_render(tmpl, f, stdout, &err) < 0) {
+				fprintf(stderr, "hutch: %s\n", err.msg);
+				return 1;
+			}
+			putchar('\n');
+		}
+	}
+	if (t) {
+		table_print(t, stdout);
+		table_free(t);
+	}
+	return 0;
+}
