@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "sandbox-join.h"
 
 /* The argv[1] with which hutchd runs as the holder. */
 #define SANDBOX_HOLDER_ARG "__sandbox-holder"
@@ -23,9 +24,5 @@ int sandbox_ensure(const char *runtime_dir, pid_t *pid, bool *single, hutch_erro
 
 /* The holder's main (argv: hutchd __sandbox-holder READY_FD GO_FD). */
 int sandbox_holder_main(int argc, char **argv);
-
-/* In a single-threaded helper: enter the holder's user and mount
- * namespaces and become root there. */
-int sandbox_join(pid_t pid, hutch_error *err);
 
 #endif

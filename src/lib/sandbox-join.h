@@ -1,0 +1,14 @@
+/* Joining hutchd's user sandbox (see src/daemon/sandbox.h): used by
+ * hutchd's helpers and by hutch-monitor. */
+#ifndef HUTCH_SANDBOX_JOIN_H
+#define HUTCH_SANDBOX_JOIN_H
+
+#include <sys/types.h>
+
+#include "error.h"
+
+/* In a single-threaded process: enter the holder's user and mount
+ * namespaces and become root there. */
+int sandbox_join(pid_t pid, hutch_error *err);
+
+#endif
