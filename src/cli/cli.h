@@ -39,6 +39,10 @@ int cmd_ps(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_container_inspect(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_system_df(int argc, char **argv);
+int cmd_system_prune(int argc, char **argv);
 
 /* Pull ref with the progress display on out; prints errors itself and
  * returns 0 or 1. */

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -186,6 +187,24 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	const struct client_request *req = ud;
+	size_t len = size * n, nl = strlen(req->want_header);
+	if (len > nl + 1 && strncasecmp(p, req->want_header, nl) == 0 && p[nl] == ':') {
+		const char *v = p + nl + 1;
+		size_t vl = len - nl - 1;
+		while (vl > 0 && (*v == ' ' || *v == '\t')) {
+			v++;
+			vl--;
+		}
+		while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
+			vl--;
+		snprintf(req->header_out, req->header_out_size, "%.*s", (int)vl, v);
+	}
+	return len;
+}
+
 static size_t on_upload(char *p, size_t size, size_t n, void *ud)
 {
 	FILE *f = ud;
@@ -209,6 +228,11 @@ static int perform(const struct client_request *req, long *status, char **reply,
 	struct transfer t = {.req = req, .curl = c};
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+	if (req->want_header && req->header_out && req->header_out_size) {
+		req->header_out[0] = '\0';
+		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, req);
+	}
 	struct curl_slist *h = NULL;
 	char ct[256];
 	snprintf(ct, sizeof(ct), "Content-Type: %s",

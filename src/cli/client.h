@@ -36,6 +36,11 @@ struct client_request {
 	 * (logs, archives; an error reply still lands in *reply); a negative
 	 * return aborts the transfer. */
 	int (*on_data)(void *ctx, const char *buf, size_t len);
+	/* The value of this reply header, copied to header_out (cp's
+	 * X-Docker-Container-Path-Stat); empty when absent. */
+	const char *want_header;
+	char *header_out;
+	size_t header_out_size;
 };
 
 /* Perform a request. *status gets the HTTP status; *reply (if not NULL)

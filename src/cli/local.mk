@@ -13,6 +13,9 @@ hutch_SOURCES = \
 	src/cli/cmd-run.c \
 	src/cli/container-util.c src/cli/container-util.h \
 	src/cli/template.c src/cli/template.h \
-	src/cli/cmd-container.c src/cli/cmd-ps.c src/cli/cmd-logs.c src/cli/cmd-inspect.c
-hutch_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
-hutch_LDADD = $(HUTCH_LIBS) $(CURL_LIBS)
+	src/cli/cmd-container.c src/cli/cmd-ps.c src/cli/cmd-logs.c src/cli/cmd-inspect.c \
+	src/cli/cmd-exec.c src/cli/cmd-cp.c src/cli/cmd-df.c
+# libhutch-image.a for its base64 decoder (cp's path stat header).
+hutch_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(ARCHIVE_CFLAGS) \
+	-I$(top_srcdir)/src/image
+hutch_LDADD = libhutch-image.a $(HUTCH_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)

@@ -35,6 +35,8 @@ static void usage(FILE *f)
 		"  rm          remove containers\n"
 		"  ps          list containers (also: container ls)\n"
 		"  logs        show a container's output\n"
+		"  exec        run a command in a running container\n"
+		"  cp          copy files between a container and the host\n"
 		"  wait        wait for containers to stop, print their exit codes\n"
 		"  inspect     show containers' or images' details as JSON\n"
 		"  port        list a container's published ports\n"
@@ -56,6 +58,8 @@ static void usage(FILE *f)
 		"  info            show system-wide information\n"
 		"  version         show client and daemon versions\n"
 		"  system check    verify the image store\n"
+		"  system df       show disk usage\n"
+		"  system prune    remove stopped containers and unused image data\n"
 		"\n"
 		"Run 'hutch COMMAND --help' for a command's options. See hutch(1).\n");
 }
@@ -73,7 +77,7 @@ static const struct command top[] = {
     {"stop", cmd_stop}, {"restart", cmd_restart}, {"kill", cmd_kill},
     {"rm", cmd_rm},	{"wait", cmd_wait},	  {"rename", cmd_rename},
     {"port", cmd_port}, {"top", cmd_top},	  {"ps", cmd_ps},
-    {"logs", cmd_logs},
+    {"logs", cmd_logs}, {"exec", cmd_exec},	  {"cp", cmd_cp},
 };
 
 static const struct command container_sub[] = {
@@ -95,6 +99,8 @@ static const struct command container_sub[] = {
     {"logs", cmd_logs},
     {"inspect", cmd_container_inspect},
     {"prune", cmd_container_prune},
+    {"exec", cmd_exec},
+    {"cp", cmd_cp},
 };
 
 static const struct command image_sub[] = {
@@ -108,7 +114,8 @@ static const struct command image_sub[] = {
 static const struct command system_sub[] = {
     {"check", cmd_system_check},
     {"info", cmd_info},
-    {"prune", cmd_image_prune},
+    {"prune", cmd_system_prune},
+    {"df", cmd_system_df},
 };
 
 static int dispatch(const struct command *cmds, size_t n, const char *group, int argc, char **argv)
