@@ -263,6 +263,12 @@ static int run_or_create(int argc, char **argv, bool is_run)
 			json_object_object_add(host, "ConsoleSize", size);
 		}
 	}
+	if (is_run && !rc.detach && rc.tty && rc.interactive && !isatty(STDIN_FILENO)) {
+		/* Before the create, so nothing is left behind. */
+		fprintf(stderr, "hutch: the input device is not a TTY\n");
+		run_config_free(&rc);
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	char id[128];
 	int rcode = create_container(cmd, &rc, id, sizeof(id));

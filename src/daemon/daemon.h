@@ -26,6 +26,9 @@ struct hutchd {
 	uid_t uid;
 	time_t started;
 	volatile bool stopping;
+	/* hutch.conf: passed to every container's hutch-slirp */
+	char **slirp_outbound_allow; /* CIDRs the containers may reach (NULL: any) */
+	char *slirp_resolv_conf;     /* the name servers slirp forwards DNS to */
 };
 
 /* The request being served: method, the path without /v1.N, its body. */

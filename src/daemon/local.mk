@@ -18,6 +18,7 @@ hutchd_SOURCES = \
 	src/daemon/events.c src/daemon/events.h \
 	src/daemon/hijack.c src/daemon/hijack.h \
 	src/daemon/timefmt.c src/daemon/timefmt.h
+include src/daemon/ctr-build.mk
 hutchd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(JSONC_CFLAGS) -I$(top_srcdir)/src/image -pthread
 # Not linked with libcurl and libarchive: lazy-libs.c loads them on first

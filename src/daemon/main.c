@@ -1,5 +1,6 @@
 /* hutchd: the per-user runtime process. Options and configuration, the
  * runtime directory and its socket, one instance per user, signals. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -52,6 +53,9 @@ struct options {
 	char **insecure;
 	size_t n_insecure;
 	int max_parallel;
+	char **outbound_allow;
+	size_t n_outbound_allow;
+	char *resolv_conf;
 };
 
 static void options_free(struct options *o)
@@ -61,17 +65,50 @@ static void options_free(struct options *o)
 	free(o->log);
 	free(o->log_level);
 	strv_free(o->insecure);
+	strv_free(o->outbound_allow);
+	free(o->resolv_conf);
 }
 
-static void add_insecure(struct options *o, const char *list)
+/* Append the words of a comma- or space-separated list to a strv. */
+static void add_words(char ***v, size_t *n, const char *list)
 {
 	_cleanup_free_ char *copy = strdup(list);
 	char *save = NULL;
 	for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
-		o->insecure = realloc(o->insecure, (o->n_insecure + 2) * sizeof(char *));
-		o->insecure[o->n_insecure++] = strdup(t);
-		o->insecure[o->n_insecure] = NULL;
+		*v = realloc(*v, (*n + 2) * sizeof(char *));
+		(*v)[(*n)++] = strdup(t);
+		(*v)[*n] = NULL;
 	}
+}
+
+static void add_insecure(struct options *o, const char *list)
+{
+	add_words(&o->insecure, &o->n_insecure, list);
+}
+
+/* "10.0.0.0/8", "127.0.0.1", "fd00::/8": what hutch-slirp's
+ * --outbound-allow takes. Checked here so a typo fails hutchd's start
+ * rather than every container's. */
+static bool valid_cidr(const char *s)
+{
+	char addr[64];
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	if (len == 0 || len >= sizeof(addr))
+		return false;
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	unsigned char buf[16];
+	int max = inet_pton(AF_INET, addr, buf) == 1	? 32
+		  : inet_pton(AF_INET6, addr, buf) == 1 ? 128
+							: -1;
+	if (max < 0)
+		return false;
+	if (slash == NULL)
+		return true;
+	char *end;
+	long prefix = strtol(slash + 1, &end, 10);
+	return slash[1] != '\0' && *end == '\0' && prefix >= 0 && prefix <= max;
 }
 
 static char *trim(char *s)
@@ -122,6 +159,25 @@ static int read_config(const char *path, bool must_exist, struct options *o, hut
 		} else if (strcmp(key, "log_level") == 0) {
 			if (o->log_level == NULL)
 				o->log_level = strdup(val);
+		} else if (strcmp(key, "slirp_outbound_allow") == 0) {
+			size_t first = o->n_outbound_allow;
+			add_words(&o->outbound_allow, &o->n_outbound_allow, val);
+			for (size_t i = first; i < o->n_outbound_allow; i++)
+				if (!valid_cidr(o->outbound_allow[i]))
+					return hutch_fail_plain(
+					    err, EINVAL,
+					    "%s:%d: slirp_outbound_allow: invalid "
+					    "network \"%s\" (expected ADDRESS[/PREFIX])",
+					    path, lineno, o->outbound_allow[i]);
+		} else if (strcmp(key, "slirp_resolv_conf") == 0) {
+			if (val[0] != '/')
+				return hutch_fail_plain(
+				    err, EINVAL,
+				    "%s:%d: slirp_resolv_conf: expected an absolute "
+				    "path",
+				    path, lineno);
+			free(o->resolv_conf);
+			o->resolv_conf = strdup(val);
 		} else if (strcmp(key, "log") == 0) {
 			if (o->log == NULL)
 				o->log = strdup(val);
@@ -374,6 +430,8 @@ int main(int argc, char **argv)
 	d.started = time(NULL);
 	d.insecure = o.insecure;
 	d.max_parallel = o.max_parallel > 0 ? o.max_parallel : 4;
+	d.slirp_outbound_allow = o.outbound_allow;
+	d.slirp_resolv_conf = o.resolv_conf;
 	if (check_runtime_dir(d.runtime_dir, sizeof(d.runtime_dir), &err) < 0)
 		goto fail;
 	snprintf(d.socket_path, sizeof(d.socket_path), "%s/hutchd.sock", d.runtime_dir);

@@ -1,0 +1,165 @@
+/* The container's capabilities: Docker's default set, CapAdd and CapDrop
+ * with Docker's precedence ("ALL" in CapAdd wins, then "ALL" in CapDrop),
+ * every capability for Privileged. Names are taken with or without the
+ * CAP_ prefix, in any case, as Docker takes them. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "ctr-build-internal.h"
+
+/* Linux's capabilities by number (linux/capability.h). */
+static const char *const cap_names[] = {
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+};
+#define N_CAPS (sizeof(cap_names) / sizeof(cap_names[0]))
+
+/* Docker's default set, in Docker's order. */
+static const char *const default_caps[] = {
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	       "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",	       "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",	   "CAP_AUDIT_WRITE",
+};
+
+/* The capabilities the running kernel knows (cap_last_cap), at most ours. */
+static size_t kernel_caps(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	int last = -1;
+	if (f != NULL) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = -1;
+		fclose(f);
+	}
+	if (last < 0 || (size_t)last >= N_CAPS)
+		return N_CAPS;
+	return (size_t)last + 1;
+}
+
+const char *ctr_cap_canonical(const char *name)
+{
+	char buf[64];
+	size_t off = 0;
+	if (strncasecmp(name, "CAP_", 4) != 0)
+		off = (size_t)snprintf(buf, sizeof(buf), "CAP_");
+	size_t i = 0;
+	for (; name[i] && off + i < sizeof(buf) - 1; i++)
+		buf[off + i] = (char)toupper((unsigned char)name[i]);
+	buf[off + i] = '\0';
+	for (size_t c = 0; c < N_CAPS; c++)
+		if (strcmp(buf, cap_names[c]) == 0)
+			return cap_names[c];
+	return NULL;
+}
+
+static bool has(char *const *v, const char *s)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* CapAdd/CapDrop to canonical names; "ALL" stays "ALL". */
+static int normalize(json_object *list, char ***out, hutch_error *err)
+{
+	*out = NULL;
+	size_t n = list ? json_object_array_length(list) : 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(list, i));
+		if (strcasecmp(s, "ALL") == 0) {
+			*out = ctr_strv_add(*out, "ALL");
+			continue;
+		}
+		const char *c = ctr_cap_canonical(s);
+		if (c == NULL) {
+			strv_free(*out);
+			*out = NULL;
+			char shown[80];
+			snprintf(shown, sizeof(shown), "%s%s",
+				 strncasecmp(s, "CAP_", 4) == 0 ? "" : "CAP_", s);
+			for (char *p = shown; *p; p++)
+				*p = (char)toupper((unsigned char)*p);
+			return hutch_fail_plain(err, EINVAL, "unknown capability: \"%s\"", shown);
+		}
+		*out = ctr_strv_add(*out, c);
+	}
+	return 0;
+}
+
+int ctr_caps_compute(json_object *cap_add, json_object *cap_drop, bool privileged, char ***out,
+		     hutch_error *err)
+{
+	_cleanup_strv_ char **add = NULL, **drop = NULL;
+	if (normalize(cap_add, &add, err) < 0 || normalize(cap_drop, &drop, err) < 0)
+		return -1;
+	char **caps = NULL;
+	size_t known = kernel_caps();
+	if (privileged || has(add, "ALL")) {
+		for (size_t c = 0; c < known; c++)
+			if (privileged || !has(drop, cap_names[c]))
+				caps = ctr_strv_add(caps, cap_names[c]);
+	} else if (has(drop, "ALL")) {
+		for (size_t i = 0; add != NULL && add[i] != NULL; i++)
+			if (!has(caps, add[i]))
+				caps = ctr_strv_add(caps, add[i]);
+	} else {
+		for (size_t i = 0; i < sizeof(default_caps) / sizeof(default_caps[0]); i++)
+			if (!has(drop, default_caps[i]))
+				caps = ctr_strv_add(caps, default_caps[i]);
+		for (size_t i = 0; add != NULL && add[i] != NULL; i++)
+			if (!has(caps, add[i]))
+				caps = ctr_strv_add(caps, add[i]);
+	}
+	if (caps == NULL) {
+		caps = calloc(1, sizeof(char *));
+		if (caps == NULL)
+			abort();
+	}
+	*out = caps;
+	return 0;
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# hutch run -it and exec -it under a real pseudo-terminal (driven by
+# lib/pty-run.py): the container gets a tty of the user's size, follows
+# resizes, passes its exit code, and ctrl-p ctrl-q detaches.
+# modes: sub solo
+
+load ../helpers
+load ../images/lib/registry
+
+PTY_RUN=${BATS_TEST_DIRNAME}/lib/pty-run.py
+
+setup_file() {
+	require_cmd docker-registry skopeo python3
+	start_registry "$BATS_FILE_TMPDIR/registry"
+	push_image busybox busybox:1
+	start_hutchd
+	IMG=$REGISTRY/busybox:1
+	with_timeout 120 hutch pull -q "$IMG" >/dev/null
+	export REGISTRY REGISTRY_PID REGISTRY_DIR HUTCHD_PID IMG
+}
+
+teardown() {
+	local ids
+	ids=$(hutch ps -aq 2>/dev/null) || true
+	[ -z "$ids" ] || with_timeout 60 hutch rm -f $ids >/dev/null 2>&1 || true
+}
+
+teardown_file() {
+	stop_hutchd
+	stop_sandbox
+	stop_registry
+}
+
+# pty ROWS COLS STEPS -- COMMAND...
+pty() {
+	with_timeout 90 python3 "$PTY_RUN" "$@"
+}
+
+@test "run -it: a terminal of the user's size, and the exit code" {
+	run pty 30 100 '[["expect","READY"]]' -- \
+		hutch run -it --rm "$IMG" sh -c 'echo READY; tty; stty size; exit 5'
+	echo "$output"
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"/dev/pts/"* ]]
+	[[ "$output" == *"30 100"* ]]
+	run hutch ps -aq
+	[ -z "$output" ]
+}
+
+@test "run -it follows resizes and takes keyboard input" {
+	run pty 24 80 '[["expect","size=24 80"],["resize",40,120],["send","go\r"],["expect","size=40 120"],["send","exit 9\r"]]' -- \
+		hutch run -it --rm "$IMG" sh -c 'echo size=$(stty size); read x; echo size=$(stty size); read y; exit 9'
+	echo "$output"
+	[ "$status" -eq 9 ]
+}
+
+@test "run -it: an interactive shell" {
+	run pty 24 80 '[["send","echo $((6*7))\r"],["expect","42"],["send","exit 3\r"]]' -- \
+		hutch run -it --rm "$IMG" sh
+	echo "$output"
+	[ "$status" -eq 3 ]
+}
+
+@test "ctrl-p ctrl-q detaches and leaves the container running" {
+	run pty 24 80 '[["expect","ATTACHED"],["send","\u0010\u0011"]]' -- \
+		hutch run -it --name det "$IMG" sh -c 'echo ATTACHED; while :; do sleep 1; done'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run hutch inspect -f '{{.State.Status}}' det
+	[ "$output" = running ]
+	# Other keys pass through: ctrl-p followed by something else.
+	run pty 24 80 '[["expect","#"],["send","\u0010x"],["send","\r"],["send","exit 4\r"]]' -- \
+		hutch run -it --rm "$IMG" sh
+	[ "$status" -eq 4 ]
+	run pty 24 80 '[["expect","ATTACHED"],["send","\u0001"]]' -- \
+		hutch run -it --detach-keys ctrl-a --name det2 "$IMG" sh -c 'echo ATTACHED; while :; do sleep 1; done'
+	[ "$status" -eq 0 ]
+	run hutch inspect -f '{{.State.Status}}' det2
+	[ "$output" = running ]
+}
+
+@test "exec -it: a terminal in a running container" {
+	hutch run -d --name ex "$IMG" sleep 1000 >/dev/null
+	run pty 33 99 '[["expect","READY"]]' -- \
+		hutch exec -it ex sh -c 'echo READY; tty; stty size; exit 6'
+	echo "$output"
+	[ "$status" -eq 6 ]
+	[[ "$output" == *"/dev/pts/"* ]]
+	[[ "$output" == *"33 99"* ]]
+}
+
+@test "-t without a terminal on stdin is refused for -it" {
+	run with_timeout 30 hutch run -it --rm "$IMG" true </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the input device is not a TTY"* ]]
+}
