@@ -80,6 +80,8 @@ int child_stdio_prepare(struct child_stdio *io, bool tty, bool with_stdin, const
 	return 0;
 }
 
+static enum hutch_log_level saved_level = HUTCH_LOG_INFO;
+
 int child_stdio_install(struct child_stdio *io, int saved[3], hutch_error *err)
 {
 	int child[3] = {io->child_in, io->child_out, io->child_err};
@@ -92,11 +94,21 @@ int child_stdio_install(struct child_stdio *io, int saved[3], hutch_error *err)
 			return hutch_fail(err, e, "dup2 the container's stdio");
 		}
 	}
+	/* libhutch's warnings during the create (no cgroup, ...) are ours,
+	 * not the container's: keep them on our own stderr, or drop them
+	 * when it cannot be reopened (a terminal of another user). */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", saved[2]);
+	saved_level = hutch_log_get_level();
+	if (saved[2] < 0 || hutch_log_open(path, NULL) < 0)
+		hutch_log_set_level(HUTCH_LOG_ERROR);
 	return 0;
 }
 
 void child_stdio_restore(int saved[3])
 {
+	hutch_log_open(NULL, NULL);
+	hutch_log_set_level(saved_level);
 	for (int i = 0; i < 3; i++) {
 		if (saved[i] >= 0) {
 			dup2(saved[i], i);
@@ -183,9 +195,6 @@ int container_setup(struct monitor *m, hutch_error *err)
 	int saved[3];
 	if (child_stdio_install(&m->io, saved, err) < 0)
 		return -1;
-	/* Between install and restore our stderr is the container's: libhutch
-	 * messages of the create land in its log, as a runtime's do under
-	 * conmon. */
 	int r = container_create(&o, err);
 	child_stdio_restore(saved);
 	if (r < 0)
