@@ -248,6 +248,11 @@ int main(int argc, char **argv)
 		log_error("cannot mount on %s", c.mountpoint);
 		return 1;
 	}
+	if (ovl_session_io_install(fs.se) != 0) {
+		log_error("cannot set up the FUSE device I/O");
+		fuse_session_unmount(fs.se);
+		return 1;
+	}
 	/* Returns in the child once the mount is up; the parent exits 0, so
 	 * a caller such as podman sees the mount ready when we return. */
 	if (fuse_daemonize(c.foreground) != 0) {

@@ -309,7 +309,9 @@ void ovl_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_attr(req, &st, fs->opts.timeout);
 }
 
-static int set_times(struct ovl_fs *fs, const char *rel, const struct stat *attr, int to_set)
+/* utimensat() on a name in upper or, for a file without a name, on the
+ * /proc path of its fd (which has to be followed). */
+static int set_times(int dirfd, const char *path, int follow, const struct stat *attr, int to_set)
 {
 	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
 	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
@@ -320,57 +322,70 @@ static int set_times(struct ovl_fs *fs, const char *rel, const struct stat *attr
 		ts[1].tv_nsec = UTIME_NOW;
 	else if (to_set & FUSE_SET_ATTR_MTIME)
 		ts[1] = attr->st_mtim;
-	if (utimensat(fs->layers[0].fd, rel, ts, AT_SYMLINK_NOFOLLOW) < 0)
+	if (utimensat(dirfd, path, ts, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	return 0;
+}
+
+static int truncate_at(int dirfd, const char *path, int follow, off_t size)
+{
+	int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return -errno;
+	int r = ftruncate(fd, size) < 0 ? -errno : 0;
+	close(fd);
+	return r;
 }
 
 static int do_setattr(struct ovl_fs *fs, struct ovl_node *n, struct stat *attr, int to_set,
 		      struct fuse_file_info *fi)
 {
-	bool truncating = (to_set & FUSE_SET_ATTR_SIZE) && attr->st_size == 0;
-	int r = ovl_copy_up(fs, n, !truncating);
-	if (r < 0)
-		return r;
+	/* A file without a name (O_TMPFILE, or an upper file unlinked while
+	 * open) is changed through the fd its node keeps; a lower file in
+	 * that state can no longer be copied up. */
+	bool detached = n->parent == NULL && n != fs->root;
 	char rel[PATH_MAX];
-	r = ovl_node_path(n, rel, sizeof(rel));
-	bool detached = r == -ENOENT;
-	if (r < 0 && !detached)
-		return r;
-	if (detached && fi == NULL)
-		return -ENOENT;
+	int dirfd = fs->layers[0].fd;
+	int r;
+	if (detached) {
+		if (n->keep_fd < 0 || !n->keep_upper)
+			return -ENOENT;
+		snprintf(rel, sizeof(rel), "/proc/self/fd/%d", n->keep_fd);
+		dirfd = AT_FDCWD;
+	} else {
+		bool truncating = (to_set & FUSE_SET_ATTR_SIZE) && attr->st_size == 0;
+		r = ovl_copy_up(fs, n, !truncating);
+		if (r == 0)
+			r = ovl_node_path(n, rel, sizeof(rel));
+		if (r < 0)
+			return r;
+	}
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		if (fi != NULL) {
 			struct ovl_file *f = (struct ovl_file *)fi->fh;
-			if (ftruncate(f->fd, attr->st_size) < 0)
-				return -errno;
+			r = ftruncate(f->fd, attr->st_size) < 0 ? -errno : 0;
 		} else {
-			int fd = openat(fs->layers[0].fd, rel, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-			if (fd < 0)
-				return -errno;
-			r = ftruncate(fd, attr->st_size) < 0 ? -errno : 0;
-			close(fd);
-			if (r < 0)
-				return r;
+			r = truncate_at(dirfd, rel, detached, attr->st_size);
 		}
+		if (r < 0)
+			return r;
 	}
-	if (detached)
-		return 0;
+	const char *where = detached ? NULL : rel;
 	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
-		r = ovl_chown(fs, rel, n->type == S_IFLNK,
+		r = ovl_chown(fs, n->keep_fd, where, n->type == S_IFLNK,
 			      (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1,
 			      (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1);
 		if (r < 0)
 			return r;
 	}
 	if (to_set & FUSE_SET_ATTR_MODE) {
-		r = ovl_chmod(fs, rel, n->type, attr->st_mode);
+		r = ovl_chmod(fs, n->keep_fd, where, n->type, attr->st_mode);
 		if (r < 0)
 			return r;
 	}
 	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
 		      FUSE_SET_ATTR_MTIME_NOW)) {
-		r = set_times(fs, rel, attr, to_set);
+		r = set_times(dirfd, rel, detached, attr, to_set);
 		if (r < 0)
 			return r;
 	}

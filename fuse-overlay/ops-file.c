@@ -159,9 +159,95 @@ int ovl_prepare_new_name(struct ovl_fs *fs, struct ovl_node *parent, const char 
 	return 1;
 }
 
+/* open(O_TMPFILE) in the merged dir parent (see session-io.c): an unnamed
+ * file in upper's filesystem (in the work dir, so the parent need not be
+ * copied up) whose node has no name, only the kept fd, until linkat()
+ * gives it one (ovl_op_link). */
+static void create_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode,
+			   struct fuse_file_info *fi)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	int flags = adjust_flags(fs, fi->flags);
+	flags &= ~(O_TMPFILE | O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+	if ((flags & O_ACCMODE) == O_RDONLY) {
+		fuse_reply_err(req, EINVAL); /* the kernel refuses that itself */
+		return;
+	}
+	if (!fs->has_upper) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	uid_t uid;
+	gid_t gid;
+	ovl_creator_ids(fs, req, &uid, &gid);
+	struct fuse_entry_param e;
+	memset(&e, 0, sizeof(e));
+	struct ovl_file *f = NULL;
+	int fd = -1;
+
+	pthread_rwlock_wrlock(&fs->tree_lock);
+	struct ovl_node *p = ovl_node_by_id(fs, parent);
+	int r = p == NULL ? -ESTALE : ovl_node_locate(fs, p);
+	if (r == 0 && p->type != S_IFDIR)
+		r = -ENOTDIR;
+	if (r == 0) {
+		char prel[PATH_MAX];
+		bool sg;
+		if (ovl_node_path(p, prel, sizeof(prel)) == 0)
+			gid = ovl_inherit_gid(fs, p, prel, gid, &sg);
+		mode_t real = fs->opts.xattr_permissions ? (mode | S_IRUSR | S_IWUSR) : mode;
+		/* Not O_EXCL: the file must stay linkable; whether the
+		 * caller may link it is the kernel's business. */
+		fd = openat(fs->workfd, ".", flags | O_TMPFILE | O_CLOEXEC, real & 07777);
+		r = fd < 0 ? -errno : 0;
+	}
+	if (r == 0)
+		r = ovl_set_new_owner(fs, fd, NULL, uid, gid, S_IFREG | (mode & 07777));
+	struct stat st;
+	if (r == 0 && fstat(fd, &st) < 0)
+		r = -errno;
+	struct ovl_node *n = NULL;
+	if (r == 0) {
+		n = ovl_node_get(fs, ovl_make_ino(fs, 0, st.st_ino), NULL, "", S_IFREG, true);
+		r = n == NULL ? -ENOMEM : 0;
+	}
+	if (r == 0 && n->parent != NULL)
+		r = ovl_node_move(fs, n, NULL, NULL); /* a recycled inode number */
+	if (r == 0) {
+		if (n->keep_fd >= 0)
+			close(n->keep_fd);
+		n->keep_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		n->keep_upper = true;
+		r = n->keep_fd < 0 ? -errno : ovl_node_stat(fs, n, &e.attr);
+	}
+	if (r == 0) {
+		e.ino = n->nodeid;
+		ovl_fill_entry(fs, &e);
+		f = file_new(fs, n, fd, flags);
+		r = f == NULL ? -ENOMEM : 0;
+	}
+	if (r < 0 && n != NULL)
+		ovl_node_forget(fs, n, 1);
+	pthread_rwlock_unlock(&fs->tree_lock);
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)f;
+	set_open_flags(fs, fi);
+	if (fuse_reply_create(req, &e, fi) == -ENOENT)
+		ovl_op_release(NULL, e.ino, fi);
+}
+
 void ovl_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		   struct fuse_file_info *fi)
 {
+	if (strcmp(name, "/") == 0) {
+		create_tmpfile(req, parent, mode, fi);
+		return;
+	}
 	struct ovl_fs *fs = ovl_fs_of(req);
 	int flags = adjust_flags(fs, fi->flags);
 	uid_t uid;

@@ -105,22 +105,28 @@ void ovl_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const cha
 	int r = n == NULL || p == NULL ? -ESTALE : 0;
 	if (r == 0 && n->type == S_IFDIR)
 		r = -EPERM;
-	if (r == 0)
+	/* A file without a name: an O_TMPFILE file (the kernel lets only
+	 * those be linked once their link count is 0), reached through the
+	 * fd its node keeps. A lower file unlinked while open has no upper
+	 * copy to link. */
+	bool detached = r == 0 && n->parent == NULL;
+	if (detached && (n->keep_fd < 0 || !n->keep_upper))
+		r = -ENOENT;
+	if (r == 0 && !detached)
 		r = ovl_copy_up(fs, n, true);
 	if (r == 0)
 		r = ovl_prepare_new_name(fs, p, newname, rel, sizeof(rel));
-	if (r >= 0)
-		r = ovl_node_path(n, oldrel, sizeof(oldrel));
-	if (r == -ENOENT && n->keep_fd >= 0) {
-		/* Linking an unlinked-but-open file back (linkat with
-		 * AT_EMPTY_PATH): the kept fd names it. */
-		char p2[64];
-		snprintf(p2, sizeof(p2), "/proc/self/fd/%d", n->keep_fd);
-		r = linkat(AT_FDCWD, p2, fs->layers[0].fd, rel, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+	if (r >= 0 && detached) {
+		char kept[64];
+		snprintf(kept, sizeof(kept), "/proc/self/fd/%d", n->keep_fd);
+		r = linkat(AT_FDCWD, kept, fs->layers[0].fd, rel, AT_SYMLINK_FOLLOW) < 0 ? -errno
+											 : 0;
 		if (r == 0)
 			r = ovl_node_move(fs, n, p, newname);
 	} else if (r >= 0) {
-		r = linkat(fs->layers[0].fd, oldrel, fs->layers[0].fd, rel, 0) < 0 ? -errno : 0;
+		r = ovl_node_path(n, oldrel, sizeof(oldrel));
+		if (r == 0 && linkat(fs->layers[0].fd, oldrel, fs->layers[0].fd, rel, 0) < 0)
+			r = -errno;
 	}
 	if (r == 0) {
 		ovl_dir_cache_drop(p);

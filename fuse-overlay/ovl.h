@@ -28,6 +28,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "options.h"
@@ -124,6 +125,10 @@ static inline bool ovl_is_whiteout_name(const char *name)
 {
 	return strncmp(name, OVL_WH_PREFIX, sizeof(OVL_WH_PREFIX) - 1) == 0;
 }
+
+/* session-io.c: /dev/fuse I/O that also passes FUSE_TMPFILE on (to
+ * ovl_op_create, as a create of the name "/"). */
+int ovl_session_io_install(struct fuse_session *se);
 
 /* inodes.c */
 int ovl_table_init(struct ovl_fs *fs);
@@ -234,11 +239,13 @@ int ovl_settle_links(struct ovl_fs *fs, struct ovl_node *n);
 void ovl_present_stat(const struct ovl_fs *fs, int layer, const char *rel, struct stat *st);
 /* Host ids for a new file created by the caller of req. */
 void ovl_creator_ids(const struct ovl_fs *fs, fuse_req_t req, uid_t *uid, gid_t *gid);
-/* Set ownership of a new upper file: fd or (rel in upper). */
+/* Ownership of an upper file: rel in upper (and its open fd, or -1), or,
+ * with rel NULL, a file that has no name (O_TMPFILE) by its fd. */
 int ovl_set_new_owner(struct ovl_fs *fs, int fd, const char *rel, uid_t uid, gid_t gid,
 		      mode_t mode);
-int ovl_chown(struct ovl_fs *fs, const char *rel, bool is_link, uid_t view_uid, gid_t view_gid);
-int ovl_chmod(struct ovl_fs *fs, const char *rel, mode_t type, mode_t mode);
+int ovl_chown(struct ovl_fs *fs, int fd, const char *rel, bool is_link, uid_t view_uid,
+	      gid_t view_gid);
+int ovl_chmod(struct ovl_fs *fs, int fd, const char *rel, mode_t type, mode_t mode);
 bool ovl_xattr_is_private(const struct ovl_fs *fs, const char *name);
 const char *ovl_override_xattr(const struct ovl_fs *fs);
 

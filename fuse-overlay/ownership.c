@@ -97,15 +97,60 @@ void ovl_creator_ids(const struct ovl_fs *fs, fuse_req_t req, uid_t *uid, gid_t 
 	*gid = ctx->gid;
 }
 
-static int write_override(const struct ovl_fs *fs, const char *abs, uid_t uid, gid_t gid,
+/* The file an ownership change goes to: a name in upper (a symlink there
+ * is not followed) or, for a file without a name (O_TMPFILE), its fd
+ * reached through /proc (which has to be followed). */
+struct target {
+	char path[PATH_MAX];
+	bool by_fd;
+};
+
+static int target_of(const struct ovl_fs *fs, int fd, const char *rel, struct target *t)
+{
+	t->by_fd = rel == NULL;
+	if (t->by_fd) {
+		snprintf(t->path, sizeof(t->path), "/proc/self/fd/%d", fd);
+		return 0;
+	}
+	return ovl_abs_path(fs, 0, rel, t->path, sizeof(t->path));
+}
+
+static int target_stat(const struct target *t, struct stat *st)
+{
+	return t->by_fd ? stat(t->path, st) : lstat(t->path, st);
+}
+
+static int target_read_override(const struct ovl_fs *fs, const struct target *t, struct override *o)
+{
+	const char *ox = ovl_override_xattr(fs);
+	if (ox == NULL)
+		return -1;
+	if (!t->by_fd)
+		return read_override(fs, t->path, o);
+	char v[64];
+	ssize_t l = getxattr(t->path, ox, v, sizeof(v) - 1);
+	if (l <= 0)
+		return -1;
+	v[l] = '\0';
+	return parse_override(v, o);
+}
+
+static int write_override(const struct ovl_fs *fs, const struct target *t, uid_t uid, gid_t gid,
 			  mode_t mode)
 {
 	char v[64];
 	int n = snprintf(v, sizeof(v), "%u:%u:0%o", (unsigned)uid, (unsigned)gid,
 			 (unsigned)(mode & 07777));
-	if (lsetxattr(abs, ovl_override_xattr(fs), v, (size_t)n, 0) < 0)
+	const char *ox = ovl_override_xattr(fs);
+	if ((t->by_fd ? setxattr(t->path, ox, v, (size_t)n, 0)
+		      : lsetxattr(t->path, ox, v, (size_t)n, 0)) < 0)
 		return -errno;
 	return 0;
+}
+
+static int target_chown(const struct target *t, uid_t uid, gid_t gid)
+{
+	return t->by_fd ? chown(t->path, uid, gid) : lchown(t->path, uid, gid);
 }
 
 /* The real mode of a file whose presented mode lives in the xattr: the
@@ -119,20 +164,20 @@ static mode_t real_mode_for(mode_t type, mode_t mode)
 int ovl_set_new_owner(struct ovl_fs *fs, int fd, const char *rel, uid_t view_uid, gid_t view_gid,
 		      mode_t mode)
 {
-	char abs[PATH_MAX];
-	if (ovl_abs_path(fs, 0, rel, abs, sizeof(abs)) < 0)
+	struct target t;
+	if (target_of(fs, fd, rel, &t) < 0)
 		return -ENAMETOOLONG;
 	if (fs->opts.xattr_permissions != 0 && !S_ISLNK(mode)) {
 		if (fd >= 0 ? fchmod(fd, real_mode_for(mode, mode)) < 0
 			    : fchmodat(fs->layers[0].fd, rel, real_mode_for(mode, mode), 0) < 0)
 			return -errno;
-		return write_override(fs, abs, view_uid, view_gid, mode);
+		return write_override(fs, &t, view_uid, view_gid, mode);
 	}
 	uid_t hu = ovl_id_to_host(&fs->opts.uidmap, view_uid);
 	gid_t hg = ovl_id_to_host(&fs->opts.gidmap, view_gid);
 	if (hu == fs->euid && hg == fs->egid)
 		return 0;
-	if (lchown(abs, hu, hg) < 0) {
+	if (target_chown(&t, hu, hg) < 0) {
 		/* Creating as an id we cannot own (a user without a subuid
 		 * range): the file stays ours, as on any filesystem that
 		 * ignores ownership. */
@@ -143,17 +188,18 @@ int ovl_set_new_owner(struct ovl_fs *fs, int fd, const char *rel, uid_t view_uid
 	return 0;
 }
 
-int ovl_chown(struct ovl_fs *fs, const char *rel, bool is_link, uid_t view_uid, gid_t view_gid)
+int ovl_chown(struct ovl_fs *fs, int fd, const char *rel, bool is_link, uid_t view_uid,
+	      gid_t view_gid)
 {
-	char abs[PATH_MAX];
-	if (ovl_abs_path(fs, 0, rel, abs, sizeof(abs)) < 0)
+	struct target t;
+	if (target_of(fs, fd, rel, &t) < 0)
 		return -ENAMETOOLONG;
 	if (fs->opts.xattr_permissions != 0 && !is_link) {
 		struct stat st;
-		if (lstat(abs, &st) < 0)
+		if (target_stat(&t, &st) < 0)
 			return -errno;
 		struct override o;
-		if (read_override(fs, abs, &o) < 0) {
+		if (target_read_override(fs, &t, &o) < 0) {
 			o.uid = ovl_id_to_view(&fs->opts.uidmap, st.st_uid);
 			o.gid = ovl_id_to_view(&fs->opts.gidmap, st.st_gid);
 			o.mode = st.st_mode & 07777;
@@ -165,36 +211,36 @@ int ovl_chown(struct ovl_fs *fs, const char *rel, bool is_link, uid_t view_uid, 
 		/* chown drops set-id bits, as the kernel does on a real chown. */
 		if (!S_ISDIR(st.st_mode))
 			o.mode &= ~(mode_t)(S_ISUID | S_ISGID);
-		return write_override(fs, abs, o.uid, o.gid, o.mode);
+		return write_override(fs, &t, o.uid, o.gid, o.mode);
 	}
 	uid_t hu = view_uid == (uid_t)-1 ? (uid_t)-1 : ovl_id_to_host(&fs->opts.uidmap, view_uid);
 	gid_t hg = view_gid == (gid_t)-1 ? (gid_t)-1 : ovl_id_to_host(&fs->opts.gidmap, view_gid);
-	if (lchown(abs, hu, hg) < 0)
+	if (target_chown(&t, hu, hg) < 0)
 		return -errno;
 	return 0;
 }
 
-int ovl_chmod(struct ovl_fs *fs, const char *rel, mode_t type, mode_t mode)
+int ovl_chmod(struct ovl_fs *fs, int fd, const char *rel, mode_t type, mode_t mode)
 {
 	if (S_ISLNK(type))
 		return 0;
-	char abs[PATH_MAX];
-	if (ovl_abs_path(fs, 0, rel, abs, sizeof(abs)) < 0)
+	struct target t;
+	if (target_of(fs, fd, rel, &t) < 0)
 		return -ENAMETOOLONG;
 	if (fs->opts.xattr_permissions != 0) {
 		struct stat st;
-		if (lstat(abs, &st) < 0)
+		if (target_stat(&t, &st) < 0)
 			return -errno;
 		struct override o;
-		if (read_override(fs, abs, &o) < 0) {
+		if (target_read_override(fs, &t, &o) < 0) {
 			o.uid = ovl_id_to_view(&fs->opts.uidmap, st.st_uid);
 			o.gid = ovl_id_to_view(&fs->opts.gidmap, st.st_gid);
 		}
-		if (fchmodat(fs->layers[0].fd, rel, real_mode_for(type, mode), 0) < 0)
+		if (chmod(t.path, real_mode_for(type, mode)) < 0)
 			return -errno;
-		return write_override(fs, abs, o.uid, o.gid, mode);
+		return write_override(fs, &t, o.uid, o.gid, mode);
 	}
-	if (fchmodat(fs->layers[0].fd, rel, mode & 07777, 0) < 0)
+	if (chmod(t.path, mode & 07777) < 0)
 		return -errno;
 	return 0;
 }

@@ -4,7 +4,9 @@
  *
  *   rename FLAGS A B        renameat2 with FLAGS "exchange", "noreplace",
  *                           "whiteout" or "none"; prints the errno name
- *   tmpfile DIR NAME        O_TMPFILE in DIR, write, link it as NAME
+ *   tmpfile linkable|excl DIR NAME
+ *                           O_TMPFILE in DIR, write, fchmod, truncate, link it
+ *                           as NAME (with O_EXCL the link must fail)
  *   mmap-shared FILE        write through a shared mapping, check with read
  *   unlink-open FILE        open, unlink, read back, print nlink
  *   locks FILE              POSIX record locks and flock across processes
@@ -93,20 +95,35 @@ static int cmd_rename(char **a)
 	return 0;
 }
 
+/* O_TMPFILE in DIR: write, fchmod 0640 and truncate the unnamed file
+ * (link count 0), then link it as NAME; "excl" opens with O_EXCL, after
+ * which linking must fail. Prints OK, or the error of the open or link. */
 static int cmd_tmpfile(char **a)
 {
-	int fd = open(a[0], O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	bool excl = strcmp(a[0], "excl") == 0;
+	if (!excl && strcmp(a[0], "linkable") != 0)
+		return fail("tmpfile: linkable or excl");
+	int fd = open(a[1], O_TMPFILE | O_RDWR | O_CLOEXEC | (excl ? O_EXCL : 0), 0644);
 	if (fd < 0) {
-		printf("%s\n", errname(errno));
+		printf("open %s\n", errname(errno));
 		return 0;
 	}
-	if (write(fd, "tmpfile\n", 8) != 8)
+	struct stat st;
+	if (write(fd, "tmpfile\nand more", 16) != 16)
 		return die("write tmpfile");
+	if (fchmod(fd, 0640) < 0 || ftruncate(fd, 8) < 0 || fstat(fd, &st) < 0)
+		return die("change tmpfile");
+	if (st.st_nlink != 0 || (st.st_mode & 07777) != 0640 || st.st_size != 8)
+		return fail("tmpfile: unexpected nlink, mode or size before linking");
 	char p[64], dst[4096];
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-	snprintf(dst, sizeof(dst), "%s/%s", a[0], a[1]);
-	if (linkat(AT_FDCWD, p, AT_FDCWD, dst, AT_SYMLINK_FOLLOW) < 0)
-		return die("link tmpfile");
+	snprintf(dst, sizeof(dst), "%s/%s", a[1], a[2]);
+	if (linkat(AT_FDCWD, p, AT_FDCWD, dst, AT_SYMLINK_FOLLOW) < 0) {
+		printf("link %s\n", errname(errno));
+		return 0;
+	}
+	if (fstat(fd, &st) < 0 || st.st_nlink != 1)
+		return fail("tmpfile: link count after linking is not 1");
 	printf("OK\n");
 	return 0;
 }
@@ -512,7 +529,7 @@ int main(int argc, char **argv)
 		int (*fn)(char **);
 	} cmds[] = {
 	    {"rename", 3, cmd_rename},
-	    {"tmpfile", 2, cmd_tmpfile},
+	    {"tmpfile", 3, cmd_tmpfile},
 	    {"mmap-shared", 1, cmd_mmap_shared},
 	    {"unlink-open", 1, cmd_unlink_open},
 	    {"locks", 1, cmd_locks},

@@ -134,16 +134,32 @@ make_tree() {
 	[ "$output" = OK ]
 }
 
-@test "O_TMPFILE gives a clean answer: a linkable file or EOPNOTSUPP" {
+@test "O_TMPFILE makes an unnamed file that linkat names (FUSE_TMPFILE)" {
+	mkdir "$O/l2/dir"
 	ovl_mount
-	run overlay-ops tmpfile "$O/m" named
-	echo "# O_TMPFILE: $output" >&3
-	[ "$status" -eq 0 ]
-	case $output in
-	OK) [ "$(cat "$O/m/named")" = tmpfile ] ;;
-	EOPNOTSUPP) [ ! -e "$O/m/named" ] ;;
-	*) false ;;
-	esac
+	run overlay-ops tmpfile linkable "$O/m/dir" named
+	echo "$output"
+	[ "$output" = OK ]
+	[ "$(cat "$O/m/dir/named")" = tmpfile ]
+	[ "$(stat -c '%a %h %s' "$O/m/dir/named")" = "640 1 8" ]
+	[ "$(cat "$O/u/dir/named")" = tmpfile ]
+	# O_EXCL: never linkable, and nothing is left behind.
+	run overlay-ops tmpfile excl "$O/m" other
+	echo "$output"
+	[ "$output" = "link ENOENT" ]
+	[ ! -e "$O/m/other" ]
+	ovl_umount
+	ovl_mount
+	[ "$(cat "$O/m/dir/named")" = tmpfile ]
+	[ -z "$(ls -A "$O/w" | grep -v '^index$')" ]
+}
+
+@test "O_TMPFILE on a read-only mount is refused cleanly" {
+	mkdir "$O/l2/dir"
+	ovl_mount_opts "lowerdir=$O/l1:$O/l2"
+	run overlay-ops tmpfile linkable "$O/m/dir" named
+	echo "$output"
+	[ "$output" = "open Read-only file system" ]
 }
 
 @test "truncate, fallocate and SEEK_DATA/SEEK_HOLE on a copied-up file" {
