@@ -209,6 +209,7 @@ static void tcp_conn_event(struct loop *loop, int fd, uint32_t events, void *dat
 {
 	struct conn_side *s = data;
 	struct tcp_conn *c = s->conn;
+	bool just_connected = false;
 	if (c->connecting) {
 		int error = 0;
 		socklen_t len = sizeof(error);
@@ -222,8 +223,18 @@ static void tcp_conn_event(struct loop *loop, int fd, uint32_t events, void *dat
 			return;
 		}
 		c->connecting = false;
+		just_connected = true;
 	}
-	if (pump(c, 0) < 0 || pump(c, 1) < 0) {
+	/* Pump only what this event concerns: a readable socket feeds its
+	 * own direction, a writable one drains the other. A bulk transfer
+	 * is one-way, and trying the idle direction on every wake-up costs
+	 * a splice that only says EAGAIN. Errors, hang-ups and a finished
+	 * connect look at both. */
+	bool both = just_connected || (events & (EPOLLERR | EPOLLHUP));
+	int i = s->index;
+	bool in = both || (events & (EPOLLIN | EPOLLRDHUP));
+	bool out = both || (events & EPOLLOUT);
+	if ((in && pump(c, i) < 0) || (out && pump(c, 1 - i) < 0)) {
 		tcp_conn_reset(c);
 		return;
 	}
