@@ -207,6 +207,14 @@ static json_object *copy_value(json_object *v, enum ctr_field_kind kind)
 	return copy;
 }
 
+/* "" and 0 mean "the default" for Docker's strings and numbers
+ * (NetworkMode "", ShmSize 0, LogConfig.Type "" as the CLI sends them). */
+static bool zero_value(json_object *v)
+{
+	return (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0) ||
+	       (json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0);
+}
+
 json_object *ctr_json_normalize(json_object *obj, const struct ctr_field *fields, size_t n)
 {
 	json_object *out = json_object_new_object();
@@ -214,7 +222,8 @@ json_object *ctr_json_normalize(json_object *obj, const struct ctr_field *fields
 		const struct ctr_field *f = &fields[i];
 		json_object *v = NULL;
 		if (obj != NULL && json_object_object_get_ex(obj, f->name, &v) && v != NULL &&
-		    !json_object_is_type(v, json_type_null)) {
+		    !json_object_is_type(v, json_type_null) &&
+		    !(f->dflt != NULL && zero_value(v))) {
 			if (f->kind == CF_STRUCT && f->sub != NULL) {
 				/* Fill the struct's own defaults too. */
 				json_object_object_add(out, f->name,

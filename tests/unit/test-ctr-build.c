@@ -98,6 +98,17 @@ static void test_request_defaults(void **state)
 	json_object *shm = NULL;
 	assert_true(json_object_object_get_ex(host, "ShmSize", &shm));
 	assert_int_equal(json_object_get_int64(shm), 67108864);
+
+	/* What the docker CLI sends for "no preference" means the default. */
+	_cleanup_json_ json_object *cli =
+	    J("{\"HostConfig\": {\"ShmSize\": 0, \"NetworkMode\": \"\", "
+	      "\"LogConfig\": {\"Type\": \"\", \"Config\": {}}, "
+	      "\"OomScoreAdj\": 0, \"Privileged\": false}}");
+	_cleanup_json_ json_object *c2 = NULL, *h2 = NULL;
+	assert_int_equal(ctr_request_normalize(cli, &c2, &h2, &err), 0);
+	assert_int_equal(json_object_get_int64(json_object_object_get(h2, "ShmSize")), 67108864);
+	assert_string_equal(str_at(h2, "NetworkMode"), "default");
+	assert_string_equal(str_at(json_object_object_get(h2, "LogConfig"), "Type"), "json-file");
 }
 
 /* --- merge, env, command --- */
