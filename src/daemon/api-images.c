@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "cleanup.h"
+#include "containers.h"
 #include "daemon.h"
 #include "images.h"
 #include "json-util.h"
@@ -144,11 +145,32 @@ static enum MHD_Result images_delete(struct request *r, const char *name)
 		if (match)
 			all[same++] = all[i];
 	}
-	if (by_id && same > 1 && !query_bool(r, "force"))
+	bool force = query_bool(r, "force");
+	if (by_id && same > 1 && !force)
 		return reply_error(r, 409,
 				   "conflict: unable to delete %.12s (must be forced) - image is "
 				   "referenced in multiple repositories",
 				   config[0] ? config + 7 : name);
+	/* Docker's rules for an image that containers use: never while one
+	 * runs, by id only with force, and its last name only with force
+	 * (the image then stays, nameless, for its containers). */
+	char running[CTR_ID_LEN + 1], stopped[CTR_ID_LEN + 1];
+	int users = config[0] ? ctr_image_users(r->d, config, running, stopped) : 0;
+	if (by_id && running[0])
+		return reply_error(r, 409,
+				   "conflict: unable to delete %.12s (cannot be forced) - image is "
+				   "being used by running container %.12s",
+				   config + 7, running);
+	if (by_id && stopped[0] && !force)
+		return reply_error(r, 409,
+				   "conflict: unable to delete %.12s (must be forced) - image is "
+				   "being used by stopped container %.12s",
+				   config + 7, stopped);
+	if (!by_id && same == 1 && users > 0 && !force)
+		return reply_error(r, 409,
+				   "conflict: unable to remove repository reference \"%s\" (must "
+				   "force) - container %.12s is using its referenced image %.12s",
+				   name, running[0] ? running : stopped, config + 7);
 	_cleanup_json_ json_object *out = json_object_new_array();
 	size_t untagged = 0;
 	for (size_t i = 0; i < same; i++) {
@@ -162,7 +184,7 @@ static enum MHD_Result images_delete(struct request *r, const char *name)
 		untagged++;
 	}
 	if (untagged == same) {
-		if (config[0])
+		if (config[0] && users == 0)
 			add_deleted(out, "Deleted", config);
 		struct store_gc_result gc;
 		if (store_gc(s, &gc, &err) < 0)
@@ -208,9 +230,21 @@ static enum MHD_Result images_tag(struct request *r, const char *name)
 	return ret;
 }
 
+/* Whether a container was made from the image of manifest. */
+static bool image_in_use(struct hutchd *d, const char *manifest)
+{
+	struct store_image_info info;
+	if (store_image_info_load(d->store, manifest, &info, NULL) < 0)
+		return false;
+	char running[CTR_ID_LEN + 1], stopped[CTR_ID_LEN + 1];
+	bool used = ctr_image_users(d, info.config, running, stopped) > 0;
+	store_image_info_free(&info);
+	return used;
+}
+
 /* Every image here has a name (there are no dangling images), so plain
  * prune only collects unreferenced blobs and snapshots; dangling=false
- * ("prune -a") removes every image, as no container uses any yet. */
+ * ("prune -a") removes every image no container was made from. */
 static enum MHD_Result images_prune(struct request *r)
 {
 	struct store *s = r->d->store;
@@ -243,6 +277,8 @@ static enum MHD_Result images_prune(struct request *r)
 		size_t n = 0;
 		store_image_list(s, &imgs, &n);
 		for (size_t i = 0; i < n; i++) {
+			if (image_in_use(r->d, imgs[i].manifest))
+				continue;
 			if (store_image_remove(s, imgs[i].name, &err) < 0)
 				return reply_hutch_error(r, &err);
 			char fam[700];

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "containers.h"
 #include "daemon.h"
 #include "json-util.h"
 #include "manifest.h"
@@ -91,10 +92,20 @@ static enum MHD_Result info(struct request *r)
 	_cleanup_json_ json_object *o = json_object_new_object();
 	json_object_object_add(o, "ID", json_object_new_string(host));
 	json_object_object_add(o, "Name", json_object_new_string(host));
-	json_object_object_add(o, "Containers", json_object_new_int(0));
-	json_object_object_add(o, "ContainersRunning", json_object_new_int(0));
+	struct ctr **cs = NULL;
+	size_t ncs = 0, running = 0;
+	if (ctr_list(r->d, &cs, &ncs) == 0) {
+		ctr_lock(r->d);
+		for (size_t i = 0; i < ncs; i++)
+			running += cs[i]->status == CTR_RUNNING;
+		ctr_unlock(r->d);
+		ctr_put_all(cs, ncs);
+	}
+	json_object_object_add(o, "Containers", json_object_new_int64((int64_t)ncs));
+	json_object_object_add(o, "ContainersRunning", json_object_new_int64((int64_t)running));
 	json_object_object_add(o, "ContainersPaused", json_object_new_int(0));
-	json_object_object_add(o, "ContainersStopped", json_object_new_int(0));
+	json_object_object_add(o, "ContainersStopped",
+			       json_object_new_int64((int64_t)(ncs - running)));
 	json_object_object_add(o, "Images", json_object_new_int64((int64_t)n));
 	json_object_object_add(o, "Driver", json_object_new_string("hutch-overlay"));
 	json_object *ds = json_object_new_array();

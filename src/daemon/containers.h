@@ -34,16 +34,23 @@ struct ctr {
 	bool tty, open_stdin, stdin_once, auto_remove;
 
 	/* under the registry lock */
-	char name[256]; /* without the leading '/' */
+	char name[256];	     /* without the leading '/' */
 	json_object *record; /* container.json */
 	json_object *state;  /* state.json as last read */
 	enum ctr_status status;
 	pid_t monitor_pid;
 	int monitor_pidfd;
-	bool starting;	      /* a start is in progress */
+	bool starting;	     /* a start is in progress */
 	unsigned generation; /* bumped on every status change (for waits) */
 	int refs;
+	bool removed;		   /* gone from the registry and from disk */
+	struct ctr_attach *attach; /* attach sessions waiting for the start */
+	bool attach_ready;	   /* the monitor's attach.sock takes sessions */
+	unsigned exits;		   /* times it exited (wait condition=next-exit) */
 };
+
+struct ctr_attach; /* a queued attach session (containers.c) */
+struct ctr_registry;
 
 /* Load every container at hutchd start: sweep .removing-* leftovers,
  * rebuild names and pins, re-adopt live monitors, settle dead ones. */
@@ -86,7 +93,58 @@ json_object *ctr_inspect(struct hutchd *d, struct ctr *c);
 int ctr_attach(struct hutchd *d, struct ctr *c, int fd, bool in, bool out, bool errs,
 	       hutch_error *err);
 
-/* Send a ctl.sock request and return the reply (caller puts). */
+/* Send a ctl.sock request and return the reply (caller puts). A reply
+ * {"error":"..."} is returned as a failure with that message. */
 int ctr_ctl(struct ctr *c, json_object *request, json_object **reply, hutch_error *err);
+
+/* ---- used by the container routes (api-containers.c) ---- */
+
+/* Wait until pred(c, arg) holds (evaluated under the lock); timeout_ms < 0
+ * waits forever. cancel (may be NULL) is polled twice a second, e.g. to
+ * notice a client that went away. Returns 0, -ETIMEDOUT, or -ECANCELED
+ * (cancelled, or hutchd is stopping). Called without the lock held. */
+typedef bool (*ctr_pred)(struct ctr *c, void *arg);
+int ctr_wait_until(struct hutchd *d, struct ctr *c, ctr_pred pred, void *arg, int timeout_ms,
+		   bool (*cancel)(void *arg), void *cancel_arg);
+
+/* A name is free and now reserved for a create in progress (EEXIST with
+ * Docker's conflict message otherwise); released by ctr_name_release. */
+int ctr_name_reserve(struct hutchd *d, const char *name, hutch_error *err);
+void ctr_name_release(struct hutchd *d, const char *name);
+/* Take ROOT/containers/<id>, written by ctr_build, into the registry and
+ * return it with a reference. */
+int ctr_register(struct hutchd *d, const char *id, struct ctr **out, hutch_error *err);
+/* Rename (Docker's conflict message when taken); rewrites container.json
+ * and monitor.json. */
+int ctr_rename(struct hutchd *d, struct ctr *c, const char *name, hutch_error *err);
+/* Remove a container that does not run (EBUSY when it does): its
+ * directories, pins, name. A removal already under way is waited for. */
+int ctr_remove(struct hutchd *d, struct ctr *c, hutch_error *err);
+
+/* Spawn the monitor and run the start handshake (ctr-monitor.c). EALREADY
+ * when it already runs; a command that is not found or not executable is
+ * EINVAL with Docker's message. */
+int ctr_start(struct hutchd *d, struct ctr *c, hutch_error *err);
+/* Signal the container through its monitor (ENOTCONN when not running). */
+int ctr_kill(struct hutchd *d, struct ctr *c, int signo, hutch_error *err);
+/* Docker's stop: signo (StopSignal when 0), then SIGKILL after timeout_s
+ * seconds (< 0: never); returns once the monitor has exited. EALREADY
+ * when the container was not running. */
+int ctr_stop(struct hutchd *d, struct ctr *c, int signo, int timeout_s, hutch_error *err);
+/* The monitor whose pid is in RUNTIME/containers/<id>/monitor.pid, opened
+ * as a pidfd, when it is alive and is c's monitor; -1 otherwise. */
+int ctr_monitor_open(struct ctr *c, pid_t *pid);
+/* Start watching a monitor: its exit refreshes c (takes the pidfd). */
+void ctr_watch_monitor(struct hutchd *d, struct ctr *c, pid_t pid, int pidfd);
+
+/* The containers made from image_id (a config digest): the number, and
+ * the id of one running and one stopped user ("" when none). */
+int ctr_image_users(struct hutchd *d, const char *image_id, char running[CTR_ID_LEN + 1],
+		    char stopped[CTR_ID_LEN + 1]);
+
+/* Docker's summary for GET /containers/json; size adds SizeRw/SizeRootFs. */
+json_object *ctr_summary(struct hutchd *d, struct ctr *c, bool size);
+/* Bytes in the container's writable layer. */
+int64_t ctr_size_rw(struct ctr *c);
 
 #endif

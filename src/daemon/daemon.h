@@ -29,6 +29,7 @@ struct hutchd {
 	/* hutch.conf: passed to every container's hutch-slirp */
 	char **slirp_outbound_allow; /* CIDRs the containers may reach (NULL: any) */
 	char *slirp_resolv_conf;     /* the name servers slirp forwards DNS to */
+	struct ctr_registry *containers; /* containers.c */
 };
 
 /* The request being served: method, the path without /v1.N, its body. */
@@ -68,6 +69,8 @@ bool query_bool(struct request *r, const char *key);
 /* Routes. */
 enum MHD_Result api_system(struct request *r);
 enum MHD_Result api_images(struct request *r);
+enum MHD_Result api_containers(struct request *r);
+enum MHD_Result api_system_df(struct request *r);
 
 /* Serve HTTP on listen_fd until hutchd->stopping; returns after stop. */
 struct MHD_Daemon *server_start(struct hutchd *d, int listen_fd, hutch_error *err);

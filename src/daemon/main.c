@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "containers.h"
 #include "daemon.h"
 #include "file-util.h"
 #include "helper.h"
@@ -453,6 +454,10 @@ int main(int argc, char **argv)
 
 	if (store_open(d.root, hutchd_remove_tree, &d, &d.store, &err) < 0)
 		goto fail;
+	/* Containers before the socket: a client must never see a registry
+	 * that has not re-adopted the running ones yet. */
+	if (containers_init(&d, &err) < 0)
+		goto fail;
 	int listen_fd = activation_socket();
 	bool activated = listen_fd >= 0;
 	if (!activated && (listen_fd = bind_socket(d.socket_path, &err)) < 0)
@@ -473,6 +478,7 @@ int main(int argc, char **argv)
 	}
 	d.stopping = true;
 	server_stop(mhd);
+	containers_shutdown(&d);
 	if (!activated)
 		unlink(d.socket_path);
 	store_close(d.store);
