@@ -6,6 +6,7 @@
  * the daemon refusing the create), 126 when the command cannot be run,
  * 127 when it is not found, otherwise the container's own status. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,7 +145,7 @@ static int collect_exit_code(struct raw_http *wait, const char *id)
 	hutch_error err = {0};
 	_cleanup_free_ char *body = NULL;
 	size_t len = 0;
-	if (wait->fd >= 0 && raw_http_read_head(wait, &err) == 0 &&
+	if (wait->fd >= 0 && (wait->status != 0 || raw_http_read_head(wait, &err) == 0) &&
 	    raw_http_read_body(wait, &body, &len, &err) == 0 && wait->status == 200) {
 		_cleanup_json_ json_object *o = NULL;
 		int64_t code = 0;
@@ -199,6 +200,11 @@ int attached_start(const struct attached_start *a)
 		raw_http_close(&wait);
 		return a->is_run ? run_fail(cmd, err.msg) : cli_fail(&err);
 	}
+	/* hutchd (like Docker since API 1.30) sends the wait's headers once
+	 * the wait is registered: with them read, the exit cannot be missed. */
+	struct pollfd pfd = {.fd = wait.fd, .events = POLLIN};
+	if (poll(&pfd, 1, 5000) == 1 && raw_http_read_head(&wait, &err) < 0)
+		raw_http_close(&wait);
 	if (start_container(a->id, &err) < 0) {
 		raw_http_close(&stream);
 		raw_http_close(&wait);
