@@ -22,14 +22,6 @@
 #include "cleanup.h"
 #include "ovl.h"
 
-int ovl_tmpname(struct ovl_fs *fs, char *buf, size_t size)
-{
-	unsigned long c = atomic_fetch_add(&fs->tmp_counter, 1);
-	return (size_t)snprintf(buf, size, "#hutch-%d-%lu", (int)getpid(), c) >= size
-		   ? -ENAMETOOLONG
-		   : 0;
-}
-
 /* Copy the xattrs of src to dst, leaving out the overlay's own (opacity
  * belongs to the layer, not to the copy). */
 static int copy_xattrs(struct ovl_fs *fs, const char *src, const char *dst)
@@ -371,6 +363,8 @@ static int copy_up_tree_rec(struct ovl_fs *fs, struct ovl_node *dir, int depth)
 	char rel[PATH_MAX];
 	for (size_t i = 0; i < c->n && r == 0; i++) {
 		const struct dir_entry *e = &c->entries[i];
+		if (e->layer < 0)
+			continue;
 		r = ovl_child_path(dir, e->name, rel, sizeof(rel));
 		if (r < 0)
 			break;

@@ -1,8 +1,9 @@
 /* Merged directory listings. A directory's listing is built once from all
  * the layers of its span (top first; whiteouts and ".wh." names hide lower
  * entries and never show) and kept on the node, so later lookups in it are
- * answered from memory instead of probing every layer. Any change made
- * through the mount drops the listing; lower layers never change. */
+ * answered from memory instead of probing every layer. A removed name is
+ * marked removed in place (so rm -rf keeps using the listing); other
+ * changes made through the mount drop it; lower layers never change. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +54,28 @@ static size_t slot_of(const struct dir_cache *c, const char *name)
 const struct dir_entry *ovl_dir_cache_find(const struct dir_cache *c, const char *name)
 {
 	size_t i = slot_of(c, name);
-	return c->hash[i] == 0 ? NULL : &c->entries[c->hash[i] - 1];
+	if (c->hash[i] == 0)
+		return NULL;
+	const struct dir_entry *e = &c->entries[c->hash[i] - 1];
+	return e->layer < 0 ? NULL : e;
+}
+
+void ovl_dir_cache_remove(struct ovl_node *dir, const char *name)
+{
+	struct dir_cache *c = dir->cache;
+	if (c == NULL)
+		return;
+	size_t i = slot_of(c, name);
+	if (c->hash[i] == 0)
+		return;
+	struct dir_entry *e = &c->entries[c->hash[i] - 1];
+	if (e->layer >= 0) {
+		/* Open directory handles share the listing: the entry keeps
+		 * its place (their offsets stay valid) and stops showing,
+		 * which POSIX allows for a name removed after opendir. */
+		e->layer = -1;
+		c->live--;
+	}
 }
 
 /* A listing under construction also remembers hidden names (whiteouts) so
@@ -143,6 +165,7 @@ static int compact(struct dir_cache *c)
 			c->entries[w++] = c->entries[i];
 	}
 	c->n = w;
+	c->live = w;
 	memset(c->hash, 0, c->hsize * sizeof(size_t));
 	for (size_t i = 0; i < c->n; i++)
 		c->hash[slot_of(c, c->entries[i].name)] = i + 1;

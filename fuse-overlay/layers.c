@@ -310,11 +310,51 @@ ino_t ovl_entry_ino(const struct ovl_fs *fs, int layer, const char *rel, const s
 	return ovl_make_ino(fs, layer, st->st_ino);
 }
 
+int ovl_tmpname(struct ovl_fs *fs, char *buf, size_t size)
+{
+	unsigned long c = atomic_fetch_add(&fs->tmp_counter, 1);
+	return (size_t)snprintf(buf, size, "#hutch-%d-%lu", (int)getpid(), c) >= size
+		   ? -ENAMETOOLONG
+		   : 0;
+}
+
+/* Whiteouts are hard links to one 0/0 device in the work dir, as the
+ * kernel overlay makes them: a link costs much less than a new inode,
+ * which is most of the work of an rm -rf of a lower tree. A new shared
+ * device is made when there is none yet (one per mount: the work dir's
+ * "#hutch-" entries are cleared at mount) or it has all the links the
+ * filesystem allows. */
+static int link_shared_whiteout(struct ovl_fs *fs, const char *rel)
+{
+	static const char shared[] = "#hutch-whiteout";
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (linkat(fs->workfd, shared, fs->layers[0].fd, rel, 0) == 0)
+			return 0;
+		struct stat st;
+		if (errno != EMLINK &&
+		    (errno != ENOENT || fstatat(fs->workfd, shared, &st, AT_SYMLINK_NOFOLLOW) == 0))
+			return -errno;
+		char tmp[64];
+		int r = ovl_tmpname(fs, tmp, sizeof(tmp));
+		if (r < 0)
+			return r;
+		if (mknodat(fs->workfd, tmp, S_IFCHR | 0, makedev(0, 0)) < 0)
+			return -errno;
+		if (renameat(fs->workfd, tmp, fs->workfd, shared) < 0) {
+			r = -errno;
+			unlinkat(fs->workfd, tmp, 0);
+			return r;
+		}
+	}
+	return -EMLINK;
+}
+
 int ovl_make_whiteout(struct ovl_fs *fs, const char *rel)
 {
 	int up = fs->layers[0].fd;
 	if (fs->mknod_whiteout) {
-		if (mknodat(up, rel, S_IFCHR | 0, makedev(0, 0)) == 0)
+		if (link_shared_whiteout(fs, rel) == 0 ||
+		    mknodat(up, rel, S_IFCHR | 0, makedev(0, 0)) == 0)
 			return 0;
 		if (errno != EPERM && errno != EOPNOTSUPP && errno != EINVAL)
 			return -errno;

@@ -16,6 +16,7 @@ hutch_overlay_SOURCES = \
 	fuse-overlay/ops-file.c \
 	fuse-overlay/ops-dir.c \
 	fuse-overlay/ops-names.c \
+	fuse-overlay/trash.c \
 	fuse-overlay/ops-rename.c \
 	fuse-overlay/ops-xattr.c
 hutch_overlay_CFLAGS = $(AM_CFLAGS) $(FUSE3_CFLAGS)

@@ -95,6 +95,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			e.attr.st_mode = S_IFDIR;
 		} else {
 			de = &d->cache->entries[i - 2];
+			if (de->layer < 0)
+				continue; /* removed since the listing was built */
 			name = de->name;
 			e.attr.st_mode = DTTOIF(de->d_type);
 		}

@@ -42,6 +42,23 @@ void ovl_fill_entry(struct ovl_fs *fs, struct fuse_entry_param *e)
 	e->generation = 0;
 }
 
+int ovl_find_child(struct ovl_fs *fs, struct ovl_node *parent, const char *name, const char *rel,
+		   struct stat *st, int *layer)
+{
+	struct dir_cache *c = __atomic_load_n(&parent->cache, __ATOMIC_ACQUIRE);
+	if (c == NULL)
+		return ovl_probe(fs, parent->span, parent->nspan, rel, st, layer);
+	/* The merged listing knows the answer: one stat, in the right layer,
+	 * and none at all for a name that is not there. */
+	const struct dir_entry *de = ovl_dir_cache_find(c, name);
+	if (de == NULL)
+		return -ENOENT;
+	*layer = de->layer;
+	if (fstatat(fs->layers[*layer].fd, rel, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return 0;
+}
+
 int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 		  struct fuse_entry_param *e)
 {
@@ -62,21 +79,9 @@ int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 
 	struct stat st;
 	int layer = -1;
-	struct dir_cache *c = __atomic_load_n(&parent->cache, __ATOMIC_ACQUIRE);
-	if (c != NULL) {
-		/* The merged listing knows the answer: one stat, in the right
-		 * layer, and none at all for a name that is not there. */
-		const struct dir_entry *de = ovl_dir_cache_find(c, name);
-		if (de == NULL)
-			return -ENOENT;
-		layer = de->layer;
-		if (fstatat(fs->layers[layer].fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return -errno;
-	} else {
-		r = ovl_probe(fs, parent->span, parent->nspan, rel, &st, &layer);
-		if (r < 0)
-			return r;
-	}
+	r = ovl_find_child(fs, parent, name, rel, &st, &layer);
+	if (r < 0)
+		return r;
 
 	if (layer > 0 && fs->has_upper && S_ISREG(st.st_mode) && st.st_nlink > 1) {
 		/* Another name of this lower file may have been copied up:

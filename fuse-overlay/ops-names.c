@@ -136,61 +136,6 @@ void ovl_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const cha
 	reply_entry_or_err(req, r, &e);
 }
 
-/* Remove the contents of a directory we own (whiteouts, .wh. files and the
- * opaque marker are all that is left in an upper dir whose merged view is
- * empty). */
-static int remove_contents(int dfd, int depth)
-{
-	if (depth > 64)
-		return -ELOOP;
-	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	_cleanup_closedir_ DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return -errno;
-	}
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (unlinkat(dfd, de->d_name, 0) == 0)
-			continue;
-		if (errno != EISDIR && errno != EPERM)
-			return -errno;
-		int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0)
-			return -errno;
-		int r = remove_contents(sub, depth + 1);
-		close(sub);
-		if (r < 0)
-			return r;
-		if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
-int ovl_remove_upper_dir(struct ovl_fs *fs, const char *rel)
-{
-	/* Move it out of sight first so the merged view changes at once. */
-	char tmp[64];
-	int r = ovl_tmpname(fs, tmp, sizeof(tmp));
-	if (r < 0)
-		return r;
-	if (renameat(fs->layers[0].fd, rel, fs->workfd, tmp) < 0)
-		return -errno;
-	int fd = openat(fs->workfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = remove_contents(fd, 0);
-	close(fd);
-	if (r == 0 && unlinkat(fs->workfd, tmp, AT_REMOVEDIR) < 0)
-		r = -errno;
-	return r;
-}
-
 /* Take a name out of the merged view: remove the upper entry if any, then
  * whiteout when a lower layer still has the name. The node leaves the
  * tree; a node still in use keeps an fd to its file. */
@@ -209,9 +154,12 @@ static int remove_name(struct ovl_fs *fs, struct ovl_node *p, const char *name, 
 		return r;
 	struct stat st;
 	int layer;
-	r = ovl_probe(fs, p->span, p->nspan, rel, &st, &layer);
+	r = ovl_find_child(fs, p, name, rel, &st, &layer);
 	if (r < 0)
 		return r;
+	/* A name that shows from a lower layer needs a whiteout; one that
+	 * shows from upper, only when a lower layer has it too. */
+	bool in_lower = layer > 0;
 	if (dir && !S_ISDIR(st.st_mode))
 		return -ENOTDIR;
 	if (!dir && S_ISDIR(st.st_mode))
@@ -228,7 +176,7 @@ static int remove_name(struct ovl_fs *fs, struct ovl_node *p, const char *name, 
 		struct dir_cache *c = ovl_dir_cache_get(fs, n, &err);
 		if (c == NULL)
 			r = -err;
-		else if (c->n > 0)
+		else if (c->live > 0)
 			r = -ENOTEMPTY;
 		ovl_dir_cache_put(c);
 	}
@@ -249,7 +197,7 @@ static int remove_name(struct ovl_fs *fs, struct ovl_node *p, const char *name, 
 	}
 	if (r == 0)
 		r = ovl_copy_up_dir_chain(fs, p);
-	bool lower_has = r == 0 && ovl_exists_below(fs, p->span, p->nspan, 0, rel);
+	bool lower_has = r == 0 && (in_lower || ovl_exists_below(fs, p->span, p->nspan, 0, rel));
 	if (r == 0 && ovl_node_is_last_name(n, p, name) && (n->open_count > 0 || st.st_nlink > 1))
 		ovl_node_keep(fs, n, layer, rel);
 	if (r == 0 && layer == 0) {
@@ -261,7 +209,7 @@ static int remove_name(struct ovl_fs *fs, struct ovl_node *p, const char *name, 
 	if (r == 0 && lower_has)
 		r = ovl_make_whiteout(fs, rel);
 	if (r == 0) {
-		ovl_dir_cache_drop(p);
+		ovl_dir_cache_remove(p, name);
 		if (!ovl_node_remove_name(fs, n, p, name))
 			ovl_dir_cache_drop(n);
 		else

@@ -101,7 +101,7 @@ static int dir_is_empty(struct ovl_fs *fs, struct ovl_node *dir)
 	struct dir_cache *c = ovl_dir_cache_get(fs, dir, &err);
 	if (c == NULL)
 		return -err;
-	int r = c->n == 0 ? 0 : -ENOTEMPTY;
+	int r = c->live == 0 ? 0 : -ENOTEMPTY;
 	ovl_dir_cache_put(c);
 	return r;
 }

@@ -193,6 +193,9 @@ int ovl_node_set_location(struct ovl_fs *fs, struct ovl_node *n, int layer, cons
 /* Presented inode number of rel found in layer with stat st. */
 ino_t ovl_entry_ino(const struct ovl_fs *fs, int layer, const char *rel, const struct stat *st,
 		    long *pending_links);
+/* A fresh name for the work dir ("#hutch-PID-N": leftovers are removed at
+ * the next mount). */
+int ovl_tmpname(struct ovl_fs *fs, char *buf, size_t size);
 int ovl_make_whiteout(struct ovl_fs *fs, const char *rel);
 int ovl_remove_whiteout(struct ovl_fs *fs, const char *rel);
 int ovl_set_opaque(struct ovl_fs *fs, const char *rel);
@@ -201,13 +204,14 @@ int ovl_set_opaque(struct ovl_fs *fs, const char *rel);
 struct dir_entry {
 	char *name;
 	unsigned char d_type;
-	int layer;
+	int layer;   /* -1: removed since the listing was built */
 	ino_t d_ino; /* in its layer */
 };
 struct dir_cache {
 	atomic_int refs;
 	struct dir_entry *entries;
-	size_t n;
+	size_t n;     /* entries, removed ones included */
+	size_t live;  /* entries not removed */
 	size_t *hash; /* open addressing, index+1, 0 = empty */
 	size_t hsize;
 };
@@ -215,8 +219,13 @@ struct dir_cache {
  * directory changes (tree_lock held, read or write). Returns a reference. */
 struct dir_cache *ovl_dir_cache_get(struct ovl_fs *fs, struct ovl_node *dir, int *errp);
 void ovl_dir_cache_put(struct dir_cache *c);
+/* The entry of name, NULL when the listing does not have it (or it was
+ * removed). */
 const struct dir_entry *ovl_dir_cache_find(const struct dir_cache *c, const char *name);
 void ovl_dir_cache_drop(struct ovl_node *dir);
+/* name went away from dir (tree_lock held for writing): mark it removed in
+ * dir's listing, if dir has one. */
+void ovl_dir_cache_remove(struct ovl_node *dir, const char *name);
 
 /* copyup.c */
 /* Give n a copy in the upper layer (tree_lock held for writing). With
@@ -229,7 +238,6 @@ int ovl_copy_up_tree(struct ovl_fs *fs, struct ovl_node *dir);
 /* Link the copied-up file with origin ino (from the index) at rel in upper
  * when it exists; returns 1 when linked, 0 when not indexed. */
 int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel);
-int ovl_tmpname(struct ovl_fs *fs, char *buf, size_t size);
 /* After one name of a hard-linked file went away: when the name the node
  * now goes by is still a lower name of a copied-up file, link it to the
  * copy, so the node shows the copy (tree_lock held for writing). */
@@ -270,7 +278,8 @@ int ovl_prepare_new_name(struct ovl_fs *fs, struct ovl_node *parent, const char 
 			 size_t size);
 /* Remember an O_PATH fd of n before its name goes away while it is in use. */
 void ovl_node_keep(struct ovl_fs *fs, struct ovl_node *n, int layer, const char *rel);
-/* Empty and remove an upper directory (only whiteouts are left in it). */
+/* trash.c: take an upper directory (only whiteouts are left in it) out of
+ * upper at once; it is deleted in the background. */
 int ovl_remove_upper_dir(struct ovl_fs *fs, const char *rel);
 
 /* Resolve a node for a request and make its location current; on failure
@@ -278,6 +287,10 @@ int ovl_remove_upper_dir(struct ovl_fs *fs, const char *rel);
 struct ovl_node *ovl_req_node(fuse_req_t req, fuse_ino_t nodeid);
 int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 		  struct fuse_entry_param *e);
+/* Where name (at rel) in the located dir parent is: from parent's listing
+ * when it has one, else by probing its layers. -ENOENT when absent. */
+int ovl_find_child(struct ovl_fs *fs, struct ovl_node *parent, const char *name, const char *rel,
+		   struct stat *st, int *layer);
 /* The entry for a file just created in upper at rel (stat st): no probing,
  * it cannot be anywhere else. */
 int ovl_new_entry(struct ovl_fs *fs, struct ovl_node *parent, const char *name, const char *rel,

@@ -99,6 +99,45 @@ teardown() {
 	[ -z "$(ls -A "$O/m/d")" ]
 }
 
+@test "rm -rf of a lower tree, also while the directory is being read; the work dir empties" {
+	local d f
+	for d in a b c; do
+		mkdir -p "$O/l2/tree/$d/deep"
+		for f in 1 2 3 4 5; do
+			echo "$d$f" >"$O/l2/tree/$d/f$f"
+			echo "$d$f" >"$O/l2/tree/$d/deep/g$f"
+		done
+	done
+	echo top >"$O/l1/tree/a/f1" 2>/dev/null || { mkdir -p "$O/l1/tree/a" && echo top >"$O/l1/tree/a/f1"; }
+	ovl_mount
+	ls -R "$O/m/tree" >/dev/null
+	# Names removed while a directory is open do not come back, and the
+	# listing of the open directory still ends.
+	exec 5<"$O/m/tree/b"
+	rm "$O/m/tree/b/f1" "$O/m/tree/b/f2"
+	[ "$(ls "$O/m/tree/b" | tr '\n' ' ')" = "deep f3 f4 f5 " ]
+	exec 5<&-
+	run rmdir "$O/m/tree/b"
+	[ "$status" -ne 0 ]
+	rm -rf "$O/m/tree"
+	[ ! -e "$O/m/tree" ]
+	[ -z "$(ls -A "$O/m")" ]
+	mkdir "$O/m/tree"
+	[ -z "$(ls -A "$O/m/tree")" ]
+	# The removed upper directories went to the work dir and are deleted
+	# there in the background.
+	local i
+	for i in $(seq 1 50); do
+		[ -z "$(ls -A "$O/w" | grep -v -e '^index$' -e '^#hutch-whiteout$')" ] && break
+		sleep 0.1
+	done
+	[ -z "$(ls -A "$O/w" | grep -v -e '^index$' -e '^#hutch-whiteout$')" ]
+	ovl_umount
+	ovl_mount
+	[ -z "$(ls -A "$O/m/tree")" ]
+	[ "$(cat "$O/l2/tree/c/deep/g5")" = c5 ]
+}
+
 @test "copy-up keeps data, sparse holes, mode, times and xattrs" {
 	printf 'head' >"$O/l2/sparse"
 	truncate -s 64M "$O/l2/sparse"
