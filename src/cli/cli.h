@@ -44,6 +44,11 @@ int cmd_cp(int argc, char **argv);
 int cmd_system_df(int argc, char **argv);
 int cmd_system_prune(int argc, char **argv);
 
+/* POST /images/prune (every unused image with all), printing "Deleted
+ * Images:"; adds the reclaimed bytes to *space. -1 after printing an
+ * error. */
+int prune_images(bool all, int64_t *space);
+
 /* Pull ref with the progress display on out; prints errors itself and
  * returns 0 or 1. */
 int pull_image(const char *ref, const char *platform, FILE *out, bool quiet);

@@ -305,22 +305,40 @@ void client_error_message(const char *body, long status, hutch_error *err)
 			 msg ? msg : (body && body[0] ? body : "unknown error"));
 }
 
-int client_json(const char *method, const char *path, json_object **out, hutch_error *err)
+int client_call_ok(const struct client_request *req, char **reply, hutch_error *err)
 {
-	struct client_request req = {.method = method, .path = path};
 	long status = 0;
 	_cleanup_free_ char *body = NULL;
-	if (client_call(&req, &status, &body, err) < 0)
+	int rc = client_call(req, &status, &body, err);
+	if (rc == -1)
 		return -1;
 	if (status >= 400) {
 		client_error_message(body, status, err);
 		return -1;
 	}
+	if (reply != NULL)
+		*reply = steal_pointer(&body);
+	return rc;
+}
+
+int client_json_body(const char *method, const char *path, const char *body, json_object **out,
+		     hutch_error *err)
+{
+	struct client_request req = {
+	    .method = method, .path = path, .body = body, .body_len = body ? strlen(body) : 0};
+	_cleanup_free_ char *reply = NULL;
+	if (client_call_ok(&req, &reply, err) < 0)
+		return -1;
 	if (out == NULL)
 		return 0;
-	if (body == NULL || body[0] == '\0') {
+	if (reply == NULL || reply[0] == '\0') {
 		*out = NULL;
 		return 0;
 	}
-	return json_parse_buffer(body, strlen(body), "hutchd reply", out, err);
+	return json_parse_buffer(reply, strlen(reply), "hutchd reply", out, err);
+}
+
+int client_json(const char *method, const char *path, json_object **out, hutch_error *err)
+{
+	return client_json_body(method, path, NULL, out, err);
 }

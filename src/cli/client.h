@@ -48,6 +48,16 @@ struct client_request {
  * daemon could not be reached or the transfer broke. */
 int client_call(const struct client_request *req, long *status, char **reply, hutch_error *err);
 
+/* client_call, with statuses >= 400 turned into an error carrying the
+ * daemon's message ("Error response from daemon: ..."). -2 when a chunk
+ * handler refused data (its own error). */
+int client_call_ok(const struct client_request *req, char **reply, hutch_error *err);
+
+/* A request with an optional JSON body and a JSON reply (out may be NULL),
+ * errors as client_call_ok. */
+int client_json_body(const char *method, const char *path, const char *body, json_object **out,
+		     hutch_error *err);
+
 /* GET/POST/DELETE with a JSON reply: statuses >= 400 become an error with
  * the daemon's message ("Error response from daemon: ..."). */
 int client_json(const char *method, const char *path, json_object **out, hutch_error *err);

@@ -40,25 +40,16 @@ static bool split_container_arg(const char *arg, char *ctr, size_t csize, const 
 	return true;
 }
 
-/* Last path component, ignoring trailing slashes ("/a/b/" → "b"). */
-static void base_name(const char *path, char *out, size_t size)
+/* The last component of path, or what comes before it (dir), ignoring
+ * trailing slashes: "/a/b/" → "b" or "/a". */
+static void path_part(const char *path, bool dir, char *out, size_t size)
 {
 	char buf[PATH_MAX];
 	snprintf(buf, sizeof(buf), "%s", path);
 	size_t l = strlen(buf);
 	while (l > 1 && buf[l - 1] == '/')
 		buf[--l] = '\0';
-	snprintf(out, size, "%s", basename(buf));
-}
-
-static void dir_name(const char *path, char *out, size_t size)
-{
-	char buf[PATH_MAX];
-	snprintf(buf, sizeof(buf), "%s", path);
-	size_t l = strlen(buf);
-	while (l > 1 && buf[l - 1] == '/')
-		buf[--l] = '\0';
-	snprintf(out, size, "%s", dirname(buf));
+	snprintf(out, size, "%s", dir ? dirname(buf) : basename(buf));
 }
 
 /* Replace the first component of name with first (when first is set). */
@@ -163,15 +154,9 @@ static int copy_from_container(const char *ctr, const char *src, const char *des
 	    .on_data = spool,
 	    .ctx = to_stdout ? stdout : tmp,
 	};
-	long status = 0;
-	_cleanup_free_ char *reply = NULL;
-	int rc = client_call(&req, &status, &reply, &err);
+	int rc = client_call_ok(&req, NULL, &err);
 	if (rc == -1)
 		return cli_fail(&err);
-	if (status >= 400) {
-		client_error_message(reply, status, &err);
-		return cli_fail(&err);
-	}
 	if (rc < 0 || (to_stdout && fflush(stdout) != 0)) {
 		fprintf(stderr, "hutch: writing the archive: %s\n", strerror(errno));
 		return 1;
@@ -191,8 +176,8 @@ static int copy_from_container(const char *ctr, const char *src, const char *des
 				dest);
 			return 1;
 		}
-		dir_name(dest, dir, sizeof(dir));
-		base_name(dest, first, sizeof(first));
+		path_part(dest, true, dir, sizeof(dir));
+		path_part(dest, false, first, sizeof(first));
 		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			fprintf(stderr, "hutch: destination directory \"%s\" does not exist\n",
 				dir);
@@ -335,7 +320,7 @@ static int copy_to_container(const char *src, const char *ctr, const char *dest)
 		}
 		if (isdir) {
 			snprintf(target_dir, sizeof(target_dir), "%s", dest);
-			base_name(src, top, sizeof(top));
+			path_part(src, false, top, sizeof(top));
 		} else {
 			if (exists && S_ISDIR(st.st_mode)) {
 				fprintf(stderr,
@@ -343,8 +328,8 @@ static int copy_to_container(const char *src, const char *ctr, const char *dest)
 					dest);
 				return 1;
 			}
-			dir_name(dest, target_dir, sizeof(target_dir));
-			base_name(dest, top, sizeof(top));
+			path_part(dest, true, target_dir, sizeof(target_dir));
+			path_part(dest, false, top, sizeof(top));
 		}
 		tmp = tmpfile();
 		if (tmp == NULL || make_tar(src, top, tmp, &err) < 0) {
@@ -361,14 +346,8 @@ static int copy_to_container(const char *src, const char *ctr, const char *dest)
 	container_path(url, sizeof(url), ctr, suffix);
 	struct client_request req = {
 	    .method = "PUT", .path = url, .upload = body, .content_type = "application/x-tar"};
-	long status = 0;
-	_cleanup_free_ char *reply = NULL;
-	if (client_call(&req, &status, &reply, &err) < 0)
+	if (client_call_ok(&req, NULL, &err) < 0)
 		return cli_fail(&err);
-	if (status >= 400) {
-		client_error_message(reply, status, &err);
-		return cli_fail(&err);
-	}
 	return 0;
 }
 

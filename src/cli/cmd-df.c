@@ -136,25 +136,8 @@ int cmd_system_prune(int argc, char **argv)
 	int64_t space = 0;
 	if (prune_containers(&space) < 0)
 		return 1;
-	const char *path = all ? "/images/prune?filters=%7B%22dangling%22%3A%5B%22false%22%5D%7D"
-			       : "/images/prune";
-	hutch_error err = {0};
-	_cleanup_json_ json_object *out = NULL;
-	if (client_json("POST", path, &out, &err) < 0)
-		return cli_fail(&err);
-	json_object *deleted = NULL;
-	json_object_object_get_ex(out, "ImagesDeleted", &deleted);
-	if (json_object_is_type(deleted, json_type_array) && json_object_array_length(deleted)) {
-		printf("Deleted Images:\n");
-		for (size_t k = 0; k < json_object_array_length(deleted); k++) {
-			json_object *e = json_object_array_get_idx(deleted, k);
-			json_object_object_foreach(e, key, val) printf(
-			    "%s: %s\n", strcmp(key, "Untagged") == 0 ? "untagged" : "deleted",
-			    json_object_get_string(val));
-		}
-		printf("\n");
-	}
-	space += field(out, "SpaceReclaimed");
+	if (prune_images(all, &space) < 0)
+		return 1;
 	char sz[32];
 	format_size(space, sz, sizeof(sz));
 	printf("Total reclaimed space: %s\n", sz);

@@ -13,6 +13,7 @@
 #include "client.h"
 #include "container-util.h"
 #include "json-util.h"
+#include "run-config.h"
 #include "session.h"
 #include "tty.h"
 
@@ -76,8 +77,6 @@ int cmd_exec(int argc, char **argv)
 	bool detach = false, interactive = false, tty = false;
 	const char *keys = NULL;
 	_cleanup_json_ json_object *body = json_object_new_object();
-	json_object *env = json_object_new_array();
-	json_object_object_add(body, "Env", env);
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+dite:w:u:", longopts, NULL)) != -1) {
@@ -92,13 +91,7 @@ int cmd_exec(int argc, char **argv)
 			tty = true;
 			break;
 		case 'e':
-			if (strchr(optarg, '=') == NULL && getenv(optarg) != NULL) {
-				_cleanup_free_ char *kv = NULL;
-				if (asprintf(&kv, "%s=%s", optarg, getenv(optarg)) > 0)
-					json_object_array_add(env, json_object_new_string(kv));
-			} else if (strchr(optarg, '=') != NULL) {
-				json_object_array_add(env, json_object_new_string(optarg));
-			}
+			run_config_add_env(body, optarg);
 			break;
 		case 'w':
 			json_object_object_add(body, "WorkingDir", json_object_new_string(optarg));
@@ -145,19 +138,9 @@ int cmd_exec(int argc, char **argv)
 	char path[1024];
 	container_path(path, sizeof(path), argv[optind], "/exec");
 	const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
-	struct client_request req = {
-	    .method = "POST", .path = path, .body = text, .body_len = strlen(text)};
-	long status = 0;
-	_cleanup_free_ char *reply = NULL;
-	if (client_call(&req, &status, &reply, &err) < 0)
-		return cli_fail(&err);
-	if (status >= 400) {
-		client_error_message(reply, status, &err);
-		return cli_fail(&err);
-	}
 	_cleanup_json_ json_object *created = NULL;
 	const char *exec_id = NULL;
-	if (json_parse_buffer(reply, strlen(reply), "exec reply", &created, &err) < 0 ||
+	if (client_json_body("POST", path, text, &created, &err) < 0 ||
 	    json_get_string(created, "exec reply", "Id", true, &exec_id, &err) < 0)
 		return cli_fail(&err);
 
@@ -174,17 +157,8 @@ int cmd_exec(int argc, char **argv)
 	const char *start_body = json_object_to_json_string_ext(start, JSON_C_TO_STRING_PLAIN);
 	snprintf(path, sizeof(path), "/exec/%s/start", exec_id);
 	if (detach) {
-		struct client_request sreq = {.method = "POST",
-					      .path = path,
-					      .body = start_body,
-					      .body_len = strlen(start_body)};
-		_cleanup_free_ char *sreply = NULL;
-		if (client_call(&sreq, &status, &sreply, &err) < 0)
+		if (client_json_body("POST", path, start_body, NULL, &err) < 0)
 			return cli_fail(&err);
-		if (status >= 400) {
-			client_error_message(sreply, status, &err);
-			return cli_fail(&err);
-		}
 		return 0;
 	}
 	struct raw_http stream = {.fd = -1};

@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "client.h"
+#include "container-util.h"
 #include "json-util.h"
 
 static int usage_error(const char *cmd, const char *usage)
@@ -375,6 +376,32 @@ int cmd_save(int argc, char **argv)
 	return 0;
 }
 
+int prune_images(bool all, int64_t *space)
+{
+	const char *path = all ? "/images/prune?filters=%7B%22dangling%22%3A%5B%22false%22%5D%7D"
+			       : "/images/prune";
+	hutch_error err = {0};
+	_cleanup_json_ json_object *out = NULL;
+	if (client_json("POST", path, &out, &err) < 0)
+		return cli_fail(&err), -1;
+	json_object *deleted = NULL;
+	json_object_object_get_ex(out, "ImagesDeleted", &deleted);
+	if (json_object_is_type(deleted, json_type_array) && json_object_array_length(deleted)) {
+		printf("Deleted Images:\n");
+		for (size_t k = 0; k < json_object_array_length(deleted); k++) {
+			json_object *e = json_object_array_get_idx(deleted, k);
+			json_object_object_foreach(e, key, val) printf(
+			    "%s: %s\n", strcmp(key, "Untagged") == 0 ? "untagged" : "deleted",
+			    json_object_get_string(val));
+		}
+		printf("\n");
+	}
+	int64_t reclaimed = 0;
+	json_get_int64(out, "", "SpaceReclaimed", false, &reclaimed, NULL);
+	*space += reclaimed;
+	return 0;
+}
+
 int cmd_image_prune(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -401,38 +428,15 @@ int cmd_image_prune(int argc, char **argv)
 			return 2;
 	}
 	if (!force) {
-		if (!isatty(STDIN_FILENO)) {
-			fprintf(stderr, "not a terminal: give -f to prune without confirmation\n");
-			return 1;
-		}
-		printf("WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ",
-		       all ? "all images without at least one container associated to them"
-			   : "all unused image data");
-		fflush(stdout);
-		char ans[16] = "";
-		if (fgets(ans, sizeof(ans), stdin) == NULL || (ans[0] != 'y' && ans[0] != 'Y'))
-			return 0;
-	}
-	const char *path = all ? "/images/prune?filters=%7B%22dangling%22%3A%5B%22false%22%5D%7D"
-			       : "/images/prune";
-	hutch_error err = {0};
-	_cleanup_json_ json_object *out = NULL;
-	if (client_json("POST", path, &out, &err) < 0)
-		return cli_fail(&err);
-	json_object *deleted = NULL;
-	json_object_object_get_ex(out, "ImagesDeleted", &deleted);
-	if (deleted && json_object_array_length(deleted) > 0) {
-		printf("Deleted Images:\n");
-		for (size_t k = 0; k < json_object_array_length(deleted); k++) {
-			json_object *e = json_object_array_get_idx(deleted, k);
-			json_object_object_foreach(e, key, val) printf(
-			    "%s: %s\n", strcmp(key, "Untagged") == 0 ? "untagged" : "deleted",
-			    json_object_get_string(val));
-		}
-		printf("\n");
+		int yes = confirm(all ? "WARNING! This will remove all images without at least one "
+					"container associated to them."
+				      : "WARNING! This will remove all unused image data.");
+		if (yes <= 0)
+			return yes < 0;
 	}
 	int64_t space = 0;
-	json_get_int64(out, "", "SpaceReclaimed", false, &space, NULL);
+	if (prune_images(all, &space) < 0)
+		return 1;
 	char sz[32];
 	format_size(space, sz, sizeof(sz));
 	printf("Total reclaimed space: %s\n", sz);

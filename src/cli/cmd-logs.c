@@ -1,5 +1,6 @@
 /* hutch logs: GET /containers/{id}/logs, demultiplexed to stdout and
  * stderr unless the container has a tty (then the stream is raw). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,13 +142,12 @@ int cmd_logs(int argc, char **argv)
 	    .on_data = tty ? raw_out : demuxed_out,
 	    .ctx = &dm,
 	};
-	long status = 0;
-	_cleanup_free_ char *reply = NULL;
-	if (client_call(&req, &status, &reply, &err) < 0)
+	int rc = client_call_ok(&req, NULL, &err);
+	if (rc == -1)
 		return cli_fail(&err);
-	if (status >= 400) {
-		client_error_message(reply, status, &err);
-		return cli_fail(&err);
+	if (rc < 0) {
+		fprintf(stderr, "hutch: writing the output: %s\n", strerror(errno));
+		return 1;
 	}
 	return 0;
 }

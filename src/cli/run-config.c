@@ -33,7 +33,7 @@ static void add_string(json_object *parent, const char *key, const char *value)
 
 /* -e NAME=VALUE as is; -e NAME takes NAME from our environment and is
  * left out when it is not set there (docker's rule). */
-static void add_env(json_object *config, const char *spec)
+void run_config_add_env(json_object *config, const char *spec)
 {
 	if (strchr(spec, '=') != NULL) {
 		add_string(config, "Env", spec);
@@ -75,7 +75,7 @@ static int add_env_file(json_object *config, const char *path, hutch_error *err)
 					      lineno, (int)klen, p);
 			break;
 		}
-		add_env(config, p);
+		run_config_add_env(config, p);
 	}
 	free(line);
 	return rc;
@@ -560,7 +560,7 @@ static int apply_flag(int c, bool is_run, struct run_config *rc, json_object *co
 		rc->name = optarg;
 		return 0;
 	case 'e':
-		add_env(config, optarg);
+		run_config_add_env(config, optarg);
 		return 0;
 	case OPT_ENV_FILE:
 		return add_env_file(config, optarg, err);

@@ -26,6 +26,10 @@ struct run_config {
 int run_config_parse(int argc, char **argv, bool is_run, struct run_config *rc, hutch_error *err);
 void run_config_free(struct run_config *rc);
 
+/* -e NAME=VALUE, or -e NAME taking NAME from our environment (left out
+ * when it is not set there): appended to obj's "Env" array. */
+void run_config_add_env(json_object *obj, const char *spec);
+
 /* One -p/--publish value into PortBindings and ExposedPorts. Exposed for
  * tests and for messages: "invalid containerPort: x" style errors. */
 int publish_parse(const char *spec, json_object *bindings, json_object *exposed, hutch_error *err);
