@@ -69,6 +69,8 @@ int start_error_exit_code(const char *msg);
 
 /* "12.3MB" as docker prints sizes (decimal units). */
 void format_size(int64_t bytes, char *buf, size_t size);
+/* The same with that many significant digits (system df shows 4). */
+void format_size_digits(int64_t bytes, int digits, char *buf, size_t size);
 /* "3 days ago". */
 void format_ago(int64_t unix_time, char *buf, size_t size);
 

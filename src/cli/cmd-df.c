@@ -23,11 +23,10 @@ static void df_row(struct table *t, const char *type, size_t total, size_t activ
 	char n[32], a[32], s[32], r[64], rs[32];
 	snprintf(n, sizeof(n), "%zu", total);
 	snprintf(a, sizeof(a), "%zu", active);
-	format_size(size, s, sizeof(s));
-	format_size(reclaimable, rs, sizeof(rs));
-	if (percent)
-		snprintf(r, sizeof(r), "%s (%lld%%)", rs,
-			 size > 0 ? (long long)(reclaimable * 100 / size) : 0LL);
+	format_size_digits(size, 4, s, sizeof(s));
+	format_size_digits(reclaimable, 4, rs, sizeof(rs));
+	if (percent && size > 0)
+		snprintf(r, sizeof(r), "%s (%lld%%)", rs, (long long)(reclaimable * 100 / size));
 	else
 		snprintf(r, sizeof(r), "%s", rs);
 	table_cell(t, type);

@@ -58,6 +58,25 @@ static void add(json_object *o, const char *key, const char *value)
 	json_object_object_add(o, key, json_object_new_string(value ? value : ""));
 }
 
+/* The same object with its keys in order, as docker's --format json
+ * prints them. Takes o. */
+static json_object *sorted_keys(json_object *o)
+{
+	size_t n = 0;
+	const char **keys = json_keys_sorted(o, &n);
+	if (keys == NULL)
+		return o;
+	json_object *sorted = json_object_new_object();
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = NULL;
+		json_object_object_get_ex(o, keys[i], &v);
+		json_object_object_add(sorted, keys[i], json_object_get(v));
+	}
+	free(keys);
+	json_object_put(o);
+	return sorted;
+}
+
 /* The fields docker's ps templates know, computed from one list entry. */
 static json_object *ps_fields(json_object *c, bool no_trunc)
 {
@@ -132,14 +151,22 @@ static json_object *ps_fields(json_object *c, bool no_trunc)
 		snprintf(buf + l, sizeof(buf) - l, "%s%s", l ? "," : "", src);
 	}
 	add(f, "Mounts", buf);
-	json_object *hc = NULL;
-	const char *net = "";
-	if (json_object_object_get_ex(c, "HostConfig", &hc))
-		json_get_string(hc, "", "NetworkMode", false, &net, NULL);
-	add(f, "Networks", net);
-	add(f, "Size", "");
+	json_object *ns = NULL, *nets = NULL;
+	buf[0] = '\0';
+	if (json_object_object_get_ex(c, "NetworkSettings", &ns) &&
+	    json_object_object_get_ex(ns, "Networks", &nets) &&
+	    json_object_is_type(nets, json_type_object)) {
+		json_object_object_foreach(nets, k, v)
+		{
+			(void)v;
+			size_t l = strlen(buf);
+			snprintf(buf + l, sizeof(buf) - l, "%s%s", l ? "," : "", k);
+		}
+	}
+	add(f, "Networks", buf);
+	add(f, "Size", "0B");
 	add(f, "LocalVolumes", "0");
-	return f;
+	return sorted_keys(f);
 }
 
 /* --filter key=value → {"key":["value",...]} */

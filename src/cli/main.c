@@ -188,6 +188,11 @@ int main(int argc, char **argv)
 
 void format_size(int64_t bytes, char *buf, size_t size)
 {
+	format_size_digits(bytes, 3, buf, size);
+}
+
+void format_size_digits(int64_t bytes, int digits, char *buf, size_t size)
+{
 	static const char *units[] = {"B", "kB", "MB", "GB", "TB"};
 	double v = (double)bytes;
 	int u = 0;
@@ -198,7 +203,7 @@ void format_size(int64_t bytes, char *buf, size_t size)
 	if (u == 0)
 		snprintf(buf, size, "%lldB", (long long)bytes);
 	else
-		snprintf(buf, size, "%.3g%s", v, units[u]);
+		snprintf(buf, size, "%.*g%s", digits, v, units[u]);
 }
 
 void format_ago(int64_t t, char *buf, size_t size)

@@ -29,6 +29,22 @@ static int compare_keys(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+const char **json_keys_sorted(json_object *o, size_t *count)
+{
+	size_t n = (size_t)json_object_object_length(o), i = 0;
+	const char **keys = calloc(n + 1, sizeof(*keys));
+	if (keys == NULL)
+		return NULL;
+	json_object_object_foreach(o, k, v)
+	{
+		(void)v;
+		keys[i++] = k;
+	}
+	qsort(keys, n, sizeof(*keys), compare_keys);
+	*count = n;
+	return keys;
+}
+
 /* Go's %v: maps with sorted keys, slices space separated. */
 static void print_json_go(json_object *o, FILE *out)
 {
@@ -49,18 +65,12 @@ static void print_json_go(json_object *o, FILE *out)
 		fputc(']', out);
 		break;
 	case json_type_object: {
-		size_t n = (size_t)json_object_object_length(o), i = 0;
-		_cleanup_free_ const char **keys = calloc(n + 1, sizeof(*keys));
+		size_t n = 0;
+		_cleanup_free_ const char **keys = json_keys_sorted(o, &n);
 		if (keys == NULL)
 			return;
-		json_object_object_foreach(o, k, v)
-		{
-			(void)v;
-			keys[i++] = k;
-		}
-		qsort(keys, n, sizeof(*keys), compare_keys);
 		fputs("map[", out);
-		for (i = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++) {
 			json_object *member = NULL;
 			json_object_object_get_ex(o, keys[i], &member);
 			fprintf(out, "%s%s:", i ? " " : "", keys[i]);

@@ -11,6 +11,10 @@
 
 #include "error.h"
 
+/* The keys of object o in byte order (a malloc'ed array of borrowed
+ * strings), as Go prints maps. */
+const char **json_keys_sorted(json_object *o, size_t *count);
+
 /* Check tmpl's syntax without output. */
 int template_check(const char *tmpl, hutch_error *err);
 
