@@ -23,7 +23,8 @@
 #include "ovl.h"
 
 /* Copy the xattrs of src to dst, leaving out the overlay's own (opacity
- * belongs to the layer, not to the copy). */
+ * belongs to the layer, not to the copy) except the escaped-whiteout
+ * marks, which are part of what the file is. */
 static int copy_xattrs(struct ovl_fs *fs, const char *src, const char *dst)
 {
 	if (fs->opts.noxattrs)
@@ -38,7 +39,10 @@ static int copy_xattrs(struct ovl_fs *fs, const char *src, const char *dst)
 	if (len < 0)
 		return -errno;
 	for (char *nm = names; nm < names + len; nm += strlen(nm) + 1) {
-		if (strncmp(nm, OVL_XATTR_PREFIX, sizeof(OVL_XATTR_PREFIX) - 1) == 0 ||
+		bool content = strcmp(nm, OVL_XATTR_ESCAPED_WH) == 0 ||
+			       strcmp(nm, OVL_XATTR_ESCAPED_WH_DIR) == 0;
+		if ((!content &&
+		     strncmp(nm, OVL_XATTR_PREFIX, sizeof(OVL_XATTR_PREFIX) - 1) == 0) ||
 		    strcmp(nm, OVL_XATTR_OPAQUE_USER) == 0 ||
 		    strncmp(nm, "trusted.overlay.", 16) == 0 ||
 		    strncmp(nm, "user.overlay.", 13) == 0)

@@ -7,10 +7,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -112,6 +114,18 @@ static int add_entry(struct dir_cache *c, size_t *cap, const char *name, unsigne
 	return 0;
 }
 
+static bool is_escaped_whiteout(int dfd, const char *name)
+{
+	char p[PATH_MAX];
+	char v[4];
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size != 0)
+		return false;
+	snprintf(p, sizeof(p), "/proc/self/fd/%d/%s", dfd, name);
+	return lgetxattr(p, OVL_XATTR_ESCAPED_WH, v, sizeof(v)) > 0;
+}
+
 static int read_layer(struct ovl_fs *fs, struct dir_cache *c, size_t *cap, int layer,
 		      const char *rel)
 {
@@ -123,6 +137,11 @@ static int read_layer(struct ovl_fs *fs, struct dir_cache *c, size_t *cap, int l
 		close(fd);
 		return -errno;
 	}
+	/* Only a directory marked as holding escaped whiteouts needs its empty
+	 * regular files checked for being one. */
+	char v[4];
+	bool escaped =
+	    !fs->opts.noxattrs && fgetxattr(fd, OVL_XATTR_ESCAPED_WH_DIR, v, sizeof(v)) > 0;
 	struct dirent *de;
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
@@ -145,6 +164,8 @@ static int read_layer(struct ovl_fs *fs, struct dir_cache *c, size_t *cap, int l
 					type = IFTODT(st.st_mode);
 				}
 			}
+			if (escaped && type == DT_REG && is_escaped_whiteout(dirfd(d), name))
+				type = DT_CHR;
 			r = add_entry(c, cap, name, type, wh ? -1 : layer, de->d_ino);
 		}
 		if (r < 0)

@@ -369,6 +369,46 @@ int ovl_make_whiteout(struct ovl_fs *fs, const char *rel)
 	return 0;
 }
 
+int ovl_make_escaped_whiteout(struct ovl_fs *fs, const char *rel, mode_t mode)
+{
+	if (fs->opts.noxattrs)
+		return -EPERM; /* no way to tell it from our own whiteouts */
+	/* Reading and setting a user xattr needs read and write permission on
+	 * the inode (whatever the fd): the owner (the daemon) keeps both, so
+	 * such a device shows at least mode 0600. */
+	int fd = openat(fs->layers[0].fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			0600);
+	if (fd < 0)
+		return -errno;
+	int r = fsetxattr(fd, OVL_XATTR_ESCAPED_WH, "y", 1, 0) < 0 ? -errno : 0;
+	if (r == 0 && fchmod(fd, (mode & 07777) | S_IRUSR | S_IWUSR) < 0)
+		r = -errno;
+	close(fd);
+	char dir[PATH_MAX];
+	const char *slash = strrchr(rel, '/');
+	if (r == 0) {
+		if (slash == NULL)
+			snprintf(dir, sizeof(dir), ".");
+		else
+			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel);
+		char abs[PATH_MAX];
+		r = ovl_abs_path(fs, 0, dir, abs, sizeof(abs));
+		if (r == 0 && lsetxattr(abs, OVL_XATTR_ESCAPED_WH_DIR, "y", 1, 0) < 0)
+			r = -errno;
+	}
+	if (r < 0)
+		unlinkat(fs->layers[0].fd, rel, 0);
+	return r;
+}
+
+bool ovl_is_escaped_whiteout(const struct ovl_fs *fs, int layer, const char *rel)
+{
+	char abs[PATH_MAX];
+	char v[4];
+	return !fs->opts.noxattrs && ovl_abs_path(fs, layer, rel, abs, sizeof(abs)) == 0 &&
+	       lgetxattr(abs, OVL_XATTR_ESCAPED_WH, v, sizeof(v)) > 0;
+}
+
 int ovl_remove_whiteout(struct ovl_fs *fs, const char *rel)
 {
 	int up = fs->layers[0].fd;

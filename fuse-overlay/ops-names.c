@@ -33,11 +33,9 @@ static void make_name(fuse_req_t req, fuse_ino_t parent, const char *name, enum 
 	ovl_creator_ids(fs, req, &uid, &gid);
 	char rel[PATH_MAX];
 	struct fuse_entry_param e;
-	if (kind == NEW_NODE && S_ISCHR(mode) && rdev == makedev(0, 0)) {
-		/* That is how a whiteout is stored: it cannot be a file. */
-		fuse_reply_err(req, EPERM);
-		return;
-	}
+	/* A 0/0 character device is how this overlay stores its own
+	 * whiteouts: one made through the mount is stored escaped. */
+	bool escaped = kind == NEW_NODE && S_ISCHR(mode) && rdev == makedev(0, 0);
 	pthread_rwlock_wrlock(&fs->tree_lock);
 	struct ovl_node *p = ovl_node_by_id(fs, parent);
 	int r = p == NULL ? -ESTALE : ovl_prepare_new_name(fs, p, name, rel, sizeof(rel));
@@ -56,7 +54,7 @@ static void make_name(fuse_req_t req, fuse_ino_t parent, const char *name, enum 
 				    (real | (fs->opts.xattr_permissions ? S_IXUSR : 0)) & 07777);
 			break;
 		case NEW_NODE:
-			r = mknodat(fs->layers[0].fd, rel, real, rdev);
+			r = escaped ? 0 : mknodat(fs->layers[0].fd, rel, real, rdev);
 			break;
 		case NEW_SYMLINK:
 			r = symlinkat(target, fs->layers[0].fd, rel);
@@ -64,6 +62,8 @@ static void make_name(fuse_req_t req, fuse_ino_t parent, const char *name, enum 
 			break;
 		}
 		r = r < 0 ? -errno : 0;
+		if (r == 0 && escaped)
+			r = ovl_make_escaped_whiteout(fs, rel, real);
 	}
 	if (r == 0 && kind == NEW_DIR && lower_has)
 		r = ovl_set_opaque(fs, rel);

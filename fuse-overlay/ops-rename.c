@@ -106,7 +106,14 @@ static int dir_is_empty(struct ovl_fs *fs, struct ovl_node *dir)
 	return r;
 }
 
-static int do_rename(struct ovl_fs *fs, struct side *a, struct side *b, unsigned flags)
+/* The caller's ids own a RENAME_WHITEOUT whiteout, as on any filesystem. */
+struct creator {
+	uid_t uid;
+	gid_t gid;
+};
+
+static int do_rename(struct ovl_fs *fs, struct side *a, struct side *b, unsigned flags,
+		     const struct creator *who)
 {
 	int r = resolve(fs, a);
 	if (r == 0)
@@ -186,10 +193,19 @@ static int do_rename(struct ovl_fs *fs, struct side *a, struct side *b, unsigned
 			ovl_node_keep(fs, b->node, b->layer, b->rel);
 		if (r == 0 && renameat(up, a->rel, up, b->rel) < 0)
 			r = -errno;
-		/* RENAME_WHITEOUT asks for what a lower name needs anyway;
-		 * with nothing below, the old name simply goes. */
-		if (r == 0 && a_lower)
+		/* RENAME_WHITEOUT leaves a whiteout object (a 0/0 character
+		 * device) at the old name, for the overlay that asked: stored
+		 * escaped, and it also covers a lower name. Otherwise a lower
+		 * name needs our own whiteout. */
+		int wr = r == 0 && (flags & RENAME_WHITEOUT)
+			     ? ovl_make_escaped_whiteout(fs, a->rel, 0)
+			     : -ENOENT;
+		if (wr == 0)
+			wr = ovl_set_new_owner(fs, -1, a->rel, who->uid, who->gid, S_IFCHR);
+		if (r == 0 && wr != 0 && a_lower)
 			r = ovl_make_whiteout(fs, a->rel);
+		if (r == 0 && wr != 0 && wr != -ENOENT)
+			r = wr; /* renamed, but the requested whiteout is missing */
 		if (r == 0 && a_dir && b_lower)
 			r = ovl_set_opaque(fs, b->rel);
 	}
@@ -239,10 +255,12 @@ void ovl_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino
 		return;
 	}
 	struct side a = {.name = name}, b = {.name = newname};
+	struct creator who;
+	ovl_creator_ids(fs, req, &who.uid, &who.gid);
 	pthread_rwlock_wrlock(&fs->tree_lock);
 	a.parent = ovl_node_by_id(fs, parent);
 	b.parent = ovl_node_by_id(fs, newparent);
-	int r = a.parent == NULL || b.parent == NULL ? -ESTALE : do_rename(fs, &a, &b, flags);
+	int r = a.parent == NULL || b.parent == NULL ? -ESTALE : do_rename(fs, &a, &b, flags, &who);
 	if (a.node != NULL)
 		ovl_node_unref(fs, a.node);
 	if (b.node != NULL)

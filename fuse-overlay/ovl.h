@@ -40,6 +40,13 @@
 #define OVL_XATTR_OPAQUE_TRUSTED "trusted.overlay.opaque"
 #define OVL_XATTR_OVERRIDE_USER "user.containers.override_stat"
 #define OVL_XATTR_OVERRIDE_PRIV "security.containers.override_stat"
+/* A 0/0 character device made through the mount (a whiteout of an overlay
+ * that uses this mount as a layer, mknod or RENAME_WHITEOUT) cannot be
+ * stored as one: that is this overlay's own whiteout. It is an empty
+ * regular file with this xattr, and its directory (in that layer) is
+ * marked so listings know to look for them. */
+#define OVL_XATTR_ESCAPED_WH "user.hutch.escaped-whiteout"
+#define OVL_XATTR_ESCAPED_WH_DIR "user.hutch.has-escaped-whiteouts"
 #define OVL_WH_PREFIX ".wh."
 #define OVL_WH_OPAQUE ".wh..wh..opq"
 
@@ -197,6 +204,12 @@ ino_t ovl_entry_ino(const struct ovl_fs *fs, int layer, const char *rel, const s
  * the next mount). */
 int ovl_tmpname(struct ovl_fs *fs, char *buf, size_t size);
 int ovl_make_whiteout(struct ovl_fs *fs, const char *rel);
+/* Create an escaped whiteout (see OVL_XATTR_ESCAPED_WH) at rel in upper;
+ * the caller sets its owner. */
+int ovl_make_escaped_whiteout(struct ovl_fs *fs, const char *rel, mode_t mode);
+/* True when rel in layer (a regular file of size 0) is an escaped
+ * whiteout. */
+bool ovl_is_escaped_whiteout(const struct ovl_fs *fs, int layer, const char *rel);
 int ovl_remove_whiteout(struct ovl_fs *fs, const char *rel);
 int ovl_set_opaque(struct ovl_fs *fs, const char *rel);
 

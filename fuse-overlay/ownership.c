@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -70,6 +71,11 @@ void ovl_present_stat(const struct ovl_fs *fs, int layer, const char *rel, struc
 {
 	struct override o;
 	char abs[PATH_MAX];
+	if (S_ISREG(st->st_mode) && st->st_size == 0 && layer >= 0 &&
+	    ovl_is_escaped_whiteout(fs, layer, rel)) {
+		st->st_mode = S_IFCHR | (st->st_mode & 07777);
+		st->st_rdev = makedev(0, 0);
+	}
 	if (fs->opts.xattr_permissions != 0 && layer >= 0 && !S_ISLNK(st->st_mode) &&
 	    ovl_abs_path(fs, layer, rel, abs, sizeof(abs)) == 0 &&
 	    read_override(fs, abs, &o) == 0) {

@@ -187,9 +187,48 @@ teardown() {
 	if [ "$status" -eq 0 ]; then
 		[ -c "$O/m/null" ]
 	fi
-	# A 0/0 device would read as a whiteout: refused.
-	run mknod "$O/m/wh" c 0 0
-	[ "$status" -ne 0 ]
+}
+
+@test "a 0/0 character device made through the mount is one (stored escaped), not a whiteout" {
+	echo lower >"$O/l2/hidden"
+	mkdir "$O/l2/dir"
+	ovl_mount
+	mknod "$O/m/wh" c 0 0
+	mknod "$O/m/dir/wh2" c 0 0
+	[ "$(stat -c '%F %t:%T' "$O/m/wh")" = "character special file 0:0" ]
+	[ "$(find "$O/m" -type c | sort)" = "$(printf '%s\n' "$O/m/dir/wh2" "$O/m/wh")" ]
+	# In upper it is an empty file, so it does not hide anything there.
+	[ -f "$O/u/wh" ] && [ ! -s "$O/u/wh" ]
+	# Over a lower name it replaces that name; removing it leaves the
+	# name removed (with a whiteout of our own underneath).
+	rm "$O/m/hidden"
+	mknod "$O/m/hidden" c 0 0
+	[ -c "$O/m/hidden" ]
+	rm "$O/m/hidden"
+	[ ! -e "$O/m/hidden" ]
+	ovl_umount
+	ovl_mount
+	[ "$(stat -c '%F %t:%T' "$O/m/dir/wh2")" = "character special file 0:0" ]
+	[ ! -e "$O/m/hidden" ]
+	[ "$(ls -A "$O/m" | sort | tr '\n' ' ')" = "dir wh " ]
+}
+
+@test "fuse-overlayfs nested on hutch-overlay: its whiteouts work" {
+	require_cmd fuse-overlayfs
+	mkdir -p "$O/l2/inner/lower" "$O/l2/inner/upper" "$O/l2/inner/work" "$O/l2/inner/m"
+	echo one >"$O/l2/inner/lower/one"
+	echo two >"$O/l2/inner/lower/two"
+	ovl_mount
+	local i=$O/m/inner
+	fuse-overlayfs -o "lowerdir=$i/lower,upperdir=$i/upper,workdir=$i/work" "$i/m" ||
+		skip "fuse-overlayfs cannot mount here"
+	rm "$i/m/one"
+	mv "$i/m/two" "$i/m/three"
+	run ls -A "$i/m"
+	fusermount3 -u "$i/m" || umount "$i/m"
+	echo "$output"
+	[ "$output" = three ]
+	[ "$(stat -c '%F %t:%T' "$i/upper/one")" = "character special file 0:0" ]
 }
 
 @test "statfs reports the upper filesystem" {

@@ -77,14 +77,28 @@ teardown() {
 	[ ! -e "$O/m/a" ]
 }
 
-@test "RENAME_WHITEOUT moves the file and the old name is gone from the merged view" {
+@test "RENAME_WHITEOUT moves the file and leaves a 0/0 character device at the old name" {
 	echo a >"$O/l2/a"
+	echo u >"$O/l2/lower-target"
 	ovl_mount
+	echo n >"$O/m/new"
 	run overlay-ops rename whiteout "$O/m/a" "$O/m/b"
 	[ "$output" = OK ]
+	run overlay-ops rename whiteout "$O/m/new" "$O/m/lower-target"
+	[ "$output" = OK ]
 	[ "$(cat "$O/m/b")" = a ]
+	[ "$(cat "$O/m/lower-target")" = n ]
+	[ "$(stat -c "%F %t:%T %a" "$O/m/a")" = "character special file 0:0 600" ]
+	[ "$(stat -c '%F %t:%T' "$O/m/new")" = "character special file 0:0" ]
+	[ "$(ls -A "$O/m" | sort | tr '\n' ' ')" = "a b lower-target new " ]
+	ovl_umount
+	ovl_mount
+	[ "$(stat -c '%F %t:%T' "$O/m/a")" = "character special file 0:0" ]
+	rm "$O/m/a"
 	[ ! -e "$O/m/a" ]
-	[ "$(ls -A "$O/m")" = b ]
+	ovl_umount
+	ovl_mount
+	[ ! -e "$O/m/a" ]
 }
 
 @test "renaming over a lower file replaces it; the old name stays removed after remount" {
