@@ -40,6 +40,7 @@ int cmd_logs(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_container_inspect(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
 int cmd_system_df(int argc, char **argv);
 int cmd_system_prune(int argc, char **argv);
@@ -57,7 +58,8 @@ int pull_image(const char *ref, const char *platform, FILE *out, bool quiet);
  * its exit code (run, start -a). */
 struct attached_start {
 	const char *id;
-	bool is_run; /* run's exit codes and messages, else start's */
+	bool is_run;   /* run's exit codes and messages, else start's */
+	bool no_start; /* attach: the container runs already */
 	bool tty, interactive, auto_remove, sig_proxy;
 	const char *detach_keys;
 };

@@ -161,6 +161,9 @@ int cmd_rm(int argc, char **argv)
 	return each_container(argc, argv, optind, "DELETE", suffix);
 }
 
+static int attach_to(const char *name, bool with_stdin, bool sig_proxy, const char *keys,
+		     bool running);
+
 int cmd_start(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -202,28 +205,85 @@ int cmd_start(int argc, char **argv)
 		fprintf(stderr, "you cannot start and attach multiple containers at once\n");
 		return 1;
 	}
+	return attach_to(argv[optind], interactive, true, keys, false);
+}
+
+/* start -a and attach: the container's settings decide tty and stdin. */
+static int attach_to(const char *name, bool with_stdin, bool sig_proxy, const char *keys,
+		     bool running)
+{
 	_cleanup_json_ json_object *info = NULL;
 	hutch_error err = {0};
-	if (container_inspect(argv[optind], &info, &err) < 0)
+	if (container_inspect(name, &info, &err) < 0)
 		return cli_fail(&err);
-	json_object *config = NULL, *host = NULL;
+	json_object *config = NULL, *host = NULL, *state = NULL;
 	json_object_object_get_ex(info, "Config", &config);
 	json_object_object_get_ex(info, "HostConfig", &host);
+	json_object_object_get_ex(info, "State", &state);
 	const char *id = NULL;
 	json_get_string(info, "", "Id", false, &id, NULL);
-	bool tty = false, open_stdin = false, auto_remove = false;
+	bool tty = false, open_stdin = false, auto_remove = false, is_running = false;
 	json_get_bool(config, "Config", "Tty", &tty, NULL);
 	json_get_bool(config, "Config", "OpenStdin", &open_stdin, NULL);
 	json_get_bool(host, "HostConfig", "AutoRemove", &auto_remove, NULL);
+	json_get_bool(state, "State", "Running", &is_running, NULL);
+	if (running && !is_running) {
+		fprintf(stderr, "You cannot attach to a stopped container, start it first\n");
+		return 1;
+	}
 	struct attached_start a = {
-	    .id = id ? id : argv[optind],
+	    .id = id ? id : name,
+	    .no_start = running,
 	    .tty = tty,
-	    .interactive = interactive && open_stdin,
+	    .interactive = with_stdin && open_stdin,
 	    .auto_remove = auto_remove,
-	    .sig_proxy = true,
+	    .sig_proxy = sig_proxy,
 	    .detach_keys = keys,
 	};
 	return attached_start(&a);
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"no-stdin", no_argument, NULL, 'n'},
+	    {"sig-proxy", required_argument, NULL, 's'},
+	    {"detach-keys", required_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	bool no_stdin = false, sig_proxy = true;
+	const char *keys = NULL;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (c == 'n') {
+			no_stdin = true;
+		} else if (c == 's') {
+			if (strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0)
+				return usage_fail("attach", "invalid --sig-proxy value: %s",
+						  optarg);
+			sig_proxy = strcmp(optarg, "true") == 0;
+		} else if (c == 'k') {
+			keys = optarg;
+		} else if (c == 'h') {
+			printf(
+			    "Usage: hutch attach [OPTIONS] CONTAINER\n\n"
+			    "Attach to a running container's output (and input, when it was "
+			    "created\nwith -i), and exit with its exit code.\n\nOptions:\n"
+			    "      --detach-keys KEYS  keys that detach from a tty (default "
+			    "ctrl-p,ctrl-q)\n"
+			    "      --no-stdin          do not attach stdin\n"
+			    "      --sig-proxy BOOL    forward signals to the container (default "
+			    "true)\n");
+			return 0;
+		} else {
+			return usage_fail("attach", NULL);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_fail("attach", "\"hutch attach\" requires exactly 1 argument");
+	return attach_to(argv[optind], !no_stdin, sig_proxy, keys, true);
 }
 
 int cmd_wait(int argc, char **argv)

@@ -28,7 +28,7 @@
 
 static int run_fail(const char *cmd, const char *msg)
 {
-	fprintf(stderr, "hutch: %s\nSee 'hutch %s --help'.\n", msg, cmd);
+	fprintf(stderr, "hutch: %s\n\nRun 'hutch %s --help' for more information\n", msg, cmd);
 	return EXIT_HUTCH;
 }
 
@@ -205,7 +205,7 @@ int attached_start(const struct attached_start *a)
 	struct pollfd pfd = {.fd = wait.fd, .events = POLLIN};
 	if (poll(&pfd, 1, 5000) == 1 && raw_http_read_head(&wait, &err) < 0)
 		raw_http_close(&wait);
-	if (start_container(a->id, &err) < 0) {
+	if (!a->no_start && start_container(a->id, &err) < 0) {
 		raw_http_close(&stream);
 		raw_http_close(&wait);
 		if (!a->is_run)

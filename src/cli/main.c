@@ -36,6 +36,7 @@ static void usage(FILE *f)
 		"  ps          list containers (also: container ls)\n"
 		"  logs        show a container's output\n"
 		"  exec        run a command in a running container\n"
+		"  attach      attach to a running container\n"
 		"  cp          copy files between a container and the host\n"
 		"  wait        wait for containers to stop, print their exit codes\n"
 		"  inspect     show containers' or images' details as JSON\n"
@@ -70,14 +71,15 @@ struct command {
 };
 
 static const struct command top[] = {
-    {"pull", cmd_pull}, {"images", cmd_images},	  {"rmi", cmd_rmi},
-    {"tag", cmd_tag},	{"load", cmd_load},	  {"save", cmd_save},
-    {"info", cmd_info}, {"version", cmd_version}, {"inspect", cmd_inspect},
-    {"run", cmd_run},	{"create", cmd_create},	  {"start", cmd_start},
-    {"stop", cmd_stop}, {"restart", cmd_restart}, {"kill", cmd_kill},
-    {"rm", cmd_rm},	{"wait", cmd_wait},	  {"rename", cmd_rename},
-    {"port", cmd_port}, {"top", cmd_top},	  {"ps", cmd_ps},
-    {"logs", cmd_logs}, {"exec", cmd_exec},	  {"cp", cmd_cp},
+    {"pull", cmd_pull},	    {"images", cmd_images},   {"rmi", cmd_rmi},
+    {"tag", cmd_tag},	    {"load", cmd_load},	      {"save", cmd_save},
+    {"info", cmd_info},	    {"version", cmd_version}, {"inspect", cmd_inspect},
+    {"run", cmd_run},	    {"create", cmd_create},   {"start", cmd_start},
+    {"stop", cmd_stop},	    {"restart", cmd_restart}, {"kill", cmd_kill},
+    {"rm", cmd_rm},	    {"wait", cmd_wait},	      {"rename", cmd_rename},
+    {"port", cmd_port},	    {"top", cmd_top},	      {"ps", cmd_ps},
+    {"logs", cmd_logs},	    {"exec", cmd_exec},	      {"cp", cmd_cp},
+    {"attach", cmd_attach},
 };
 
 static const struct command container_sub[] = {
@@ -101,6 +103,7 @@ static const struct command container_sub[] = {
     {"prune", cmd_container_prune},
     {"exec", cmd_exec},
     {"cp", cmd_cp},
+    {"attach", cmd_attach},
 };
 
 static const struct command image_sub[] = {

@@ -10,6 +10,10 @@ load ../images/lib/registry
 
 bats_require_minimum_version 1.5.0
 
+# Containers that do not need a network get none: their tests stay about
+# the CLI (the network has its own suites) and start faster.
+NONET="--network none"
+
 setup_file() {
 	require_cmd docker-registry skopeo python3 jq curl
 	start_registry "$BATS_FILE_TMPDIR/registry"
@@ -49,88 +53,88 @@ no_containers() {
 }
 
 @test "run passes the container's exit code through" {
-	run with_timeout 60 hutch run --rm "$IMG" sh -c 'exit 3'
+	run with_timeout 60 hutch run $NONET --rm "$IMG" sh -c 'exit 3'
 	[ "$status" -eq 3 ]
-	run with_timeout 60 hutch run --rm "$IMG" sh -c 'exit 255'
+	run with_timeout 60 hutch run $NONET --rm "$IMG" sh -c 'exit 255'
 	[ "$status" -eq 255 ]
 	no_containers
 }
 
 @test "run keeps stdout and stderr apart" {
-	run --separate-stderr with_timeout 60 hutch run --rm "$IMG" sh -c 'echo out; echo err >&2'
+	run --separate-stderr with_timeout 60 hutch run $NONET --rm "$IMG" sh -c 'echo out; echo err >&2'
 	[ "$status" -eq 0 ]
 	[ "$output" = out ]
 	[ "$stderr" = err ]
 }
 
 @test "run: a missing command exits 127, a non-executable one 126" {
-	run -127 with_timeout 60 hutch run --rm "$IMG" /no/such/program
+	run -127 with_timeout 60 hutch run $NONET --rm "$IMG" /no/such/program
 	echo "$output"
 	[[ "$output" == *"/no/such/program"* ]]
-	run -127 with_timeout 60 hutch run --rm "$IMG" nosuchcommand
+	run -127 with_timeout 60 hutch run $NONET --rm "$IMG" nosuchcommand
 	[[ "$output" == *"nosuchcommand"* ]]
-	run -126 with_timeout 60 hutch run --rm "$IMG" /etc/passwd
+	run -126 with_timeout 60 hutch run $NONET --rm "$IMG" /etc/passwd
 	echo "$output"
 	[[ "$output" == *"permission denied"* ]]
 	no_containers
 }
 
 @test "run pulls a missing image, with the progress on stderr" {
-	run --separate-stderr with_timeout 120 hutch run --rm "$REGISTRY/unpulled:1" echo pulled
+	run --separate-stderr with_timeout 120 hutch run $NONET --rm "$REGISTRY/unpulled:1" echo pulled
 	echo "$output / $stderr"
 	[ "$status" -eq 0 ]
 	[ "$output" = pulled ]
 	[[ "$stderr" == *"Unable to find image '$REGISTRY/unpulled:1' locally"* ]]
 	[[ "$stderr" == *"Status: Downloaded newer image for $REGISTRY/unpulled:1"* ]]
-	run with_timeout 60 hutch run --rm --pull never "$REGISTRY/unpulled:1" true
+	run with_timeout 60 hutch run $NONET --rm --pull never "$REGISTRY/unpulled:1" true
 	[ "$status" -eq 0 ]
 }
 
 @test "run: an unknown image fails with 125 and leaves nothing" {
-	run with_timeout 60 hutch run --rm "$REGISTRY/nosuch:1" true
+	run with_timeout 60 hutch run $NONET --rm "$REGISTRY/nosuch:1" true
 	echo "$output"
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"Unable to find image"* ]]
 	[[ "$output" == *"pull access denied"* || "$output" == *"not found"* ]]
-	run with_timeout 60 hutch run --pull never "$REGISTRY/nosuch:1" true
+	run with_timeout 60 hutch run $NONET --pull never "$REGISTRY/nosuch:1" true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"No such image"* ]]
 	no_containers
 }
 
 @test "run: bad flags and values fail with 125 and a clear message" {
-	run hutch run -p abc "$IMG" true
+	run hutch run $NONET -p abc "$IMG" true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"invalid containerPort: abc"* ]]
-	run hutch run -p 127.0.0.1:99999:80 "$IMG" true
+	run hutch run $NONET -p 127.0.0.1:99999:80 "$IMG" true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"invalid hostPort: 99999"* ]]
-	run hutch run -p 300.1.1.1:80:80 "$IMG" true
+	run hutch run $NONET -p 300.1.1.1:80:80 "$IMG" true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"invalid IP address: 300.1.1.1"* ]]
-	run hutch run -p 80/xtp "$IMG" true
+	run hutch run $NONET -p 80/xtp "$IMG" true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"invalid proto: xtp"* ]]
-	run hutch run --no-such-flag "$IMG" true
+	run hutch run $NONET --no-such-flag "$IMG" true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"unknown flag: --no-such-flag"* ]]
-	run hutch run --pull sometimes "$IMG" true
+	run hutch run $NONET --pull sometimes "$IMG" true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"invalid pull option"* ]]
-	run hutch run --mount type=bind,source=/tmp "$IMG" true
+	run hutch run $NONET --mount type=bind,source=/tmp "$IMG" true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"target is required"* ]]
-	run hutch run --env-file /no/such/file "$IMG" true
+	run hutch run $NONET --env-file /no/such/file "$IMG" true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"/no/such/file"* ]]
-	run hutch run --detach-keys ctrl-1 "$IMG" true
+	run hutch run $NONET --detach-keys ctrl-1 "$IMG" true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"invalid detach keys"* ]]
 	no_containers
 }
 
 @test "run: a bind source that does not exist is refused and leaves nothing" {
-	run with_timeout 60 hutch run --rm --mount "type=bind,source=$BATS_TEST_TMPDIR/nope,target=/x" "$IMG" true
+	run with_timeout 60 hutch run $NONET --rm --mount "type=bind,source=$BATS_TEST_TMPDIR/nope,target=/x" "$IMG" true
 	echo "$output"
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"$BATS_TEST_TMPDIR/nope"* ]]
@@ -138,8 +142,8 @@ no_containers() {
 }
 
 @test "run: a name already in use is refused" {
-	with_timeout 60 hutch create --name taken "$IMG" true >/dev/null
-	run with_timeout 60 hutch run --rm --name taken "$IMG" true
+	with_timeout 60 hutch create $NONET --name taken "$IMG" true >/dev/null
+	run with_timeout 60 hutch run $NONET --rm --name taken "$IMG" true
 	echo "$output"
 	[ "$status" -eq 125 ]
 	[[ "$output" == *'"/taken" is already in use'* ]]
@@ -150,14 +154,14 @@ no_containers() {
 }
 
 @test "run -i passes stdin and closes it at EOF" {
-	run with_timeout 60 sh -c "printf 'line one\nline two\n' | hutch run -i --rm '$IMG' sh -c 'cat; echo done'"
+	run with_timeout 60 sh -c "printf 'line one\nline two\n' | hutch run $NONET -i --rm '$IMG' sh -c 'cat; echo done'"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = "line one
 line two
 done" ]
 	# Without -i the container's stdin is empty.
-	run with_timeout 60 sh -c "echo ignored | hutch run --rm '$IMG' cat"
+	run with_timeout 60 sh -c "echo ignored | hutch run $NONET --rm '$IMG' cat"
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 }
@@ -165,25 +169,25 @@ done" ]
 @test "run -e, --env-file, -w, --hostname, --entrypoint, -l" {
 	printf '# comment\nFROM_FILE=yes\n\nPASSED\n' >"$BATS_TEST_TMPDIR/env"
 	export PASSED=through
-	run with_timeout 60 hutch run --rm -e A=1 -e PASSED --env-file "$BATS_TEST_TMPDIR/env" \
+	run with_timeout 60 hutch run $NONET --rm -e A=1 -e PASSED --env-file "$BATS_TEST_TMPDIR/env" \
 		-w /tmp --hostname boxy "$IMG" \
 		sh -c 'echo "$A $PASSED $FROM_FILE $(pwd) $(hostname)"'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = "1 through yes /tmp boxy" ]
-	run with_timeout 60 hutch run --rm --entrypoint echo "$IMG" via entrypoint
+	run with_timeout 60 hutch run $NONET --rm --entrypoint echo "$IMG" via entrypoint
 	[ "$output" = "via entrypoint" ]
-	id=$(with_timeout 60 hutch create -l team=blue --label solo "$IMG" true)
+	id=$(with_timeout 60 hutch create $NONET -l team=blue --label solo "$IMG" true)
 	run hutch inspect -f '{{index .Config.Labels "team"}}:{{index .Config.Labels "solo"}}' "$id"
 	[ "$output" = "blue:" ]
 }
 
 @test "run -u runs as another user (needs a subuid range)" {
 	skip_unless_mode sub
-	run with_timeout 60 hutch run --rm -u 1000:1000 "$IMG" sh -c 'echo $(id -u):$(id -g)'
+	run with_timeout 60 hutch run $NONET --rm -u 1000:1000 "$IMG" sh -c 'echo $(id -u):$(id -g)'
 	echo "$output"
 	[ "$output" = 1000:1000 ]
-	run with_timeout 60 hutch run -d --name usr "$IMG" sleep 100
+	run with_timeout 60 hutch run $NONET -d --name usr "$IMG" sleep 100
 	run with_timeout 30 hutch exec -u 1000 usr id -u
 	[ "$output" = 1000 ]
 }
@@ -191,22 +195,22 @@ done" ]
 @test "run -v: a bind volume is read and written from inside" {
 	mkdir "$BATS_TEST_TMPDIR/vol"
 	echo from-host >"$BATS_TEST_TMPDIR/vol/in"
-	run with_timeout 60 hutch run --rm -v "$BATS_TEST_TMPDIR/vol:/data" "$IMG" \
+	run with_timeout 60 hutch run $NONET --rm -v "$BATS_TEST_TMPDIR/vol:/data" "$IMG" \
 		sh -c 'cat /data/in; echo from-container > /data/out'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = from-host ]
 	[ "$(cat "$BATS_TEST_TMPDIR/vol/out")" = from-container ]
-	run with_timeout 60 hutch run --rm -v "$BATS_TEST_TMPDIR/vol:/data:ro" "$IMG" \
+	run with_timeout 60 hutch run $NONET --rm -v "$BATS_TEST_TMPDIR/vol:/data:ro" "$IMG" \
 		sh -c 'echo x > /data/out2'
 	[ "$status" -ne 0 ]
 	[ ! -e "$BATS_TEST_TMPDIR/vol/out2" ]
-	run with_timeout 60 hutch run --rm --mount "type=bind,src=$BATS_TEST_TMPDIR/vol,dst=/m,readonly" "$IMG" cat /m/in
+	run with_timeout 60 hutch run $NONET --rm --mount "type=bind,src=$BATS_TEST_TMPDIR/vol,dst=/m,readonly" "$IMG" cat /m/in
 	[ "$output" = from-host ]
 }
 
 @test "run -d, logs, logs -f, exec, stop, rm" {
-	run with_timeout 60 hutch run -d --name web "$IMG" \
+	run with_timeout 60 hutch run $NONET -d --name web "$IMG" \
 		sh -c 'echo started; trap "echo stopping; exit 0" TERM; while :; do sleep 0.1; done'
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -251,7 +255,7 @@ stopping" ]
 }
 
 @test "logs -f follows until the container exits; --tail and -t" {
-	hutch run -d --name talker "$IMG" sh -c 'echo one; sleep 1; echo two; echo three' >/dev/null
+	hutch run $NONET -d --name talker "$IMG" sh -c 'echo one; sleep 1; echo two; echo three' >/dev/null
 	run with_timeout 30 hutch logs -f talker
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -267,7 +271,7 @@ three" ]
 }
 
 @test "logs keeps stderr apart" {
-	hutch run -d --name split "$IMG" sh -c 'echo out; echo err >&2' >/dev/null
+	hutch run $NONET -d --name split "$IMG" sh -c 'echo out; echo err >&2' >/dev/null
 	hutch wait split >/dev/null
 	run --separate-stderr hutch logs split
 	[ "$output" = out ]
@@ -306,8 +310,8 @@ three" ]
 }
 
 @test "ps: table, -a, -q, --no-trunc, -n, --filter, --format json" {
-	a=$(hutch run -d --name alpha "$IMG" sleep 100)
-	b=$(hutch create --name beta "$IMG" true)
+	a=$(hutch run $NONET -d --name alpha "$IMG" sleep 100)
+	b=$(hutch create $NONET --name beta "$IMG" true)
 	run hutch ps
 	echo "$output"
 	[[ "${lines[0]}" =~ ^CONTAINER\ ID\ +IMAGE\ +COMMAND\ +CREATED\ +STATUS\ +PORTS\ +NAMES$ ]]
@@ -337,7 +341,7 @@ three" ]
 }
 
 @test "inspect: containers, images, formats and unknown names" {
-	id=$(hutch create --name insp -e K=V "$IMG" echo x)
+	id=$(hutch create $NONET --name insp -e K=V "$IMG" echo x)
 	run hutch inspect insp
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r '.[0].Id')" = "$id" ]
@@ -358,7 +362,7 @@ three" ]
 }
 
 @test "create, start -a, wait, rename, restart, kill" {
-	hutch create --name first "$IMG" sh -c 'echo attached; exit 6' >/dev/null
+	hutch create $NONET --name first "$IMG" sh -c 'echo attached; exit 6' >/dev/null
 	run with_timeout 60 hutch start -a first
 	[ "$status" -eq 6 ]
 	[ "$output" = attached ]
@@ -368,7 +372,7 @@ three" ]
 	[ "$status" -eq 0 ]
 	run hutch ps -a --format '{{.Names}}'
 	[ "$output" = second ]
-	hutch run -d --name sleeper "$IMG" sleep 1000 >/dev/null
+	hutch run $NONET -d --name sleeper "$IMG" sleep 1000 >/dev/null
 	run hutch restart -t 1 sleeper
 	[ "$output" = sleeper ]
 	run hutch inspect -f '{{.State.Status}}' sleeper
@@ -385,8 +389,19 @@ three" ]
 	[[ "$output" == *"No such container: nosuch"* ]]
 }
 
+@test "attach follows a running container to its exit code" {
+	hutch run $NONET -d --name talk "$IMG" sh -c 'sleep 1; echo late; exit 2' >/dev/null
+	run with_timeout 30 hutch attach talk
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[ "$output" = late ]
+	run hutch attach talk
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"You cannot attach to a stopped container"* ]]
+}
+
 @test "rm refuses a running container without -f" {
-	hutch run -d --name busy "$IMG" sleep 1000 >/dev/null
+	hutch run $NONET -d --name busy "$IMG" sleep 1000 >/dev/null
 	run hutch rm busy
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"Error response from daemon"* ]]
@@ -396,7 +411,7 @@ three" ]
 }
 
 @test "top lists the container's processes" {
-	hutch run -d --name topped "$IMG" sleep 1000 >/dev/null
+	hutch run $NONET -d --name topped "$IMG" sleep 1000 >/dev/null
 	run hutch top topped
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -405,7 +420,7 @@ three" ]
 }
 
 @test "signals to run are forwarded to the container" {
-	hutch run --rm --name trapper "$IMG" \
+	hutch run $NONET --rm --name trapper "$IMG" \
 		sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done' \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 &
 	pid=$!
@@ -422,7 +437,7 @@ three" ]
 }
 
 @test "cp copies files and trees both ways, and tar streams with -" {
-	hutch run -d --name box "$IMG" sleep 1000 >/dev/null
+	hutch run $NONET -d --name box "$IMG" sleep 1000 >/dev/null
 	echo one >"$BATS_TEST_TMPDIR/file"
 	mkdir -p "$BATS_TEST_TMPDIR/tree/sub"
 	echo two >"$BATS_TEST_TMPDIR/tree/sub/f"
@@ -460,8 +475,8 @@ three" ]
 }
 
 @test "container prune and system prune remove stopped containers" {
-	hutch create --name stopped1 "$IMG" true >/dev/null
-	hutch run -d --name running1 "$IMG" sleep 1000 >/dev/null
+	hutch create $NONET --name stopped1 "$IMG" true >/dev/null
+	hutch run $NONET -d --name running1 "$IMG" sleep 1000 >/dev/null
 	run hutch container prune -f
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -469,7 +484,7 @@ three" ]
 	[[ "$output" == *"Total reclaimed space:"* ]]
 	run hutch ps -a --format '{{.Names}}'
 	[ "$output" = running1 ]
-	hutch create --name stopped2 "$IMG" true >/dev/null
+	hutch create $NONET --name stopped2 "$IMG" true >/dev/null
 	run hutch system prune -f
 	[ "$status" -eq 0 ]
 	run hutch ps -a --format '{{.Names}}'
@@ -482,7 +497,7 @@ three" ]
 }
 
 @test "every container command has an accurate --help" {
-	for c in run create start stop restart kill rm ps logs wait inspect port top rename cp exec \
+	for c in run create start stop restart kill rm ps logs wait inspect port top rename cp exec attach \
 		"container prune" "container ls" "container inspect" "system df" "system prune"; do
 		run hutch $c --help
 		[ "$status" -eq 0 ] || { echo "$c: $output"; false; }

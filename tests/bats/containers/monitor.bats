@@ -205,3 +205,219 @@ print("exit", p.wait())
 	# one stream with a tty
 	[ "$(jq -r .stream "$CDIR/ctr.log" | sort -u)" = stdout ]
 }
+
+@test "in a sandbox: the overlay lives in its mount namespace and is gone afterwards" {
+	mon_setup sandbox
+	mon_args sh -c 'echo hi > /new-file; cat /new-file; id -u'
+	mon_run
+	[ "$status" -eq 0 ]
+	[ "$(mon_log_text stdout)" = "$(printf 'hi\n0')" ]
+	# the write went to the container's upper layer, not to the image
+	[ "$(cat "$CDIR/upper/new-file")" = hi ]
+	[ ! -e "$BUSYBOX_ROOTFS/new-file" ]
+	run grep -F "$RDIR" "/proc/$HOLDER/mountinfo"
+	[ "$status" -ne 0 ]
+	run pgrep -u "$(id -u)" -f "$ID"
+	[ "$status" -ne 0 ]
+	[ ! -e "$RDIR" ]
+}
+
+@test "the monitor outlives its parent; nothing is left afterwards" {
+	mon_setup
+	mon_args sh -c 'sleep 1; echo late'
+	run mon_py '
+p, ready, go = spawn()
+assert ready.readline() == "created\n"
+os.write(go, b"start\n")
+assert ready.readline() == "running\n"
+print(open(RDIR + "/monitor.pid").read().strip())
+os._exit(0)
+'
+	[ "$status" -eq 0 ]
+	mpid=$output
+	kill -0 "$mpid"
+	[ "$(mon_status)" = running ]
+	mon_wait_gone "$mpid"
+	[ "$(mon_status)" = exited ]
+	[ "$(jq .ExitCode "$CDIR/state.json")" = 0 ]
+	[ "$(mon_log_text stdout)" = late ]
+	run pgrep -u "$(id -u)" -f "$ID"
+	[ "$status" -ne 0 ]
+	run grep -F "$RDIR" /proc/self/mountinfo
+	[ "$status" -ne 0 ]
+}
+
+@test "a killed parent, a closed attach client and SIGHUP do not stop the monitor" {
+	mon_setup sandbox
+	mon_args sh -c 'for i in $(seq 30); do echo line $i; sleep 0.05; done'
+	run mon_py '
+p, ready, go = spawn()
+assert ready.readline() == "created\n"
+a = attach()
+os.write(go, b"start\n")
+assert ready.readline() == "running\n"
+a.recv(10)
+a.close()
+mpid = int(open(RDIR + "/monitor.pid").read())
+os.kill(mpid, 1)
+print(mpid)
+os.kill(os.getpid(), 9)
+'
+	mpid=$output
+	[ -n "$mpid" ]
+	mon_wait_gone "$mpid"
+	[ "$(jq .ExitCode "$CDIR/state.json")" = 0 ]
+	[ "$(mon_log_text stdout | tail -n 1)" = "line 30" ]
+}
+
+@test "network none: only a loopback" {
+	mon_setup
+	mon_args sh -c 'ls /sys/class/net; wget -T 2 -q -O- http://10.0.2.2:1/ 2>&1; true'
+	mon_run
+	[ "$status" -eq 0 ]
+	run mon_log_text stdout
+	[ "${lines[0]}" = lo ]
+	[ "${#lines[@]}" -ge 1 ]
+	[[ "$output" != *eth* && "$output" != *tap0* ]]
+}
+
+# serve_http DIR: a web server on 127.0.0.1 for the container to reach
+# ($SERVER_PORT).
+serve_http() {
+	SERVER_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	python3 -m http.server -b 127.0.0.1 -d "$1" "$SERVER_PORT" </dev/null >/dev/null 2>&1 3>&- &
+	SERVER_PID=$!
+	for i in $(seq 100); do
+		python3 -c "import socket; socket.create_connection(('127.0.0.1', $SERVER_PORT))" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "network slirp: the container reaches a server on the host's loopback" {
+	require_cmd hutch-slirp
+	mon_setup
+	mkdir "$BATS_TEST_TMPDIR/www"
+	echo "from the host" >"$BATS_TEST_TMPDIR/www/index.txt"
+	serve_http "$BATS_TEST_TMPDIR/www"
+	mon_json '.network = "slirp" | .slirp_args = ["--outbound-allow=127.0.0.0/8"]'
+	mon_args sh -c "ls /sys/class/net; wget -T 10 -q -O- http://10.0.2.2:$SERVER_PORT/index.txt"
+	mon_run
+	[ "$status" -eq 0 ]
+	[[ "$(mon_log_text stdout)" == *tap0* ]]
+	[[ "$(mon_log_text stdout)" == *"from the host"* ]]
+	run pgrep -u "$(id -u)" -f "$ID"
+	[ "$status" -ne 0 ]
+}
+
+@test "a published port reaches a server in the container from 127.0.0.1" {
+	require_cmd hutch-slirp
+	mon_setup sandbox
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	mon_json '.network = "slirp" | .slirp_args = ["--outbound-allow=127.0.0.0/8"]
+		| .ports = [{"proto": "tcp", "host_ip": "127.0.0.1", "host_port": $p, "container_port": 80}]' \
+		--argjson p "$port"
+	mon_args sh -c 'mkdir /www; echo "from the container" > /www/index.html; exec httpd -f -p 80 -h /www'
+	mon_start
+	mon_wait_status running
+	[ "$(jq -c .Ports "$CDIR/state.json")" = "[{\"proto\":\"tcp\",\"host_ip\":\"127.0.0.1\",\"host_port\":$port,\"container_port\":80}]" ]
+	run python3 -c "
+import time, urllib.request
+for i in range(100):
+    try:
+        print(urllib.request.urlopen('http://127.0.0.1:$port/index.html', timeout=5).read().decode(), end='')
+        break
+    except Exception as e:
+        time.sleep(0.1)
+"
+	[ "$output" = "from the container" ]
+	mon_ctl '{"op":"kill","signal":9}'
+	wait "$MON_PID" || true
+	[ "$(jq .ExitCode "$CDIR/state.json")" = 137 ]
+	# the port is free again
+	python3 -c "import socket; socket.socket().bind(('127.0.0.1', $port))"
+}
+
+# mon_exec SPEC-JSON [STDIN]: hutch-monitor exec on the running container;
+# prints stdout, then stderr, then "exit N".
+mon_exec() {
+	mon_py '
+spec, data = ARGS[0], ARGS[1] if len(ARGS) > 1 else None
+tty = json.loads(spec).get("Tty", False)
+s_read, s_write = os.pipe()
+os.write(s_write, spec.encode())
+os.close(s_write)
+mine, theirs = socket.socketpair()
+p = subprocess.Popen(["hutch-monitor", "exec", "--exec-id", "e1", "--spec-fd", "3", "--stream-fd", "4", CDIR],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=open(CDIR + "/exec.log", "ab"),
+                     pass_fds=(s_read, theirs.fileno()),
+                     preexec_fn=lambda: (os.dup2(s_read, 3), os.dup2(theirs.fileno(), 4)))
+os.close(s_read)
+theirs.close()
+if data is not None:
+    mine.sendall(data.encode())
+    mine.shutdown(socket.SHUT_WR)
+f = read_frames(mine, tty=tty)
+if tty:
+    print(f["raw"].decode().replace("\r", ""), end="")
+else:
+    print(f[1].decode(), end="")
+    print(f[2].decode(), end="")
+print("exit", p.wait())
+' "$@"
+}
+
+@test "exec: output, stdin, exit code, command not found" {
+	mon_setup sandbox
+	mon_args sleep 100
+	mon_start
+	mon_wait_status running
+	run mon_exec '{"Cmd":["sh","-c","echo out; echo err >&2; exit 4"],"Env":["A=1"]}'
+	echo "$output"
+	[ "${lines[0]}" = out ]
+	[ "${lines[1]}" = err ]
+	[ "${lines[2]}" = "exit 4" ]
+	run mon_exec '{"Cmd":["sh","-c","cat; echo $A; pwd"],"Env":["A=envval"],"WorkingDir":"/etc","AttachStdin":true}' "piped in
+"
+	[ "${lines[0]}" = "piped in" ]
+	[ "${lines[1]}" = envval ]
+	[ "${lines[2]}" = /etc ]
+	[ "${lines[3]}" = "exit 0" ]
+	run mon_exec '{"Cmd":["no-such-command"]}'
+	[[ "${lines[0]}" == 'exec: "no-such-command": executable file not found in $PATH'* ]]
+	[ "${lines[1]}" = "exit 127" ]
+	run mon_exec '{"Cmd":["sh","-c","tty; stty size"],"Tty":true}'
+	[[ "${lines[0]}" == /dev/pts/* ]]
+	[ "${lines[2]}" = "exit 0" ]
+	# the exec's files are gone
+	[ -z "$(ls "$RDIR" | grep exec-)" ]
+	mon_ctl '{"op":"kill","signal":9}'
+	wait "$MON_PID" || true
+}
+
+@test "hutch-init reaps zombies, forwards signals and passes exit codes" {
+	require_cmd hutch-init
+	mon_setup
+	init=$(command -v hutch-init)
+	mon_config '.mounts += [{"destination": "/init", "type": "bind", "source": $i, "options": ["bind", "ro"]}]' --arg i "$init"
+	# an orphan that dies while the shell still runs would stay a zombie
+	# without a reaping init
+	mon_args /init -- sh -c 'sh -c "sleep 0.2 & exit"; sleep 1; ps -o stat,comm | grep -c "^Z" ; exit 9'
+	mon_run
+	[ "$status" -eq 9 ]
+	[ "$(mon_log_text stdout)" = 0 ]
+
+	mon_setup
+	mon_config '.mounts += [{"destination": "/init", "type": "bind", "source": $i, "options": ["bind", "ro"]}]' --arg i "$init"
+	mon_args /init sh -c 'echo ready; sleep 100'
+	mon_start
+	for i in $(seq 100); do
+		grep -q ready "$CDIR/ctr.log" 2>/dev/null && break
+		sleep 0.05
+	done
+	mon_ctl '{"op":"kill","signal":15}'
+	wait "$MON_PID" || status=$?
+	[ "$status" -eq 143 ]
+	[ "$(jq .ExitCode "$CDIR/state.json")" = 143 ]
+}

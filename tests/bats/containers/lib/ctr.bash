@@ -1,0 +1,117 @@
+# Helpers for the container API tests: a pulled busybox image, create and
+# start through the API, status codes, and the leftovers a container may
+# leave (directories, processes, mounts).
+
+# ctr_setup_file: registry, busybox pushed and pulled, a private hutchd.
+ctr_setup_file() {
+	require_cmd docker-registry skopeo python3 curl jq
+	start_registry "$BATS_FILE_TMPDIR/registry"
+	push_image busybox busybox:1
+	start_hutchd
+	IMAGE=$REGISTRY/busybox:1
+	api POST "/images/create?fromImage=$REGISTRY/busybox&tag=1" >/dev/null
+	api GET "/images/$IMAGE/json" | jq -e .Id >/dev/null
+	export REGISTRY REGISTRY_PID REGISTRY_DIR HUTCHD_PID IMAGE
+}
+
+ctr_teardown_file() {
+	remove_all_containers
+	stop_hutchd
+	stop_sandbox
+	stop_registry
+}
+
+remove_all_containers() {
+	[ -n "${HUTCHD_PID:-}" ] || return 0
+	local id
+	for id in $(api GET "/containers/json?all=1" | jq -r '.[].Id' 2>/dev/null); do
+		api DELETE "/containers/$id?force=1" >/dev/null
+	done
+}
+
+# call METHOD PATH [curl args]: sets $code and $body.
+call() {
+	local out
+	out=$(api "$@" -w '\n%{http_code}')
+	code=${out##*$'\n'}
+	body=${out%$'\n'*}
+	body=${body%$'\n'}
+	[ "$body" != "$code" ] || body=
+}
+
+# create_json NAME JSON: POST /containers/create; sets $code, $body, $id.
+create_json() {
+	local q=
+	[ -z "$1" ] || q="?name=$1"
+	call POST "/containers/create$q" -H 'Content-Type: application/json' -d "$2"
+	id=$(jq -r '.Id // empty' <<<"$body" 2>/dev/null)
+}
+
+# create NAME CMD...: a container of $IMAGE without network running CMD
+# (created must succeed); sets $id. CTR_EXTRA (jq object) is merged in.
+create() {
+	local name=$1
+	shift
+	local cmd json extra='{}'
+	[ -z "${CTR_EXTRA:-}" ] || extra=$CTR_EXTRA
+	cmd=$(printf '%s\n' "$@" | jq -R . | jq -s -c .)
+	json=$(jq -n -c --arg img "$IMAGE" --argjson cmd "$cmd" --argjson extra "$extra" \
+		'{Image: $img, Cmd: $cmd, HostConfig: {NetworkMode: "none"}} * $extra')
+	create_json "$name" "$json"
+	if [ "$code" != 201 ]; then
+		echo "create $name: $code $body" >&2
+		return 1
+	fi
+}
+
+start() {
+	call POST "/containers/$1/start"
+	if [ "$code" != 204 ]; then
+		echo "start $1: $code $body" >&2
+		return 1
+	fi
+}
+
+# wait_exit ID [CONDITION]: prints the StatusCode.
+wait_exit() {
+	api POST "/containers/$1/wait${2:+?condition=$2}" | jq -r .StatusCode
+}
+
+inspect() {
+	api GET "/containers/$1/json"
+}
+
+ctr_dirs() {
+	ls -A "$XDG_DATA_HOME/hutch/containers" 2>/dev/null
+}
+
+# Processes whose command line names this test's store or runtime dir
+# (monitors, overlays, slirps of our containers).
+our_processes() {
+	local f
+	for f in /proc/[0-9]*/cmdline; do
+		tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -e "$XDG_DATA_HOME/hutch/containers" \
+			-e "$XDG_RUNTIME_DIR/hutch/containers" && echo "${f//[^0-9]/}"
+	done
+	return 0
+}
+
+sandbox_pid() {
+	cat "$XDG_RUNTIME_DIR/hutch/sandbox.pid"
+}
+
+# Mounts in the sandbox that belong to our containers.
+our_mounts() {
+	grep -F "$XDG_RUNTIME_DIR/hutch/containers" "/proc/$(sandbox_pid)/mountinfo" || true
+}
+
+# wait_for SECONDS CMD...: poll until CMD succeeds.
+wait_for() {
+	local t=$1 i
+	shift
+	for i in $(seq 1 $((t * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env bats
+# Containers outlive hutchd: a kill -9 of hutchd and a restart find them
+# running again; one that exits while hutchd is down is reported with its
+# exit code (and removed, with AutoRemove); a monitor killed under a
+# running container is reported as "monitor died"; a removal cut short is
+# swept at the next start.
+# modes: sub solo
+
+load ../helpers
+load ../images/lib/registry
+load lib/ctr
+
+setup_file() {
+	require_cmd docker-registry skopeo python3 curl jq
+	start_registry "$BATS_FILE_TMPDIR/registry"
+	push_image busybox busybox:1
+	export REGISTRY REGISTRY_PID REGISTRY_DIR IMAGE=$REGISTRY/busybox:1
+}
+
+setup() {
+	start_hutchd
+	api POST "/images/create?fromImage=$REGISTRY/busybox&tag=1" >/dev/null
+}
+
+teardown() {
+	remove_all_containers
+	stop_hutchd
+}
+
+teardown_file() {
+	stop_sandbox
+	stop_registry
+}
+
+kill9_hutchd() {
+	kill -9 "$HUTCHD_PID"
+	wait "$HUTCHD_PID" 2>/dev/null || true
+	HUTCHD_PID=
+}
+
+log_of() {
+	echo "$XDG_DATA_HOME/hutch/containers/$1/ctr.log"
+}
+
+monitor_pid() {
+	cat "$XDG_RUNTIME_DIR/hutch/containers/$1/monitor.pid"
+}
+
+@test "a running container survives kill -9 of hutchd; list and wait see it after the restart" {
+	create survivor sh -c 'trap "exit 9" USR1; echo ready; while :; do sleep 0.1; done'
+	start survivor
+	wait_for 10 grep -q ready "$(log_of "$id")"
+	local pid mon
+	pid=$(inspect survivor | jq -r .State.Pid)
+	mon=$(monitor_pid "$id")
+	kill9_hutchd
+	sleep 0.5
+	kill -0 "$pid"
+	kill -0 "$mon"
+	start_hutchd
+	run api GET /containers/json
+	[ "$(jq -r '.[0].Id' <<<"$output")" = "$id" ]
+	[ "$(jq -r '.[0].State' <<<"$output")" = running ]
+	[ "$(inspect survivor | jq -r .State.Pid)" = "$pid" ]
+	local out=$BATS_TEST_TMPDIR/wait.out
+	api POST /containers/survivor/wait >"$out" &
+	local waiter=$!
+	sleep 0.5
+	call POST "/containers/survivor/kill?signal=USR1"
+	[ "$code" = 204 ]
+	wait "$waiter"
+	[ "$(jq -r .StatusCode "$out")" = 9 ]
+	[ "$(inspect survivor | jq -r .State.Status)" = exited ]
+	wait_for 10 test ! -e "/proc/$mon"
+}
+
+@test "a graceful stop of hutchd leaves containers running too" {
+	create calm sleep 100
+	start calm
+	local pid
+	pid=$(inspect calm | jq -r .State.Pid)
+	stop_hutchd
+	kill -0 "$pid"
+	start_hutchd
+	[ "$(inspect calm | jq -r .State.Status)" = running ]
+	call POST "/containers/calm/stop?t=0"
+	[ "$code" = 204 ]
+	[ "$(inspect calm | jq -r .State.ExitCode)" = 137 ]
+}
+
+@test "a container that exits while hutchd is down is reported with its exit code" {
+	create quick sh -c 'trap "exit 6" USR1; echo ready; while :; do sleep 0.1; done'
+	start quick
+	wait_for 10 grep -q ready "$(log_of "$id")"
+	local pid mon
+	pid=$(inspect quick | jq -r .State.Pid)
+	mon=$(monitor_pid "$id")
+	kill9_hutchd
+	# The container's init runs as our own uid (root in the sandbox).
+	kill -USR1 "$pid"
+	wait_for 20 test ! -e "/proc/$mon"
+	start_hutchd
+	run inspect quick
+	[ "$(jq -r .State.Status <<<"$output")" = exited ]
+	[ "$(jq -r .State.ExitCode <<<"$output")" = 6 ]
+	[ "$(wait_exit quick)" = 6 ]
+	[[ "$(api GET '/containers/json?all=1' | jq -r '.[0].Status')" == "Exited (6) "* ]]
+	# And it starts again.
+	start quick
+	[ "$(inspect quick | jq -r .State.Status)" = running ]
+}
+
+@test "an AutoRemove container that exits while hutchd is down is removed at the start" {
+	CTR_EXTRA='{"HostConfig":{"AutoRemove":true}}' create autogone sh -c \
+		'trap "exit 0" USR1; echo ready; while :; do sleep 0.1; done'
+	start autogone
+	wait_for 10 grep -q ready "$(log_of "$id")"
+	local pid mon
+	pid=$(inspect autogone | jq -r .State.Pid)
+	mon=$(monitor_pid "$id")
+	kill9_hutchd
+	kill -USR1 "$pid"
+	wait_for 20 test ! -e "/proc/$mon"
+	[ -d "$XDG_DATA_HOME/hutch/containers/$id" ]
+	start_hutchd
+	call GET "/containers/$id/json"
+	[ "$code" = 404 ]
+	[ ! -e "$XDG_DATA_HOME/hutch/containers/$id" ]
+}
+
+@test "a monitor killed under its container is reported as exited 255, monitor died" {
+	create orphan sleep 100
+	start orphan
+	local pid mon
+	pid=$(inspect orphan | jq -r .State.Pid)
+	mon=$(monitor_pid "$id")
+	kill -9 "$mon"
+	kill -9 "$pid" 2>/dev/null || true
+	wait_for 10 test "$(inspect orphan | jq -r .State.Status)" = exited
+	run inspect orphan
+	[ "$(jq -r .State.ExitCode <<<"$output")" = 255 ]
+	[ "$(jq -r .State.Error <<<"$output")" = "monitor died" ]
+	[ "$(jq -r .Status "$XDG_DATA_HOME/hutch/containers/$id/state.json")" = exited ]
+	[ "$(wait_exit orphan)" = 255 ]
+}
+
+@test "a monitor that died while hutchd was down is settled at the start" {
+	create lost sleep 100
+	start lost
+	local pid mon
+	pid=$(inspect lost | jq -r .State.Pid)
+	mon=$(monitor_pid "$id")
+	kill9_hutchd
+	kill -9 "$mon"
+	kill -9 "$pid" 2>/dev/null || true
+	wait_for 10 test ! -e "/proc/$mon"
+	start_hutchd
+	run inspect lost
+	[ "$(jq -r .State.Status <<<"$output")" = exited ]
+	[ "$(jq -r .State.ExitCode <<<"$output")" = 255 ]
+	[ "$(jq -r .State.Error <<<"$output")" = "monitor died" ]
+}
+
+@test "a removal cut short is swept at the next start; names come back from container.json" {
+	create named true
+	local keep=$id
+	stop_hutchd
+	local junk=$XDG_DATA_HOME/hutch/containers/.removing-0123456789abcdef
+	mkdir -p "$junk/upper/dir"
+	echo x >"$junk/upper/dir/file"
+	chmod 0500 "$junk/upper/dir"
+	start_hutchd
+	[ ! -e "$junk" ]
+	[ "$(inspect named | jq -r .Id)" = "$keep" ]
+	create_json named "{\"Image\":\"$IMAGE\"}"
+	[ "$code" = 409 ]
+}
