@@ -235,7 +235,18 @@ int ctr_rlimits_build(json_object *ulimits, json_object **out, hutch_error *err)
  * names gets the Docker names of the limits that were set. */
 json_object *ctr_resources_build(json_object *host, char *names, size_t size);
 
-/* --- small helpers (ctr-config.c) --- */
+/* --- ctr-util.c: small helpers --- */
+
+/* The value of key in o; NULL when o is NULL or the key absent or null. */
+json_object *ctr_member(json_object *o, const char *key);
+/* The same as a string ("" when absent), bool (false), integer (0). */
+const char *ctr_member_string(json_object *o, const char *key);
+bool ctr_member_bool(json_object *o, const char *key);
+int64_t ctr_member_int(json_object *o, const char *key);
+/* A JSON array of a NULL-terminated strv. */
+json_object *ctr_strv_json(char *const *v);
+/* An IPv4 or IPv6 address. */
+bool ctr_valid_ip(const char *s);
 
 /* Append to a NULL-terminated strv (owned). */
 char **ctr_strv_add(char **v, const char *s);

@@ -63,27 +63,6 @@ struct build {
 	bool tmp_made;
 };
 
-static json_object *member(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return NULL;
-	return v;
-}
-
-static const char *member_string(json_object *o, const char *key)
-{
-	json_object *v = member(o, key);
-	return v ? json_object_get_string(v) : "";
-}
-
-static bool member_bool(json_object *o, const char *key)
-{
-	json_object *v = member(o, key);
-	return v != NULL && json_object_get_boolean(v);
-}
-
 static void warn(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(struct build *b, const char *fmt, ...)
 {
@@ -153,7 +132,7 @@ static int check_modes(struct build *b, hutch_error *err)
 	    {"CgroupnsMode", {"", "private", "host", NULL}},
 	};
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		const char *v = member_string(h, modes[i].field);
+		const char *v = ctr_member_string(h, modes[i].field);
 		bool ok = false;
 		for (size_t k = 0; k < 4 && modes[i].allowed[k] && !ok; k++)
 			ok = strcmp(v, modes[i].allowed[k]) == 0;
@@ -164,32 +143,32 @@ static int check_modes(struct build *b, hutch_error *err)
 	static const char *const unsupported_lists[] = {"VolumesFrom", "Links", "DeviceRequests",
 							"DeviceCgroupRules"};
 	for (size_t i = 0; i < sizeof(unsupported_lists) / sizeof(unsupported_lists[0]); i++) {
-		json_object *v = member(h, unsupported_lists[i]);
+		json_object *v = ctr_member(h, unsupported_lists[i]);
 		if (v != NULL && json_object_is_type(v, json_type_array) &&
 		    json_object_array_length(v) > 0)
 			return hutch_fail_plain(err, EINVAL, "%s is not supported by hutch",
 						unsupported_lists[i]);
 	}
-	const char *drv = member_string(h, "VolumeDriver");
+	const char *drv = ctr_member_string(h, "VolumeDriver");
 	if (drv[0] != '\0' && strcmp(drv, "local") != 0)
 		return hutch_fail_plain(
 		    err, EINVAL, "volume driver \"%s\" is not supported (only local volumes)", drv);
-	const char *rt = member_string(h, "Runtime");
+	const char *rt = ctr_member_string(h, "Runtime");
 	if (rt[0] != '\0' && strcmp(rt, "hutch-oci") != 0 && strcmp(rt, "runc") != 0)
 		return hutch_fail_plain(err, EINVAL, "unknown or invalid runtime name: %s", rt);
-	const char *cg = member_string(h, "CgroupParent");
+	const char *cg = ctr_member_string(h, "CgroupParent");
 	if (cg[0] != '\0')
 		warn(b, "CgroupParent %s ignored: containers get no cgroup of their own", cg);
 
-	json_object *rp = member(h, "RestartPolicy");
-	const char *policy = member_string(rp, "Name");
+	json_object *rp = ctr_member(h, "RestartPolicy");
+	const char *policy = ctr_member_string(rp, "Name");
 	if (policy[0] != '\0' && strcmp(policy, "no") != 0 && strcmp(policy, "always") != 0 &&
 	    strcmp(policy, "unless-stopped") != 0 && strcmp(policy, "on-failure") != 0)
 		return hutch_fail_plain(err, EINVAL,
 					"invalid restart policy: unknown policy '%s'; use one of "
 					"'no', 'always', 'on-failure', or 'unless-stopped'",
 					policy);
-	json_object *retries = member(rp, "MaximumRetryCount");
+	json_object *retries = ctr_member(rp, "MaximumRetryCount");
 	if (retries != NULL && json_object_get_int64(retries) != 0 &&
 	    strcmp(policy, "on-failure") != 0)
 		return hutch_fail_plain(err, EINVAL,
@@ -199,10 +178,10 @@ static int check_modes(struct build *b, hutch_error *err)
 		return hutch_fail_plain(err, EINVAL,
 					"invalid restart policy: maximum retry count cannot be "
 					"negative");
-	if (member_bool(h, "AutoRemove") && policy[0] != '\0' && strcmp(policy, "no") != 0)
+	if (ctr_member_bool(h, "AutoRemove") && policy[0] != '\0' && strcmp(policy, "no") != 0)
 		return hutch_fail_plain(err, EINVAL,
 					"can't create 'AutoRemove' container with restart policy");
-	json_object *shm = member(h, "ShmSize");
+	json_object *shm = ctr_member(h, "ShmSize");
 	if (shm != NULL && json_object_get_int64(shm) < 0)
 		return hutch_fail_plain(err, EINVAL, "SHM size can not be less than 0");
 	return 0;
@@ -252,14 +231,14 @@ static int parse_size(const char *s, int64_t *out)
 
 static int check_log_config(struct build *b, hutch_error *err)
 {
-	json_object *lc = member(b->host, "LogConfig");
-	const char *type = member_string(lc, "Type");
+	json_object *lc = ctr_member(b->host, "LogConfig");
+	const char *type = ctr_member_string(lc, "Type");
 	if (type[0] != '\0' && strcmp(type, "json-file") != 0)
 		return hutch_fail_plain(err, EINVAL,
 					"logger: no log driver named '%s' is registered", type);
 	static const char *const known[] = {"max-size",	    "max-file", "compress",  "labels",
 					    "labels-regex", "env",	"env-regex", "tag"};
-	json_object *opts = member(lc, "Config");
+	json_object *opts = ctr_member(lc, "Config");
 	if (opts == NULL)
 		return 0;
 	json_object_object_foreach(opts, k, v)
@@ -293,7 +272,7 @@ static int check_hostname(const char *h, hutch_error *err)
 
 static int pick_network(struct build *b, hutch_error *err)
 {
-	const char *mode = member_string(b->host, "NetworkMode");
+	const char *mode = ctr_member_string(b->host, "NetworkMode");
 	if (mode[0] == '\0' || strcmp(mode, "default") == 0 || strcmp(mode, "bridge") == 0 ||
 	    strcmp(mode, "slirp") == 0)
 		b->network = "slirp";
@@ -303,7 +282,7 @@ static int pick_network(struct build *b, hutch_error *err)
 		b->network = "host";
 	else
 		return hutch_fail_plain(err, EINVAL, "network %s not found", mode);
-	if (member_bool(b->config, "NetworkDisabled"))
+	if (ctr_member_bool(b->config, "NetworkDisabled"))
 		b->network = "none";
 	return 0;
 }
@@ -312,7 +291,7 @@ static int pick_network(struct build *b, hutch_error *err)
 
 static int load_image(struct build *b, hutch_error *err)
 {
-	const char *name = member_string(b->config, "Image");
+	const char *name = ctr_member_string(b->config, "Image");
 	if (name[0] == '\0')
 		return hutch_fail_plain(err, EINVAL, "no image specified (Image is empty)");
 	bool by_id = false;
@@ -345,7 +324,7 @@ static int load_image(struct build *b, hutch_error *err)
 
 static json_object *image_config_section(struct build *b)
 {
-	return member(b->info.config_json, "config");
+	return ctr_member(b->info.config_json, "config");
 }
 
 static int resolve_user(struct build *b, hutch_error *err)
@@ -354,8 +333,8 @@ static int resolve_user(struct build *b, hutch_error *err)
 	if (ctr_layers_read_file(b->lowers, b->n_lowers, "etc/passwd", &passwd, err) < 0 ||
 	    ctr_layers_read_file(b->lowers, b->n_lowers, "etc/group", &group, err) < 0)
 		return hutch_error_prefix(err, "read the image's users");
-	return ctr_user_resolve(member_string(b->config, "User"), passwd, group,
-				member(b->host, "GroupAdd"), &b->user, err);
+	return ctr_user_resolve(ctr_member_string(b->config, "User"), passwd, group,
+				ctr_member(b->host, "GroupAdd"), &b->user, err);
 }
 
 /* --- network files --- */
@@ -371,8 +350,8 @@ static int build_etc(struct build *b, hutch_error *err)
 		if (read_file_all("/etc/hosts", 1 << 20, &hosts, NULL, NULL) < 0)
 			hosts = NULL;
 		_cleanup_free_ char *extra = NULL;
-		if (ctr_hosts_build(b->hostname, member_string(b->config, "Domainname"), NULL,
-				    member(b->host, "ExtraHosts"), gateway, &extra, err) < 0)
+		if (ctr_hosts_build(b->hostname, ctr_member_string(b->config, "Domainname"), NULL,
+				    ctr_member(b->host, "ExtraHosts"), gateway, &extra, err) < 0)
 			return -1;
 		/* The host's file, then the requested extra lines (after the
 		 * six localhost lines ctr_hosts_build always starts with). */
@@ -385,8 +364,9 @@ static int build_etc(struct build *b, hutch_error *err)
 			     hosts && hosts[0] && hosts[strlen(hosts) - 1] != '\n' ? "\n" : "",
 			     tail) < 0)
 			abort();
-	} else if (ctr_hosts_build(b->hostname, member_string(b->config, "Domainname"), own_ip,
-				   member(b->host, "ExtraHosts"), gateway, &b->hosts, err) < 0) {
+	} else if (ctr_hosts_build(b->hostname, ctr_member_string(b->config, "Domainname"), own_ip,
+				   ctr_member(b->host, "ExtraHosts"), gateway, &b->hosts,
+				   err) < 0) {
 		return -1;
 	}
 	/* The search and options lines come from the file slirp forwards to
@@ -396,8 +376,9 @@ static int build_etc(struct build *b, hutch_error *err)
 	_cleanup_free_ char *base = NULL;
 	if (read_file_all(base_path, 1 << 20, &base, NULL, NULL) < 0)
 		base = NULL;
-	return ctr_resolv_build(base, slirp, member(b->host, "Dns"), member(b->host, "DnsSearch"),
-				member(b->host, "DnsOptions"), &b->resolv, err);
+	return ctr_resolv_build(base, slirp, ctr_member(b->host, "Dns"),
+				ctr_member(b->host, "DnsSearch"), ctr_member(b->host, "DnsOptions"),
+				&b->resolv, err);
 }
 
 /* Whether the container could get a cgroup with limits: cgroup2 at
@@ -441,8 +422,8 @@ static void check_resources(struct build *b)
 		json_object_put(b->resources);
 		b->resources = NULL;
 	}
-	json_object *hc = member(b->config, "Healthcheck");
-	json_object *test = member(hc, "Test");
+	json_object *hc = ctr_member(b->config, "Healthcheck");
+	json_object *test = ctr_member(hc, "Test");
 	if (test != NULL && json_object_array_length(test) > 0 &&
 	    strcmp(json_object_get_string(json_object_array_get_idx(test, 0)), "NONE") != 0)
 		warn(b, "Healthcheck ignored: hutch does not run health checks");
@@ -478,14 +459,6 @@ static void time_now(char *buf, size_t size)
 	snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
 }
 
-static json_object *strv_json(char *const *v, size_t from)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = from; v != NULL && v[i] != NULL; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
-
 static json_object *container_record(struct build *b)
 {
 	json_object *r = json_object_new_object();
@@ -504,7 +477,7 @@ static json_object *container_record(struct build *b)
 		json_object_array_add(chain, json_object_new_string(b->info.chain_ids[i]));
 	json_object_object_add(r, "ChainIds", chain);
 	json_object_object_add(r, "Path", json_object_new_string(b->argv[0]));
-	json_object_object_add(r, "Args", strv_json(b->argv, 1));
+	json_object_object_add(r, "Args", ctr_strv_json(b->argv + 1));
 	json_object_object_add(r, "Config", json_object_get(b->config));
 	json_object_object_add(r, "HostConfig", json_object_get(b->host));
 	json_object *mounts = json_object_new_array();
@@ -548,11 +521,12 @@ static json_object *monitor_record(struct build *b, pid_t sandbox)
 	json_object_object_add(m, "rootfs", json_object_new_string(path));
 	json_object_object_add(m, "runtime_dir", json_object_new_string(b->run_dir));
 	json_object_object_add(m, "sandbox_pid", json_object_new_int(sandbox));
-	json_object_object_add(m, "tty", json_object_new_boolean(member_bool(b->config, "Tty")));
+	json_object_object_add(m, "tty",
+			       json_object_new_boolean(ctr_member_bool(b->config, "Tty")));
 	json_object_object_add(m, "open_stdin",
-			       json_object_new_boolean(member_bool(b->config, "OpenStdin")));
+			       json_object_new_boolean(ctr_member_bool(b->config, "OpenStdin")));
 	json_object_object_add(m, "stdin_once",
-			       json_object_new_boolean(member_bool(b->config, "StdinOnce")));
+			       json_object_new_boolean(ctr_member_bool(b->config, "StdinOnce")));
 	json_object_object_add(m, "network", json_object_new_string(b->network));
 	json_object_object_add(m, "mtu", json_object_new_int(SLIRP_MTU));
 	json_object *args = json_object_new_array();
@@ -671,7 +645,7 @@ static int build_steps(struct build *b, json_object *request, hutch_error *err)
 	snprintf(b->tmp, sizeof(b->tmp), "%s/containers/.tmp-%s", b->d->root, b->id);
 	snprintf(b->run_dir, sizeof(b->run_dir), "%s/containers/%s", b->d->runtime_dir, b->id);
 
-	const char *hostname = member_string(b->config, "Hostname");
+	const char *hostname = ctr_member_string(b->config, "Hostname");
 	if (hostname[0] != '\0') {
 		if (check_hostname(hostname, err) < 0)
 			return -1;
@@ -684,19 +658,20 @@ static int build_steps(struct build *b, json_object *request, hutch_error *err)
 	}
 	json_object_object_add(b->config, "Hostname", json_object_new_string(b->hostname));
 
-	const char *sig = member_string(b->config, "StopSignal");
+	const char *sig = ctr_member_string(b->config, "StopSignal");
 	b->stop_signal = sig[0] ? signal_from_name(sig) : 15;
 	if (b->stop_signal <= 0)
 		return hutch_fail_plain(err, EINVAL, "Invalid signal: %s", sig);
 
 	if (ctr_config_command(b->config, &b->argv, &b->argc, err) < 0 ||
 	    resolve_user(b, err) < 0 ||
-	    ctr_caps_compute(member(b->host, "CapAdd"), member(b->host, "CapDrop"),
-			     member_bool(b->host, "Privileged"), &b->caps, err) < 0 ||
-	    ctr_security_parse(member(b->host, "SecurityOpt"), &b->security, b->warnings, err) < 0)
+	    ctr_caps_compute(ctr_member(b->host, "CapAdd"), ctr_member(b->host, "CapDrop"),
+			     ctr_member_bool(b->host, "Privileged"), &b->caps, err) < 0 ||
+	    ctr_security_parse(ctr_member(b->host, "SecurityOpt"), &b->security, b->warnings, err) <
+		0)
 		return -1;
-	b->env =
-	    ctr_env_build(member(b->config, "Env"), b->hostname, member_bool(b->config, "Tty"));
+	b->env = ctr_env_build(ctr_member(b->config, "Env"), b->hostname,
+			       ctr_member_bool(b->config, "Tty"));
 	if (ctr_env_get(b->env, "HOME") == NULL) {
 		char home[PATH_MAX + 8];
 		snprintf(home, sizeof(home), "HOME=%s", b->user.home);
@@ -714,20 +689,20 @@ static int build_steps(struct build *b, json_object *request, hutch_error *err)
 	    build_etc(b, err) < 0)
 		return -1;
 	json_object *dev = NULL;
-	if (ctr_devices_build(member(b->host, "Devices"), &dev, err) < 0)
+	if (ctr_devices_build(ctr_member(b->host, "Devices"), &dev, err) < 0)
 		return -1;
 	json_object_put(dev);
 	json_object *rl = NULL;
-	if (ctr_rlimits_build(member(b->host, "Ulimits"), &rl, err) < 0)
+	if (ctr_rlimits_build(ctr_member(b->host, "Ulimits"), &rl, err) < 0)
 		return -1;
 	json_object_put(rl);
-	json_object *oom = member(b->host, "OomScoreAdj");
+	json_object *oom = ctr_member(b->host, "OomScoreAdj");
 	if (oom != NULL &&
 	    (json_object_get_int64(oom) < -1000 || json_object_get_int64(oom) > 1000))
 		return hutch_fail_plain(
 		    err, EINVAL, "Invalid value %lld, range for oom score adj is [-1000, 1000]",
 		    (long long)json_object_get_int64(oom));
-	if (member_bool(b->host, "Init"))
+	if (ctr_member_bool(b->host, "Init"))
 		return hutch_fail_plain(err, EINVAL, "Init is not supported yet");
 	check_resources(b);
 	return write_container(b, err);

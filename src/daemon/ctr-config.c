@@ -12,40 +12,6 @@
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-size_t ctr_strv_len(char *const *v)
-{
-	size_t n = 0;
-	while (v != NULL && v[n] != NULL)
-		n++;
-	return n;
-}
-
-char **ctr_strv_add(char **v, const char *s)
-{
-	size_t n = ctr_strv_len(v);
-	char **nv = realloc(v, (n + 2) * sizeof(char *));
-	if (nv == NULL)
-		abort();
-	nv[n] = strdup(s);
-	if (nv[n] == NULL)
-		abort();
-	nv[n + 1] = NULL;
-	return nv;
-}
-
-void ctr_random_hex(char *out, size_t nbytes)
-{
-	unsigned char buf[64];
-	if (nbytes > sizeof(buf))
-		nbytes = sizeof(buf);
-	/* getrandom never fails for <= 256 bytes once the pool is ready;
-	 * without it an id would not be unique, so stop rather than guess. */
-	if (getrandom(buf, nbytes, 0) != (ssize_t)nbytes)
-		abort();
-	for (size_t i = 0; i < nbytes; i++)
-		snprintf(out + 2 * i, 3, "%02x", buf[i]);
-}
-
 /* The length of the name part of "NAME=value" (all of it without '='). */
 static size_t env_name_len(const char *e)
 {
@@ -116,15 +82,6 @@ char **ctr_env_build(json_object *env, const char *hostname, bool tty)
 	return out;
 }
 
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return NULL;
-	return v;
-}
-
 static bool empty_string(json_object *v)
 {
 	return v == NULL || !json_object_is_type(v, json_type_string) ||
@@ -151,7 +108,7 @@ static void join_objects(json_object *config, const char *key, json_object *imag
 {
 	if (image_value == NULL || !json_object_is_type(image_value, json_type_object))
 		return;
-	json_object *mine = get(config, key);
+	json_object *mine = ctr_member(config, key);
 	if (mine == NULL) {
 		set_copy(config, key, image_value);
 		return;
@@ -175,20 +132,20 @@ static int check_env(json_object *env, hutch_error *err)
 
 int ctr_config_merge(json_object *config, json_object *image_config, hutch_error *err)
 {
-	json_object *uenv = get(config, "Env");
+	json_object *uenv = ctr_member(config, "Env");
 	if (check_env(uenv, err) < 0)
 		return -1;
 	json_object *ic = image_config;
 	if (ic != NULL) {
-		if (empty_string(get(config, "User")) && get(ic, "User"))
-			set_copy(config, "User", get(ic, "User"));
-		join_objects(config, "ExposedPorts", get(ic, "ExposedPorts"));
-		join_objects(config, "Volumes", get(ic, "Volumes"));
-		join_objects(config, "Labels", get(ic, "Labels"));
+		if (empty_string(ctr_member(config, "User")) && ctr_member(ic, "User"))
+			set_copy(config, "User", ctr_member(ic, "User"));
+		join_objects(config, "ExposedPorts", ctr_member(ic, "ExposedPorts"));
+		join_objects(config, "Volumes", ctr_member(ic, "Volumes"));
+		join_objects(config, "Labels", ctr_member(ic, "Labels"));
 
 		/* Env: the request's entries, then the image's whose names the
 		 * request does not mention. */
-		json_object *ienv = get(ic, "Env");
+		json_object *ienv = ctr_member(ic, "Env");
 		if (array_len(uenv) == 0) {
 			if (ienv != NULL)
 				set_copy(config, "Env", ienv);
@@ -208,27 +165,28 @@ int ctr_config_merge(json_object *config, json_object *image_config, hutch_error
 
 		/* A request Entrypoint replaces the image's and keeps the image's
 		 * Cmd out; an empty (not absent) one clears the image's. */
-		json_object *uep = get(config, "Entrypoint");
+		json_object *uep = ctr_member(config, "Entrypoint");
 		if (array_len(uep) == 0) {
-			if (array_len(get(config, "Cmd")) == 0 && get(ic, "Cmd"))
-				set_copy(config, "Cmd", get(ic, "Cmd"));
-			if (uep == NULL && get(ic, "Entrypoint"))
-				set_copy(config, "Entrypoint", get(ic, "Entrypoint"));
+			if (array_len(ctr_member(config, "Cmd")) == 0 && ctr_member(ic, "Cmd"))
+				set_copy(config, "Cmd", ctr_member(ic, "Cmd"));
+			if (uep == NULL && ctr_member(ic, "Entrypoint"))
+				set_copy(config, "Entrypoint", ctr_member(ic, "Entrypoint"));
 		}
-		if (empty_string(get(config, "WorkingDir")) && get(ic, "WorkingDir"))
-			set_copy(config, "WorkingDir", get(ic, "WorkingDir"));
-		if (empty_string(get(config, "StopSignal")) && !empty_string(get(ic, "StopSignal")))
-			set_copy(config, "StopSignal", get(ic, "StopSignal"));
-		if (get(config, "Healthcheck") == NULL && get(ic, "Healthcheck"))
-			set_copy(config, "Healthcheck", get(ic, "Healthcheck"));
-		if (get(config, "Shell") == NULL && get(ic, "Shell"))
-			set_copy(config, "Shell", get(ic, "Shell"));
-		if (get(config, "OnBuild") == NULL && get(ic, "OnBuild"))
-			set_copy(config, "OnBuild", get(ic, "OnBuild"));
+		if (empty_string(ctr_member(config, "WorkingDir")) && ctr_member(ic, "WorkingDir"))
+			set_copy(config, "WorkingDir", ctr_member(ic, "WorkingDir"));
+		if (empty_string(ctr_member(config, "StopSignal")) &&
+		    !empty_string(ctr_member(ic, "StopSignal")))
+			set_copy(config, "StopSignal", ctr_member(ic, "StopSignal"));
+		if (ctr_member(config, "Healthcheck") == NULL && ctr_member(ic, "Healthcheck"))
+			set_copy(config, "Healthcheck", ctr_member(ic, "Healthcheck"));
+		if (ctr_member(config, "Shell") == NULL && ctr_member(ic, "Shell"))
+			set_copy(config, "Shell", ctr_member(ic, "Shell"));
+		if (ctr_member(config, "OnBuild") == NULL && ctr_member(ic, "OnBuild"))
+			set_copy(config, "OnBuild", ctr_member(ic, "OnBuild"));
 	}
-	if (check_env(get(config, "Env"), err) < 0)
+	if (check_env(ctr_member(config, "Env"), err) < 0)
 		return -1;
-	const char *wd = json_object_get_string(get(config, "WorkingDir"));
+	const char *wd = json_object_get_string(ctr_member(config, "WorkingDir"));
 	if (wd != NULL && wd[0] != '\0' && wd[0] != '/')
 		return hutch_fail_plain(
 		    err, EINVAL,
@@ -239,7 +197,7 @@ int ctr_config_merge(json_object *config, json_object *image_config, hutch_error
 int ctr_config_command(json_object *config, char ***argv, size_t *argc, hutch_error *err)
 {
 	char **out = NULL;
-	json_object *lists[] = {get(config, "Entrypoint"), get(config, "Cmd")};
+	json_object *lists[] = {ctr_member(config, "Entrypoint"), ctr_member(config, "Cmd")};
 	for (size_t l = 0; l < 2; l++)
 		for (size_t i = 0; i < array_len(lists[l]); i++)
 			out = ctr_strv_add(

@@ -15,12 +15,6 @@
 
 #define SLIRP_DNS "10.0.2.3"
 
-static bool valid_ip(const char *s)
-{
-	unsigned char buf[sizeof(struct in6_addr)];
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
 /* A growing text buffer (open_memstream). */
 struct text {
 	FILE *f;
@@ -75,7 +69,7 @@ int ctr_hosts_build(const char *hostname, const char *domainname, const char *ow
 			ipbuf[il - 2] = '\0';
 			ip = ipbuf;
 		}
-		if (!valid_ip(ip)) {
+		if (!ctr_valid_ip(ip)) {
 			free(text_close(&t));
 			return hutch_fail_plain(err, EINVAL,
 						"invalid IP address in add-host: \"%s\"", ip);
@@ -119,7 +113,7 @@ int ctr_resolv_build(const char *base, bool slirp, json_object *dns, json_object
 		     json_object *options, char **out, hutch_error *err)
 {
 	for (size_t i = 0; i < len_of(dns); i++)
-		if (!valid_ip(at(dns, i)))
+		if (!ctr_valid_ip(at(dns, i)))
 			return hutch_fail_plain(err, EINVAL, "invalid IP address in Dns: \"%s\"",
 						at(dns, i));
 	struct text t;

@@ -30,28 +30,13 @@ static const struct {
     {"stack", "RLIMIT_STACK"},
 };
 
-static json_object *member(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return NULL;
-	return v;
-}
-
-static int64_t member_int(json_object *o, const char *key)
-{
-	json_object *v = member(o, key);
-	return v ? json_object_get_int64(v) : 0;
-}
-
 int ctr_rlimits_build(json_object *ulimits, json_object **out, hutch_error *err)
 {
 	json_object *list = json_object_new_array();
 	size_t n = ulimits ? json_object_array_length(ulimits) : 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *u = json_object_array_get_idx(ulimits, i);
-		json_object *nv = member(u, "Name");
+		json_object *nv = ctr_member(u, "Name");
 		const char *name = nv ? json_object_get_string(nv) : "";
 		const char *oci = NULL;
 		for (size_t k = 0; k < sizeof(ulimit_names) / sizeof(ulimit_names[0]) && !oci; k++)
@@ -61,7 +46,7 @@ int ctr_rlimits_build(json_object *ulimits, json_object **out, hutch_error *err)
 			json_object_put(list);
 			return hutch_fail_plain(err, EINVAL, "invalid ulimit type: %s", name);
 		}
-		int64_t soft = member_int(u, "Soft"), hard = member_int(u, "Hard");
+		int64_t soft = ctr_member_int(u, "Soft"), hard = ctr_member_int(u, "Hard");
 		if (soft > hard && hard >= 0) {
 			json_object_put(list);
 			return hutch_fail_plain(
@@ -89,7 +74,7 @@ static void note(char *names, size_t size, const char *name)
 
 static json_object *section(json_object *res, const char *key)
 {
-	json_object *s = member(res, key);
+	json_object *s = ctr_member(res, key);
 	if (s == NULL) {
 		s = json_object_new_object();
 		json_object_object_add(res, key, s);
@@ -116,7 +101,7 @@ json_object *ctr_resources_build(json_object *host, char *names, size_t size)
 	    {"BlkioWeight", "blockIO", "weight"},
 	};
 	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
-		int64_t v = member_int(host, simple[i].docker);
+		int64_t v = ctr_member_int(host, simple[i].docker);
 		/* 0 means unset; PidsLimit -1 means unlimited (still unset). */
 		if (v == 0 || (v < 0 && strcmp(simple[i].docker, "MemorySwap") != 0))
 			continue;
@@ -124,7 +109,7 @@ json_object *ctr_resources_build(json_object *host, char *names, size_t size)
 				       json_object_new_int64(v));
 		note(names, size, simple[i].docker);
 	}
-	int64_t nano = member_int(host, "NanoCpus");
+	int64_t nano = ctr_member_int(host, "NanoCpus");
 	if (nano > 0) {
 		/* --cpus N: a quota of N periods of 100 ms. */
 		json_object *cpu = section(res, "cpu");
@@ -136,7 +121,7 @@ json_object *ctr_resources_build(json_object *host, char *names, size_t size)
 		const char *docker, *oci;
 	} cpuset[] = {{"CpusetCpus", "cpus"}, {"CpusetMems", "mems"}};
 	for (size_t i = 0; i < 2; i++) {
-		json_object *v = member(host, cpuset[i].docker);
+		json_object *v = ctr_member(host, cpuset[i].docker);
 		if (v == NULL || json_object_get_string_len(v) == 0)
 			continue;
 		json_object_object_add(section(res, "cpu"), cpuset[i].oci,

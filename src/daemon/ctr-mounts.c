@@ -172,30 +172,15 @@ int ctr_bind_parse(const char *spec, struct ctr_mount *out, hutch_error *err)
 	return 0;
 }
 
-static json_object *member(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return NULL;
-	return v;
-}
-
-static const char *member_string(json_object *o, const char *key)
-{
-	json_object *v = member(o, key);
-	return v ? json_object_get_string(v) : "";
-}
-
 int ctr_mount_parse(json_object *mo, struct ctr_mount *out, hutch_error *err)
 {
 	*out = (struct ctr_mount){0};
-	const char *type = member_string(mo, "Type");
-	const char *src = member_string(mo, "Source");
-	const char *target = member_string(mo, "Target");
-	json_object *ro = member(mo, "ReadOnly");
-	json_object *bo = member(mo, "BindOptions"), *vo = member(mo, "VolumeOptions"),
-		    *to = member(mo, "TmpfsOptions");
+	const char *type = ctr_member_string(mo, "Type");
+	const char *src = ctr_member_string(mo, "Source");
+	const char *target = ctr_member_string(mo, "Target");
+	json_object *ro = ctr_member(mo, "ReadOnly");
+	json_object *bo = ctr_member(mo, "BindOptions"), *vo = ctr_member(mo, "VolumeOptions"),
+		    *to = ctr_member(mo, "TmpfsOptions");
 	if (strcmp(type, "bind") == 0)
 		out->type = CTR_MOUNT_BIND;
 	else if (strcmp(type, "volume") == 0)
@@ -224,12 +209,12 @@ int ctr_mount_parse(json_object *mo, struct ctr_mount *out, hutch_error *err)
 		if (src[0] != '/')
 			return MOUNT_ERR("invalid mount path: '%s' mount path must be absolute",
 					 type, src);
-		const char *prop = member_string(bo, "Propagation");
+		const char *prop = ctr_member_string(bo, "Propagation");
 		if (prop[0] != '\0' && !is_propagation(prop))
 			return MOUNT_ERR("invalid propagation mode: %s", type, prop);
 		if (prop[0] != '\0')
 			out->propagation = strdup(prop);
-		json_object *nr = member(bo, "NonRecursive");
+		json_object *nr = ctr_member(bo, "NonRecursive");
 		out->non_recursive = nr && json_object_get_boolean(nr);
 		out->source = clean_path(src);
 		break;
@@ -237,21 +222,21 @@ int ctr_mount_parse(json_object *mo, struct ctr_mount *out, hutch_error *err)
 	case CTR_MOUNT_VOLUME:
 		if (src[0] != '\0' && !valid_volume_name(src))
 			return volume_name_error(src, err);
-		if (member(vo, "DriverConfig") != NULL) {
-			const char *drv = member_string(member(vo, "DriverConfig"), "Name");
+		if (ctr_member(vo, "DriverConfig") != NULL) {
+			const char *drv = ctr_member_string(ctr_member(vo, "DriverConfig"), "Name");
 			if (drv[0] != '\0' && strcmp(drv, "local") != 0)
 				return MOUNT_ERR("volume driver \"%s\" is not supported (only "
 						 "local volumes)",
 						 type, drv);
 		}
-		if (member_string(vo, "Subpath")[0] != '\0')
+		if (ctr_member_string(vo, "Subpath")[0] != '\0')
 			return MOUNT_ERR("VolumeOptions.Subpath is not supported", type);
 		out->source = src[0] ? strdup(src) : NULL;
 		break;
 	case CTR_MOUNT_TMPFS: {
 		if (src[0] != '\0')
 			return MOUNT_ERR("field Source must not be specified", type);
-		json_object *sz = member(to, "SizeBytes"), *mode = member(to, "Mode");
+		json_object *sz = ctr_member(to, "SizeBytes"), *mode = ctr_member(to, "Mode");
 		if (sz != NULL && json_object_get_int64(sz) < 0)
 			return MOUNT_ERR("invalid tmpfs size: %lld", type,
 					 (long long)json_object_get_int64(sz));
@@ -319,8 +304,8 @@ int ctr_mounts_collect(json_object *config, json_object *host, struct ctr_mount 
 {
 	struct ctr_mount *all = NULL;
 	size_t count = 0;
-	json_object *binds = member(host, "Binds"), *mounts = member(host, "Mounts"),
-		    *tmpfs = member(host, "Tmpfs"), *volumes = member(config, "Volumes");
+	json_object *binds = ctr_member(host, "Binds"), *mounts = ctr_member(host, "Mounts"),
+		    *tmpfs = ctr_member(host, "Tmpfs"), *volumes = ctr_member(config, "Volumes");
 	size_t nb = binds ? json_object_array_length(binds) : 0;
 	for (size_t i = 0; i < nb; i++) {
 		struct ctr_mount m;

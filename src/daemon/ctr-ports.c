@@ -74,12 +74,6 @@ bad:
 	return hutch_fail_plain(err, EINVAL, "invalid port specification: \"%s\"", s);
 }
 
-static bool valid_ip(const char *s)
-{
-	unsigned char buf[sizeof(struct in6_addr)];
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
 static void add_port(struct ctr_port **ports, size_t *n, const struct ctr_port *p)
 {
 	struct ctr_port *np = realloc(*ports, (*n + 1) * sizeof(*np));
@@ -154,7 +148,7 @@ int ctr_ports_collect(json_object *config, json_object *host, struct ctr_port **
 				const char *hp = json_object_object_get_ex(b, "HostPort", &v) && v
 						     ? json_object_get_string(v)
 						     : "";
-				if (ip[0] != '\0' && !valid_ip(ip)) {
+				if (ip[0] != '\0' && !ctr_valid_ip(ip)) {
 					hutch_fail_plain(err, EINVAL, "invalid IP address: %s", ip);
 					goto fail;
 				}

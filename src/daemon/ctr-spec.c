@@ -31,35 +31,6 @@ static const char *const readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
-static json_object *member(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return NULL;
-	return v;
-}
-
-static bool member_bool(json_object *o, const char *key)
-{
-	json_object *v = member(o, key);
-	return v != NULL && json_object_get_boolean(v);
-}
-
-static const char *member_string(json_object *o, const char *key)
-{
-	json_object *v = member(o, key);
-	return v ? json_object_get_string(v) : "";
-}
-
-static json_object *strv_json(char *const *v)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
-
 static json_object *list_json(const char *const *v, size_t n)
 {
 	json_object *a = json_object_new_array();
@@ -128,7 +99,7 @@ int ctr_security_parse(json_object *opts, struct ctr_security *out, json_object 
 
 static bool systempaths_unconfined(json_object *host)
 {
-	json_object *opts = member(host, "SecurityOpt");
+	json_object *opts = ctr_member(host, "SecurityOpt");
 	size_t n = opts ? json_object_array_length(opts) : 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *o = json_object_get_string(json_object_array_get_idx(opts, i));
@@ -144,8 +115,8 @@ int ctr_devices_build(json_object *devices, json_object **out, hutch_error *err)
 	size_t n = devices ? json_object_array_length(devices) : 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *d = json_object_array_get_idx(devices, i);
-		const char *host = member_string(d, "PathOnHost");
-		const char *inside = member_string(d, "PathInContainer");
+		const char *host = ctr_member_string(d, "PathOnHost");
+		const char *inside = ctr_member_string(d, "PathInContainer");
 		if (inside[0] == '\0')
 			inside = host;
 		struct stat st;
@@ -215,10 +186,10 @@ static void sort_by_depth(const struct ctr_mount **v, size_t n)
 static json_object *build_mounts(const struct ctr_spec_input *in)
 {
 	json_object *mounts = json_object_new_array();
-	bool privileged = member_bool(in->host, "Privileged");
-	bool readonly_root = member_bool(in->host, "ReadonlyRootfs");
+	bool privileged = ctr_member_bool(in->host, "Privileged");
+	bool readonly_root = ctr_member_bool(in->host, "ReadonlyRootfs");
 	bool host_net = strcmp(in->network, "host") == 0;
-	bool host_ipc = strcmp(member_string(in->host, "IpcMode"), "host") == 0;
+	bool host_ipc = strcmp(ctr_member_string(in->host, "IpcMode"), "host") == 0;
 
 	add_mount(mounts, "/proc", "proc", "proc",
 		  (const char *const[]){"nosuid", "noexec", "nodev", NULL});
@@ -228,7 +199,7 @@ static json_object *build_mounts(const struct ctr_spec_input *in)
 		  (const char *const[]){"nosuid", "noexec", "newinstance", "ptmxmode=0666",
 					"mode=0620", "gid=5", NULL});
 	if (!user_mount_at(in, "/dev/shm")) {
-		json_object *shm = member(in->host, "ShmSize");
+		json_object *shm = ctr_member(in->host, "ShmSize");
 		long long size = shm ? json_object_get_int64(shm) : 0;
 		char sz[64];
 		snprintf(sz, sizeof(sz), "size=%lld", size > 0 ? size : 67108864LL);
@@ -300,9 +271,9 @@ static json_object *id_mapping(uint32_t host_id)
 static json_object *build_process(const struct ctr_spec_input *in, hutch_error *err)
 {
 	json_object *p = json_object_new_object();
-	bool tty = member_bool(in->config, "Tty");
+	bool tty = ctr_member_bool(in->config, "Tty");
 	json_object_object_add(p, "terminal", json_object_new_boolean(tty));
-	json_object *cs = member(in->host, "ConsoleSize");
+	json_object *cs = ctr_member(in->host, "ConsoleSize");
 	if (tty && cs != NULL && json_object_get_int64(json_object_array_get_idx(cs, 0)) > 0 &&
 	    json_object_get_int64(json_object_array_get_idx(cs, 1)) > 0) {
 		json_object *size = json_object_new_object();
@@ -332,18 +303,18 @@ static json_object *build_process(const struct ctr_spec_input *in, hutch_error *
 	for (size_t i = 0; in->argv[i] != NULL; i++)
 		json_object_array_add(args, json_object_new_string(in->argv[i]));
 	json_object_object_add(p, "args", args);
-	json_object_object_add(p, "env", strv_json(in->env));
-	const char *wd = member_string(in->config, "WorkingDir");
+	json_object_object_add(p, "env", ctr_strv_json(in->env));
+	const char *wd = ctr_member_string(in->config, "WorkingDir");
 	json_object_object_add(p, "cwd", json_object_new_string(wd[0] ? wd : "/"));
 
 	json_object *caps = json_object_new_object();
-	json_object_object_add(caps, "bounding", strv_json(in->caps));
-	json_object_object_add(caps, "effective", strv_json(in->caps));
-	json_object_object_add(caps, "permitted", strv_json(in->caps));
+	json_object_object_add(caps, "bounding", ctr_strv_json(in->caps));
+	json_object_object_add(caps, "effective", ctr_strv_json(in->caps));
+	json_object_object_add(caps, "permitted", ctr_strv_json(in->caps));
 	json_object_object_add(p, "capabilities", caps);
 
 	json_object *rlimits = NULL;
-	if (ctr_rlimits_build(member(in->host, "Ulimits"), &rlimits, err) < 0) {
+	if (ctr_rlimits_build(ctr_member(in->host, "Ulimits"), &rlimits, err) < 0) {
 		json_object_put(p);
 		return NULL;
 	}
@@ -353,7 +324,7 @@ static json_object *build_process(const struct ctr_spec_input *in, hutch_error *
 		json_object_put(rlimits);
 	json_object_object_add(p, "noNewPrivileges",
 			       json_object_new_boolean(in->security.no_new_privileges));
-	json_object *oom = member(in->host, "OomScoreAdj");
+	json_object *oom = ctr_member(in->host, "OomScoreAdj");
 	if (oom != NULL && json_object_get_int64(oom) != 0) {
 		int64_t v = json_object_get_int64(oom);
 		if (v < -1000 || v > 1000) {
@@ -383,7 +354,7 @@ static json_object *paths_or_default(json_object *given, const char *const *dflt
 int ctr_spec_build(const struct ctr_spec_input *in, json_object **out, hutch_error *err)
 {
 	json_object *resources = in->resources;
-	bool privileged = member_bool(in->host, "Privileged");
+	bool privileged = ctr_member_bool(in->host, "Privileged");
 	json_object *spec = json_object_new_object();
 	json_object_object_add(spec, "ociVersion", json_object_new_string(OCI_VERSION));
 	json_object *process = build_process(in, err);
@@ -396,35 +367,35 @@ int ctr_spec_build(const struct ctr_spec_input *in, json_object **out, hutch_err
 
 	json_object *root = json_object_new_object();
 	json_object_object_add(root, "path", json_object_new_string(in->rootfs));
-	json_object_object_add(root, "readonly",
-			       json_object_new_boolean(member_bool(in->host, "ReadonlyRootfs")));
+	json_object_object_add(
+	    root, "readonly", json_object_new_boolean(ctr_member_bool(in->host, "ReadonlyRootfs")));
 	json_object_object_add(spec, "root", root);
 
-	bool own_uts = strcmp(member_string(in->host, "UTSMode"), "host") != 0;
+	bool own_uts = strcmp(ctr_member_string(in->host, "UTSMode"), "host") != 0;
 	if (own_uts) {
 		json_object_object_add(spec, "hostname", json_object_new_string(in->hostname));
-		const char *domain = member_string(in->config, "Domainname");
+		const char *domain = ctr_member_string(in->config, "Domainname");
 		if (domain[0] != '\0')
 			json_object_object_add(spec, "domainname", json_object_new_string(domain));
 	}
 	json_object_object_add(spec, "mounts", build_mounts(in));
 
-	json_object *annotations = member(in->host, "Annotations");
+	json_object *annotations = ctr_member(in->host, "Annotations");
 	if (annotations != NULL)
 		json_object_object_add(spec, "annotations", json_object_get(annotations));
 
 	json_object *lx = json_object_new_object();
 	json_object *ns = json_object_new_array();
-	if (strcmp(member_string(in->host, "PidMode"), "host") != 0)
+	if (strcmp(ctr_member_string(in->host, "PidMode"), "host") != 0)
 		add_namespace(ns, "pid");
 	add_namespace(ns, "mount");
-	if (strcmp(member_string(in->host, "IpcMode"), "host") != 0)
+	if (strcmp(ctr_member_string(in->host, "IpcMode"), "host") != 0)
 		add_namespace(ns, "ipc");
 	if (own_uts)
 		add_namespace(ns, "uts");
 	if (strcmp(in->network, "host") != 0)
 		add_namespace(ns, "network");
-	if (strcmp(member_string(in->host, "CgroupnsMode"), "host") != 0)
+	if (strcmp(ctr_member_string(in->host, "CgroupnsMode"), "host") != 0)
 		add_namespace(ns, "cgroup");
 	if (in->userns) {
 		add_namespace(ns, "user");
@@ -434,7 +405,7 @@ int ctr_spec_build(const struct ctr_spec_input *in, json_object **out, hutch_err
 	json_object_object_add(lx, "namespaces", ns);
 
 	json_object *devices = NULL;
-	if (ctr_devices_build(member(in->host, "Devices"), &devices, err) < 0) {
+	if (ctr_devices_build(ctr_member(in->host, "Devices"), &devices, err) < 0) {
 		json_object_put(spec);
 		json_object_put(lx);
 		json_object_put(resources);
@@ -447,18 +418,18 @@ int ctr_spec_build(const struct ctr_spec_input *in, json_object **out, hutch_err
 	if (resources != NULL)
 		json_object_object_add(lx, "resources", resources);
 
-	json_object *sysctls = member(in->host, "Sysctls");
+	json_object *sysctls = ctr_member(in->host, "Sysctls");
 	if (sysctls != NULL && json_object_object_length(sysctls) > 0)
 		json_object_object_add(lx, "sysctl", json_object_get(sysctls));
 
 	if (!privileged && !systempaths_unconfined(in->host)) {
 		json_object_object_add(
 		    lx, "maskedPaths",
-		    paths_or_default(member(in->host, "MaskedPaths"), masked_paths,
+		    paths_or_default(ctr_member(in->host, "MaskedPaths"), masked_paths,
 				     sizeof(masked_paths) / sizeof(masked_paths[0])));
 		json_object_object_add(
 		    lx, "readonlyPaths",
-		    paths_or_default(member(in->host, "ReadonlyPaths"), readonly_paths,
+		    paths_or_default(ctr_member(in->host, "ReadonlyPaths"), readonly_paths,
 				     sizeof(readonly_paths) / sizeof(readonly_paths[0])));
 	}
 	if (!privileged && !in->security.seccomp_unconfined)
