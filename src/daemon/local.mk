@@ -20,11 +20,6 @@ hutchd_SOURCES = \
 	src/daemon/ctr-names.c src/daemon/ctr-names.h \
 	src/daemon/api-containers.c src/daemon/api-containers.h \
 	src/daemon/api-containers-list.c \
-	src/daemon/containers.c src/daemon/containers.h src/daemon/ctr-internal.h \
-	src/daemon/ctr-monitor.c src/daemon/ctr-inspect.c \
-	src/daemon/ctr-names.c src/daemon/ctr-names.h \
-	src/daemon/api-containers.c src/daemon/api-containers.h \
-	src/daemon/api-containers-list.c \
 	src/daemon/events.c src/daemon/events.h \
 	src/daemon/hijack.c src/daemon/hijack.h \
 	src/daemon/timefmt.c src/daemon/timefmt.h

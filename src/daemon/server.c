@@ -301,10 +301,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return api_containers(r);
 	if (strcmp(r->path, "/system/df") == 0 && strcmp(r->method, "GET") == 0)
 		return api_system_df(r);
-	if (strncmp(r->path, "/containers/", 12) == 0)
-		return api_containers(r);
-	if (strcmp(r->path, "/system/df") == 0 && strcmp(r->method, "GET") == 0)
-		return api_system_df(r);
 	if (strcmp(r->path, "/events") == 0)
 		return api_events(r);
 	return api_system(r);
