@@ -19,3 +19,12 @@ hutch_SOURCES = \
 hutch_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(ARCHIVE_CFLAGS) \
 	-I$(top_srcdir)/src/image
 hutch_LDADD = libhutch-image.a $(HUTCH_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-cli-parsers
+tests_unit_test_cli_parsers_SOURCES = tests/unit/test-cli-parsers.c \
+	src/cli/attach.c src/cli/run-config.c src/cli/template.c
+tests_unit_test_cli_parsers_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/src/cli
+tests_unit_test_cli_parsers_LDADD = $(HUTCH_LIBS) $(CMOCKA_LIBS)
+TESTS += tests/unit/test-cli-parsers
+endif
