@@ -261,6 +261,7 @@ static int write_file_data(struct unpacker *u, int fd, const char *rel, int64_t 
 	const void *block;
 	size_t len;
 	la_int64_t offset;
+	int64_t end = 0; /* where the last block ended */
 	for (;;) {
 		int r = archive_read_data_block(u->tar, &block, &len, &offset);
 		if (r == ARCHIVE_EOF)
@@ -280,10 +281,16 @@ static int write_file_data(struct unpacker *u, int fd, const char *rel, int64_t 
 			len -= (size_t)w;
 			offset += w;
 		}
+		end = offset;
 	}
 	/* Sparse files end in a hole that no block covers. */
-	if (ftruncate(fd, size) < 0)
+	if (end != size && ftruncate(fd, size) < 0)
 		return hutch_fail(err, errno, "layer entry %s: truncate", rel);
+	/* Start writing the file back now, while the rest of the layer is
+	 * decompressed: the syncfs before the snapshot's rename then finds
+	 * little left to do instead of the whole layer. */
+	if (size > 0)
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	u->res->size += (uint64_t)size;
 	return 0;
 }
@@ -480,7 +487,8 @@ static int unpack_entry(struct unpacker *u, struct archive_entry *ae, hutch_erro
 	}
 	if (apply_owner_mode(u, parent, name, rel, ae, type, err) < 0)
 		return -1;
-	if (type != AE_IFLNK) {
+	/* Most entries carry no xattrs: no fd to open for them. */
+	if (type != AE_IFLNK && archive_entry_xattr_reset(ae) > 0) {
 		_cleanup_close_ int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0) {
 			char procpath[64];
