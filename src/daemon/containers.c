@@ -598,23 +598,31 @@ int ctr_register(struct hutchd *d, const char *id, struct ctr **out, hutch_error
 	return 0;
 }
 
-/* Leftovers of removals (.removing-<id>) and anything else that is not a
- * container id: removed inside the sandbox (upper/ may hold subuid
- * files). */
+/* Most of a container's files are ours, so a plain removal usually does
+ * it and saves spawning a helper; what it cannot remove (files of
+ * subordinate uids in upper/) the helper removes inside the sandbox. */
+static void remove_tree(struct hutchd *d, const char *path)
+{
+	hutch_error err = {0};
+	if (tree_remove_at(AT_FDCWD, path, NULL) == 0 && access(path, F_OK) < 0)
+		return;
+	if (hutchd_remove_tree(d, path, &err) < 0)
+		log_warning("remove %s (swept at the next start): %s", path, err.msg);
+}
+
+/* Leftovers of removals (.removing-<id>) and of creates (.tmp-<id>, see
+ * ctr-build.h) cut short by a crash. */
 static void sweep(struct hutchd *d, DIR *dir)
 {
 	struct ctr_registry *reg = d->containers;
 	struct dirent *e;
 	while ((e = readdir(dir)) != NULL) {
-		if (strncmp(e->d_name, ".removing-", 10) != 0)
+		if (strncmp(e->d_name, ".removing-", 10) != 0 && strncmp(e->d_name, ".tmp-", 5) != 0)
 			continue;
 		char path[8300];
 		snprintf(path, sizeof(path), "%s/%s", reg->dir, e->d_name);
-		hutch_error err = {0};
-		if (hutchd_remove_tree(d, path, &err) < 0)
-			log_warning("sweep %s: %s", path, err.msg);
-		else
-			log_info("swept %s", path);
+		log_info("sweeping %s", path);
+		remove_tree(d, path);
 	}
 }
 
@@ -793,12 +801,8 @@ int ctr_remove(struct hutchd *d, struct ctr *c, hutch_error *err)
 		ctr_unlock(d);
 		return hutch_fail(err, e, "rename %s", c->dir);
 	}
-	hutch_error rerr = {0};
-	if (tree_remove_at(AT_FDCWD, c->run_dir, &rerr) < 0 && rerr.errnum != ENOENT &&
-	    hutchd_remove_tree(d, c->run_dir, &rerr) < 0)
-		log_warning("remove %s: %s", c->run_dir, rerr.msg);
-	if (access(gone, F_OK) == 0 && hutchd_remove_tree(d, gone, &rerr) < 0)
-		log_warning("remove %s (swept at the next start): %s", gone, rerr.msg);
+	remove_tree(d, c->run_dir);
+	remove_tree(d, gone);
 
 	ctr_lock(d);
 	for (size_t i = 0; i < reg->n; i++)

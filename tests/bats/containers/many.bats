@@ -1,0 +1,78 @@
+#!/usr/bin/env bats
+# Many containers: 50 started at once all run and are removed at once;
+# 200 created, started, waited for and removed in a row leave no mounts,
+# processes, file descriptors or directories behind.
+# modes: sub solo
+
+load ../helpers
+load ../images/lib/registry
+load lib/ctr
+
+setup_file() {
+	ctr_setup_file
+}
+
+teardown_file() {
+	ctr_teardown_file
+}
+
+teardown() {
+	remove_all_containers
+}
+
+@test "50 containers started at once all run and are cleaned up" {
+	local i ids=()
+	for i in $(seq 1 50); do
+		create "many$i" sleep 300
+		ids+=("$id")
+	done
+	local pids=()
+	for i in $(seq 1 50); do
+		api POST "/containers/many$i/start" -w '%{http_code}\n' -o /dev/null >"$BATS_TEST_TMPDIR/start$i" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	cat "$BATS_TEST_TMPDIR"/start*
+	[ "$(cat "$BATS_TEST_TMPDIR"/start* | sort -u)" = 204 ]
+	[ "$(api GET /containers/json | jq length)" = 50 ]
+	pids=()
+	for i in $(seq 1 50); do
+		api DELETE "/containers/many$i?force=1" -w '%{http_code}\n' -o /dev/null >"$BATS_TEST_TMPDIR/rm$i" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	[ "$(cat "$BATS_TEST_TMPDIR"/rm* | sort -u)" = 204 ]
+	[ "$(api GET "/containers/json?all=1" | jq length)" = 0 ]
+	[ -z "$(ctr_dirs)" ]
+	wait_for 10 test -z "$(our_processes)"
+	[ -z "$(our_mounts)" ]
+}
+
+@test "200 create/start/wait/rm in a row leave no mounts, processes, fds or directories" {
+	# Warm up: the sandbox, lazily loaded libraries and threads exist.
+	create warm true
+	start warm
+	wait_exit warm >/dev/null
+	api DELETE /containers/warm >/dev/null
+	local fds_before mounts_before i
+	fds_before=$(ls "/proc/$HUTCHD_PID/fd" | wc -l)
+	mounts_before=$(wc -l <"/proc/$(sandbox_pid)/mountinfo")
+	local t0=$SECONDS
+	for i in $(seq 1 200); do
+		create "loop$i" sh -c "exit $((i % 7))"
+		start "$id"
+		[ "$(wait_exit "$id")" = $((i % 7)) ]
+		call DELETE "/containers/$id"
+		[ "$code" = 204 ]
+	done
+	echo "# 200 cycles in $((SECONDS - t0)) s" >&3
+	local fds_after
+	fds_after=$(ls "/proc/$HUTCHD_PID/fd" | wc -l)
+	echo "fds $fds_before -> $fds_after"
+	[ "$fds_after" -le $((fds_before + 1)) ]
+	[ "$(wc -l <"/proc/$(sandbox_pid)/mountinfo")" -eq "$mounts_before" ]
+	[ -z "$(our_mounts)" ]
+	wait_for 10 test -z "$(our_processes)"
+	[ -z "$(ctr_dirs)" ]
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/hutch/containers")" ]
+}
