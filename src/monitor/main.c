@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,6 +111,13 @@ static void reap_children(struct monitor *m)
 					    status);
 		}
 	}
+}
+
+/* A zombie (not yet reaped) has exited too. */
+static bool process_exited(pid_t pid)
+{
+	siginfo_t si = {0};
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
 }
 
 /* After the init exited (or a failed set-up): wait until hutch-overlay's
@@ -244,13 +252,53 @@ static int write_pid_file(struct monitor *m, hutch_error *err)
 	return write_file_atomic(path, buf, (size_t)n, 0600, err);
 }
 
+static char **saved_argv;
+
+#define SANDBOX_ENV "HUTCH_MONITOR_SANDBOX"
+
+static bool same_user_namespace(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	return stat(path, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
+}
+
+/* Join the sandbox, then execute ourselves again inside it: a process
+ * keeps the user namespace it was exec'd in as the one that rules
+ * ptrace access to its memory, and the container init (cloned from us,
+ * not dumpable until its execve) inherits that. Exec'd in the sandbox,
+ * hutch-slirp (root there) can then open the init's namespaces. */
+static int enter_sandbox(struct monitor *m, hutch_error *err)
+{
+	pid_t pid = m->cfg.sandbox_pid;
+	const char *joined = getenv(SANDBOX_ENV);
+	if (joined != NULL && atoi(joined) == (int)pid) {
+		unsetenv(SANDBOX_ENV);
+		if (!same_user_namespace(pid))
+			return hutch_fail_plain(err, EPROTO, "re-executed outside the sandbox");
+		return 0;
+	}
+	if (sandbox_join(pid, err) < 0)
+		return hutch_error_prefix(err, "join the user sandbox (pid %d)", (int)pid);
+	char value[32];
+	snprintf(value, sizeof(value), "%d", (int)pid);
+	setenv(SANDBOX_ENV, value, 1);
+	int fds[] = {m->ready_fd, m->go_fd};
+	for (size_t i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			fcntl(fds[i], F_SETFD, 0);
+	execv("/proc/self/exe", saved_argv);
+	return hutch_fail(err, errno, "re-execute hutch-monitor in the sandbox");
+}
+
 /* Everything up to `created`: any failure here is the container's start
  * failure. */
 static int set_up(struct monitor *m, hutch_error *err)
 {
-	if (m->cfg.sandbox_pid != 0 && sandbox_join(m->cfg.sandbox_pid, err) < 0)
-		return hutch_error_prefix(err, "join the user sandbox (pid %d)",
-					  (int)m->cfg.sandbox_pid);
+	if (m->cfg.sandbox_pid != 0 && enter_sandbox(m, err) < 0)
+		return -1;
 	if (mkdir_parents(m->cfg.runtime_dir, 0700, err) < 0)
 		return -1;
 	/* Sockets are bound by name relative to the runtime dir: its full
@@ -259,7 +307,8 @@ static int set_up(struct monitor *m, hutch_error *err)
 		return hutch_fail(err, errno, "chdir %s", m->cfg.runtime_dir);
 	snprintf(m->oci_root, sizeof(m->oci_root), "%s/oci", m->cfg.runtime_dir);
 	if (output_open_log(m, err) < 0 || overlay_mount(m, err) < 0 ||
-	    container_setup(m, err) < 0 || output_start(m, err) < 0 || network_start(m, err) < 0 ||
+	    container_setup(m, err) < 0 || output_start(m, err) < 0 ||
+	    (m->cfg.sandbox_pid != 0 && network_start(m, err) < 0) ||
 	    attach_listen_start(m, err) < 0 || ctl_listen_start(m, err) < 0 ||
 	    write_pid_file(m, err) < 0)
 		return -1;
@@ -294,6 +343,16 @@ static int run(struct monitor *m)
 	if (container_begin(m, &err) < 0) {
 		output_drain(m);
 		return fail_setup(m, &err);
+	}
+	/* Without a sandbox the network can only come now (network.c); a
+	 * container that is already gone does not need one. */
+	if (m->cfg.sandbox_pid == 0 && network_start(m, &err) < 0) {
+		if (kill(m->init_pid, 0) == 0 && !process_exited(m->init_pid)) {
+			container_signal_init(m, SIGKILL, NULL);
+			output_drain(m);
+			return fail_setup(m, &err);
+		}
+		log_info("%s (the container exited already)", err.msg);
 	}
 	rfc3339_now(m->started_at, sizeof(m->started_at));
 	if (state_file_write(m, &err) < 0)
@@ -387,6 +446,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	saved_argv = argv;
 	hutch_error err = {0};
 	if (self_exe_protect(argv, &err) < 0) {
 		hutch_log_error(&err);

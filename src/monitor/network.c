@@ -1,8 +1,14 @@
-/* The slirp network: hutch-slirp on the container init's network
- * namespace, and each published port added through its API socket with
- * the socket forwarder ("mode":"socket", spliced TCP, no trip through
- * slirp's stack). "none" and "host" need nothing from us: the config.json
- * hutchd wrote asks for a network namespace or not. */
+/* The slirp network: hutch-slirp on the container's network namespace, and each published port
+ * added through its API socket with the socket forwarder ("mode":"socket", spliced TCP, no trip
+ * through slirp's stack). "none" and "host" need nothing from us: the config.json hutchd wrote asks
+ * for a network namespace or not.
+ *
+ * hutch-slirp opens /proc/<init>/ns/net. Until its execve the init is not
+ * dumpable, so that takes CAP_SYS_PTRACE in the user namespace of its
+ * memory (the one it was exec'd in, which it shares with us): in the
+ * sandbox we re-exec ourselves there (main.c), and hutch-slirp, root of
+ * the sandbox, has it. Without a sandbox nobody has it, and the network
+ * is started right after the container's process (then dumpable). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +19,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -94,11 +101,38 @@ static int add_port(const struct monitor_port *p, hutch_error *err)
 	return 0;
 }
 
+/* Without a sandbox: released by `start`, the init still has to reach
+ * its execve before its namespaces are ours to open. A few milliseconds. */
+static int wait_until_reachable(pid_t pid, hutch_error *err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	int64_t deadline = now_ms() + 5000;
+	for (;;) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (errno != EACCES && errno != EPERM)
+			return hutch_fail(err, errno, "open %s", path);
+		if (now_ms() > deadline)
+			return hutch_fail(err, errno,
+					  "open %s (the container's process is not the user's "
+					  "to reach: is its executable owned by an unmapped user?)",
+					  path);
+		struct timespec ts = {.tv_nsec = 1000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
 int network_start(struct monitor *m, hutch_error *err)
 {
 	const struct monitor_config *c = &m->cfg;
 	if (c->network != NETWORK_SLIRP)
 		return 0;
+	if (c->sandbox_pid == 0 && wait_until_reachable(m->init_pid, err) < 0)
+		return hutch_error_prefix(err, "network");
 	char program[PATH_MAX];
 	if (find_program("hutch-slirp", program, sizeof(program), err) < 0)
 		return hutch_error_prefix(err, "network");
@@ -110,11 +144,11 @@ int network_start(struct monitor *m, hutch_error *err)
 		close(exit_pipe[1]);
 		return hutch_fail(err, errno, "pipe");
 	}
-	char mtu[32], exit_fd[32], ready_fd[32], pid[32];
+	char mtu[32], exit_fd[32], ready_fd[32], target[32];
 	snprintf(mtu, sizeof(mtu), "--mtu=%d", c->mtu);
 	snprintf(exit_fd, sizeof(exit_fd), "--exit-fd=%d", exit_pipe[0]);
 	snprintf(ready_fd, sizeof(ready_fd), "--ready-fd=%d", ready_pipe[1]);
-	snprintf(pid, sizeof(pid), "%d", (int)m->init_pid);
+	snprintf(target, sizeof(target), "%d", (int)m->init_pid);
 	char **argv = calloc(c->n_slirp_args + 10, sizeof(char *));
 	if (argv == NULL)
 		return hutch_fail(err, ENOMEM, "network");
@@ -127,7 +161,7 @@ int network_start(struct monitor *m, hutch_error *err)
 	argv[n++] = ready_fd;
 	for (size_t i = 0; i < c->n_slirp_args; i++)
 		argv[n++] = c->slirp_args[i];
-	argv[n++] = pid;
+	argv[n++] = target;
 	argv[n++] = "tap0";
 	int keep[] = {exit_pipe[0], ready_pipe[1], -1};
 	m->slirp_pid = spawn_program(argv, keep, err);

@@ -28,8 +28,11 @@ mon_setup() {
 		mon_config 'del(.linux.uidMappings, .linux.gidMappings)
 			| .linux.namespaces |= map(select(.type != "user"))'
 	fi
+	# hutchd's config has a network namespace for "none" and "slirp"
 	mon_config '.root = {"path": $r, "readonly": false} | .process.terminal = false
-		| .process.args = ["true"]' --arg r "$RDIR/rootfs"
+		| .process.args = ["true"]
+		| .linux.namespaces |= (map(select(.type != "network")) + [{"type": "network"}])' \
+		--arg r "$RDIR/rootfs"
 	jq -n --arg id "$ID" --arg c "$CDIR" --arg r "$RDIR" --arg lower "$BUSYBOX_ROOTFS" \
 		--argjson sandbox "$HOLDER" '{id: $id, name: "test", lower: [$lower],
 		upper: ($c + "/upper"), work: ($c + "/work"), rootfs: ($r + "/rootfs"),
@@ -38,11 +41,22 @@ mon_setup() {
 		log_path: ($c + "/ctr.log"), log_max_bytes: 0, stop_signal: 15}' >"$CDIR/monitor.json"
 }
 
+# A monitor still running is asked to kill its container, so it cleans up
+# (overlay, slirp) as it would; one that does not is killed.
 mon_teardown() {
 	local pid
-	pid=$(cat "$RDIR/monitor.pid" 2>/dev/null) && kill -9 "$pid" 2>/dev/null
-	[ "${HOLDER:-0}" != 0 ] && kill -9 "$HOLDER" 2>/dev/null
-	[ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null
+	if pid=$(cat "$RDIR/monitor.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null; then
+		mon_ctl '{"op":"kill","signal":9}' >/dev/null 2>&1
+		mon_wait_gone "$pid" 10 2>/dev/null || kill -9 "$pid" 2>/dev/null
+	fi
+	if [ "${HOLDER:-0}" != 0 ]; then
+		kill -9 "$HOLDER" 2>/dev/null
+		wait "$HOLDER" 2>/dev/null
+	fi
+	if [ -n "${SERVER_PID:-}" ]; then
+		kill "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	fi
 	true
 }
 
