@@ -431,21 +431,32 @@ static void check_resources(struct build *b)
 
 /* --- writing --- */
 
-static int write_text(struct build *b, const char *file, const char *text, hutch_error *err)
+/* A new file in the temporary directory, written and fsynced. Nobody
+ * looks into the directory before its rename, so the files need no
+ * rename of their own; the fsyncs make them durable before the rename
+ * makes them visible (the first one commits the file system's journal,
+ * the others find little left to do). */
+static int write_new(struct build *b, const char *file, const char *buf, size_t len, int mode,
+		     hutch_error *err)
 {
 	char path[PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/%s", b->tmp, file);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || write_all(fd, text, strlen(text)) < 0)
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0 || write_all(fd, buf, len) < 0 || fsync(fd) < 0)
 		return hutch_fail(err, errno, "write %s", path);
 	return 0;
 }
 
-static int write_json(struct build *b, const char *file, json_object *o, int mode, hutch_error *err)
+static int write_text(struct build *b, const char *file, const char *text, hutch_error *err)
 {
-	char path[PATH_MAX + 64];
-	snprintf(path, sizeof(path), "%s/%s", b->tmp, file);
-	return json_write_file_atomic(path, o, mode, err);
+	return write_new(b, file, text, strlen(text), 0644, err);
+}
+
+static int write_json(struct build *b, const char *file, json_object *o, hutch_error *err)
+{
+	size_t len = 0;
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	return write_new(b, file, s, len, 0600, err);
 }
 
 static void time_now(char *buf, size_t size)
@@ -614,14 +625,17 @@ static int write_container(struct build *b, hutch_error *err)
 	monitor = monitor_record(b, sandbox);
 	record = container_record(b);
 	state = state_record();
-	if (write_json(b, "config.json", spec, 0600, err) < 0 ||
+	if (write_json(b, "config.json", spec, err) < 0 ||
 	    write_text(b, "hosts", b->hosts, err) < 0 ||
 	    write_text(b, "hostname", hostname_line, err) < 0 ||
 	    write_text(b, "resolv.conf", b->resolv, err) < 0 ||
-	    write_json(b, "monitor.json", monitor, 0600, err) < 0 ||
-	    write_json(b, "state.json", state, 0600, err) < 0 ||
-	    write_json(b, "container.json", record, 0600, err) < 0)
+	    write_json(b, "monitor.json", monitor, err) < 0 ||
+	    write_json(b, "state.json", state, err) < 0 ||
+	    write_json(b, "container.json", record, err) < 0)
 		return -1;
+	_cleanup_close_ int tfd = open(b->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0 || fsync(tfd) < 0)
+		return hutch_fail(err, errno, "fsync %s", b->tmp);
 	if (rename(b->tmp, b->dir) < 0)
 		return hutch_fail(err, errno, "rename %s to %s", b->tmp, b->dir);
 	b->tmp_made = false;

@@ -429,3 +429,21 @@ options ndots:1" ]
 	[ "$code" = 400 ]
 	[ -z "$(ctr_dirs)" ]
 }
+
+@test "100 creates in a row: each a complete directory, none left half-written" {
+	local json start end i
+	json=$(jq -n -c --arg img "$IMAGE" '{Image: $img, Cmd: ["true"],
+		HostConfig: {PortBindings: {"80/tcp": [{HostPort: ""}]}}}')
+	start=$(date +%s%N)
+	for i in $(seq 1 100); do
+		api POST /containers/create -H 'Content-Type: application/json' -d "$json" |
+			jq -e '.Id | length == 64' >/dev/null
+	done
+	end=$(date +%s%N)
+	echo "# 100 creates in $(((end - start) / 1000000)) ms (curl and jq included)" >&3
+	[ "$(ctr_dirs | grep -c '^[0-9a-f]\{64\}$')" = 100 ]
+	! ctr_dirs | grep -q '^\.tmp-' || false
+	for d in "$XDG_DATA_HOME"/hutch/containers/*/; do
+		[ -f "$d/container.json" ] && [ -f "$d/config.json" ] && [ -f "$d/monitor.json" ]
+	done
+}
