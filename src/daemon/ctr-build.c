@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "ctr-build-internal.h"
 #include "ctr-build.h"
+#include "ctr-internal.h"
 #include "file-util.h"
 #include "images.h"
 #include "json-util.h"
@@ -459,22 +460,11 @@ static int write_json(struct build *b, const char *file, json_object *o, hutch_e
 	return write_new(b, file, s, len, 0600, err);
 }
 
-static void time_now(char *buf, size_t size)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char base[32];
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
-}
-
 static json_object *container_record(struct build *b)
 {
 	json_object *r = json_object_new_object();
 	char created[64], path[PATH_MAX + 32];
-	time_now(created, sizeof(created));
+	ctr_time_now(created, sizeof(created));
 	json_object_object_add(r, "Id", json_object_new_string(b->id));
 	char name[300];
 	snprintf(name, sizeof(name), "/%s", b->name);

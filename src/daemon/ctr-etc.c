@@ -109,6 +109,15 @@ static const char *at(json_object *a, size_t i)
 	return json_object_get_string(json_object_array_get_idx(a, i));
 }
 
+/* "keyword a b c" from a JSON array of strings. */
+static void list_line(FILE *f, const char *keyword, json_object *words)
+{
+	fputs(keyword, f);
+	for (size_t i = 0; i < len_of(words); i++)
+		fprintf(f, " %s", at(words, i));
+	fputc('\n', f);
+}
+
 int ctr_resolv_build(const char *base, bool slirp, json_object *dns, json_object *search,
 		     json_object *options, char **out, hutch_error *err)
 {
@@ -128,24 +137,16 @@ int ctr_resolv_build(const char *base, bool slirp, json_object *dns, json_object
 	}
 	if (len_of(search) > 0) {
 		/* DnsSearch ["."] means no search domains at all. */
-		if (!(len_of(search) == 1 && strcmp(at(search, 0), ".") == 0)) {
-			fputs("search", t.f);
-			for (size_t i = 0; i < len_of(search); i++)
-				fprintf(t.f, " %s", at(search, i));
-			fputc('\n', t.f);
-		}
+		if (!(len_of(search) == 1 && strcmp(at(search, 0), ".") == 0))
+			list_line(t.f, "search", search);
 	} else {
 		base_lines(base, "search", t.f, "search ");
 		base_lines(base, "domain", t.f, "domain ");
 	}
-	if (len_of(options) > 0) {
-		fputs("options", t.f);
-		for (size_t i = 0; i < len_of(options); i++)
-			fprintf(t.f, " %s", at(options, i));
-		fputc('\n', t.f);
-	} else {
+	if (len_of(options) > 0)
+		list_line(t.f, "options", options);
+	else
 		base_lines(base, "options", t.f, "options ");
-	}
 	*out = text_close(&t);
 	return 0;
 }
