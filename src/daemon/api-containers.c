@@ -20,6 +20,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "signals.h"
+#include "streams.h"
 
 enum MHD_Result reply_empty(struct request *r, unsigned int status)
 {
@@ -421,8 +422,11 @@ enum MHD_Result api_containers(struct request *r)
 		if (strcmp(routes[i].method, m) == 0 && strcmp(routes[i].action, action) == 0)
 			break;
 	if (i == sizeof(routes) / sizeof(routes[0])) {
+		/* attach, logs, exec, archive: api-streams.c */
+		enum MHD_Result sret = MHD_NO;
+		bool streamed = api_container_streams(r, c, action, &sret);
 		ctr_put(c);
-		return reply_error(r, 404, "page not found: %s %s", m, r->path);
+		return streamed ? sret : reply_error(r, 404, "page not found: %s %s", m, r->path);
 	}
 	enum MHD_Result ret = routes[i].fn(r, c);
 	ctr_put(c);

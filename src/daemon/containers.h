@@ -96,6 +96,10 @@ int ctr_attach(struct hutchd *d, struct ctr *c, int fd, bool in, bool out, bool 
 /* Send a ctl.sock request and return the reply (caller puts). A reply
  * {"error":"..."} is returned as a failure with that message. */
 int ctr_ctl(struct ctr *c, json_object *request, json_object **reply, hutch_error *err);
+/* The same with another socket of the runtime directory (an exec
+ * monitor's exec-<id>.sock). */
+int ctr_ctl_at(struct ctr *c, const char *sock, json_object *request, json_object **reply,
+	       hutch_error *err);
 
 /* ---- used by the container routes (api-containers.c) ---- */
 

@@ -105,22 +105,23 @@ static int read_line(int fd, char *buf, size_t size, int timeout_ms)
 	}
 }
 
-int ctr_ctl(struct ctr *c, json_object *request, json_object **reply, hutch_error *err)
+int ctr_ctl_at(struct ctr *c, const char *sock, json_object *request, json_object **reply,
+	       hutch_error *err)
 {
-	_cleanup_close_ int fd = ctr_connect(c, "ctl.sock", err);
+	_cleanup_close_ int fd = ctr_connect(c, sock, err);
 	if (fd < 0)
 		return -1;
 	const char *s = json_object_to_json_string_ext(request, JSON_C_TO_STRING_PLAIN);
 	if (write_all(fd, s, strlen(s)) < 0 || write_all(fd, "\n", 1) < 0)
-		return hutch_fail(err, errno, "write to %s/ctl.sock", c->run_dir);
+		return hutch_fail(err, errno, "write to %s/%s", c->run_dir, sock);
 	char line[65536];
 	int r = read_line(fd, line, sizeof(line), CTL_TIMEOUT_MS);
 	if (r < 0)
-		return hutch_fail(err, errno, "read the reply of %s/ctl.sock", c->run_dir);
+		return hutch_fail(err, errno, "read the reply of %s/%s", c->run_dir, sock);
 	if (r == 0)
-		return hutch_fail_plain(err, EPIPE, "the monitor of %.12s closed ctl.sock", c->id);
+		return hutch_fail_plain(err, EPIPE, "the monitor of %.12s closed %s", c->id, sock);
 	json_object *o = NULL;
-	if (json_parse_buffer(line, strlen(line), "ctl.sock reply", &o, err) < 0)
+	if (json_parse_buffer(line, strlen(line), sock, &o, err) < 0)
 		return -1;
 	json_object *e;
 	if (json_object_object_get_ex(o, "error", &e)) {
@@ -130,6 +131,11 @@ int ctr_ctl(struct ctr *c, json_object *request, json_object **reply, hutch_erro
 	}
 	*reply = o;
 	return 0;
+}
+
+int ctr_ctl(struct ctr *c, json_object *request, json_object **reply, hutch_error *err)
+{
+	return ctr_ctl_at(c, "ctl.sock", request, reply, err);
 }
 
 /* -------------------------------------------------------------- attach */

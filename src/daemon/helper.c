@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "file-util.h"
+#include "helper-archive.h"
 #include "json-util.h"
 #include "log.h"
 #include "sandbox.h"
@@ -106,6 +107,8 @@ int helper_main(int argc, char **argv)
 		rc = holder > 0 ? sandbox_join(holder, &err) : 0;
 		if (rc == 0)
 			rc = tree_remove_at(AT_FDCWD, argv[4], &err);
+	} else if (argc >= 3 && strncmp(argv[2], "archive-", 8) == 0) {
+		return helper_archive_main(argc, argv);
 	} else {
 		hutch_fail_plain(&err, EINVAL, "unknown helper command");
 	}
@@ -138,7 +141,8 @@ static int read_into(int fd, char **buf, size_t *len, size_t *cap)
 	return (int)r;
 }
 
-int helper_run(const char *const *args, char **out, hutch_error *err)
+int helper_spawn(const char *const *args, int in_fd, pid_t *pid_out, int *out_fd, int *err_fd,
+		 hutch_error *err)
 {
 	/* /proc/self/exe, not its target: an upgrade may have replaced the
 	 * file since hutchd started, and helpers must match this hutchd. */
@@ -156,9 +160,19 @@ int helper_run(const char *const *args, char **out, hutch_error *err)
 		close(opipe[1]);
 		return hutch_fail(err, errno, "pipe");
 	}
+	/* Above the fds the child places, so no dup2 clobbers another. */
+	int in = in_fd >= 0 ? fcntl(in_fd, F_DUPFD_CLOEXEC, 3) : -1;
 	pid_t pid = fork();
-	if (pid < 0)
-		return hutch_fail(err, errno, "fork");
+	if (pid < 0) {
+		int saved = errno;
+		close(opipe[0]);
+		close(opipe[1]);
+		close(epipe[0]);
+		close(epipe[1]);
+		if (in >= 0)
+			close(in);
+		return hutch_fail(err, saved, "fork");
+	}
 	if (pid == 0) {
 		/* hutchd blocks SIGTERM for its sigwait and ignores SIGPIPE;
 		 * both would survive exec. */
@@ -169,39 +183,32 @@ int helper_run(const char *const *args, char **out, hutch_error *err)
 		/* A helper must not outlive a killed hutchd: it would write
 		 * into a snapshot directory the next hutchd sweeps away. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (in >= 0)
+			dup2(in, 0);
 		dup2(opipe[1], 1);
 		dup2(epipe[1], 2);
 		execv(exe, (char **)argv);
 		_exit(127);
 	}
+	if (in >= 0)
+		close(in);
 	close(opipe[1]);
 	close(epipe[1]);
-	char *obuf = NULL, *ebuf = NULL;
-	size_t olen = 0, ocap = 0, elen = 0, ecap = 0;
-	struct pollfd p[2] = {{.fd = opipe[0], .events = POLLIN},
-			      {.fd = epipe[0], .events = POLLIN}};
-	int open_fds = 2;
-	while (open_fds > 0) {
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (int i = 0; i < 2; i++) {
-			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			int r = i == 0 ? read_into(p[i].fd, &obuf, &olen, &ocap)
-				       : read_into(p[i].fd, &ebuf, &elen, &ecap);
-			if (r <= 0 && !(r < 0 && errno == EINTR)) {
-				close(p[i].fd);
-				p[i].fd = -1;
-				open_fds--;
-			}
-		}
-	}
+	*pid_out = pid;
+	*out_fd = opipe[0];
+	*err_fd = epipe[0];
+	return 0;
+}
+
+/* Reap the helper; a failure's message is the last line of its stderr
+ * (ebuf, consumed), the earlier lines go to our log as warnings. */
+static int helper_reap(pid_t pid, char *ebuf, size_t elen, int *exit_status, hutch_error *err)
+{
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (exit_status != NULL)
+		*exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	int rc = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		/* Warnings come first; the error is the last line. */
@@ -229,11 +236,63 @@ int helper_run(const char *const *args, char **out, hutch_error *err)
 				log_warning("%s", line);
 	}
 	free(ebuf);
+	return rc;
+}
+
+int helper_finish(pid_t pid, int err_fd, int *exit_status, hutch_error *err)
+{
+	char *ebuf = NULL;
+	size_t elen = 0, ecap = 0;
+	int r;
+	while ((r = read_into(err_fd, &ebuf, &elen, &ecap)) > 0 || (r < 0 && errno == EINTR))
+		;
+	close(err_fd);
+	return helper_reap(pid, ebuf, elen, exit_status, err);
+}
+
+int helper_run_status(const char *const *args, int in_fd, char **out, int *exit_status,
+		      hutch_error *err)
+{
+	pid_t pid;
+	int ofd, efd;
+	if (helper_spawn(args, in_fd, &pid, &ofd, &efd, err) < 0)
+		return -1;
+	char *obuf = NULL, *ebuf = NULL;
+	size_t olen = 0, ocap = 0, elen = 0, ecap = 0;
+	struct pollfd p[2] = {{.fd = ofd, .events = POLLIN}, {.fd = efd, .events = POLLIN}};
+	int open_fds = 2;
+	while (open_fds > 0) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			int r = i == 0 ? read_into(p[i].fd, &obuf, &olen, &ocap)
+				       : read_into(p[i].fd, &ebuf, &elen, &ecap);
+			if (r <= 0 && !(r < 0 && errno == EINTR)) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+	int rc = helper_reap(pid, ebuf, elen, exit_status, err);
 	if (out != NULL)
 		*out = obuf;
 	else
 		free(obuf);
 	return rc;
+}
+
+int helper_run(const char *const *args, char **out, hutch_error *err)
+{
+	return helper_run_status(args, -1, out, NULL, err);
 }
 
 int helper_unpack(pid_t holder, const char *blob, const char *tmpdir, const char *dest,

@@ -19,6 +19,17 @@ int helper_main(int argc, char **argv);
  * failure's message is the helper's last stderr line. */
 int helper_run(const char *const *args, char **out, hutch_error *err);
 
+/* Start a helper with stdin from in_fd (-1: hutchd's own) and pipes for
+ * its stdout and stderr, for helpers whose output is streamed. */
+int helper_spawn(const char *const *args, int in_fd, pid_t *pid, int *out_fd, int *err_fd,
+		 hutch_error *err);
+/* Read the rest of a spawned helper's stderr (closing err_fd) and reap
+ * it, as helper_run does; *exit_status (may be NULL) gets its status. */
+int helper_finish(pid_t pid, int err_fd, int *exit_status, hutch_error *err);
+/* helper_run with stdin from in_fd and the exit status in *exit_status. */
+int helper_run_status(const char *const *args, int in_fd, char **out, int *exit_status,
+		      hutch_error *err);
+
 /* Unpack blob into the snapshot dir dest (committed by renaming tmpdir),
  * inside the sandbox of holder (0: no sandbox, ownership goes into
  * xattrs). meta_json is written as dest/meta.json. */

@@ -198,6 +198,16 @@ FORWARD_VOID(archive_lib, archive_entry_set_filetype, (struct archive_entry * e,
 	     (e, t))
 FORWARD_VOID(archive_lib, archive_entry_set_perm, (struct archive_entry * e, __LA_MODE_T m), (e, m))
 FORWARD_VOID(archive_lib, archive_entry_set_size, (struct archive_entry * e, la_int64_t s), (e, s))
+FORWARD_VOID(archive_lib, archive_entry_set_uid, (struct archive_entry * e, la_int64_t id), (e, id))
+FORWARD_VOID(archive_lib, archive_entry_set_gid, (struct archive_entry * e, la_int64_t id), (e, id))
+FORWARD_VOID(archive_lib, archive_entry_set_mtime, (struct archive_entry * e, time_t t, long ns),
+	     (e, t, ns))
+FORWARD_VOID(archive_lib, archive_entry_set_symlink, (struct archive_entry * e, const char *p),
+	     (e, p))
+FORWARD_VOID(archive_lib, archive_entry_set_hardlink, (struct archive_entry * e, const char *p),
+	     (e, p))
+FORWARD_VOID(archive_lib, archive_entry_set_rdevmajor, (struct archive_entry * e, dev_t d), (e, d))
+FORWARD_VOID(archive_lib, archive_entry_set_rdevminor, (struct archive_entry * e, dev_t d), (e, d))
 
 void archive_set_error(struct archive *a, int err, const char *fmt, ...)
 {

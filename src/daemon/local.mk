@@ -22,7 +22,13 @@ hutchd_SOURCES = \
 	src/daemon/api-containers-list.c \
 	src/daemon/events.c src/daemon/events.h \
 	src/daemon/hijack.c src/daemon/hijack.h \
-	src/daemon/timefmt.c src/daemon/timefmt.h
+	src/daemon/timefmt.c src/daemon/timefmt.h \
+	src/daemon/find-program.c src/daemon/find-program.h \
+	src/daemon/helper-archive.c src/daemon/helper-archive.h \
+	src/daemon/streams.h src/daemon/api-streams.c \
+	src/daemon/ctr-log.c src/daemon/ctr-log.h \
+	src/daemon/api-attach.c src/daemon/api-logs.c src/daemon/api-exec.c \
+	src/daemon/api-archive.c
 include src/daemon/ctr-build.mk
 hutchd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(JSONC_CFLAGS) -I$(top_srcdir)/src/image -pthread

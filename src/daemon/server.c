@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "daemon.h"
 #include "events.h"
+#include "streams.h"
 #include "json-util.h"
 #include "log.h"
 
@@ -223,6 +224,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
 static bool wants_spool(const char *method, const char *path)
 {
+	size_t n = strlen(path);
+	/* docker cp uploads (PUT /containers/{id}/archive) are tars too. */
+	if (strcmp(method, "PUT") == 0 && strncmp(path, "/containers/", 12) == 0 && n > 8 &&
+	    strcmp(path + n - 8, "/archive") == 0)
+		return true;
 	return strcmp(method, "POST") == 0 && strcmp(path, "/images/load") == 0;
 }
 
@@ -303,6 +309,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return api_system_df(r);
 	if (strcmp(r->path, "/events") == 0)
 		return api_events(r);
+	if (strncmp(r->path, "/exec/", 6) == 0)
+		return api_exec(r);
 	return api_system(r);
 }
 

@@ -29,7 +29,8 @@ hj() {
 
 # A container that printed to both streams and exited.
 make_talker() {
-	create talker sh -c 'echo out1; echo err1 >&2; echo out2'
+	# Pauses keep the order: the monitor reads stdout and stderr apart.
+	create talker sh -c 'echo out1; sleep 0.2; echo err1 >&2; sleep 0.2; echo out2'
 	start talker
 	[ "$(wait_exit talker)" = 0 ]
 }
@@ -159,10 +160,13 @@ make_sleeper() {
 
 @test "attach: logs=1 replays the log, stream=0 ends after it" {
 	make_talker
-	run hj POST "/containers/talker/attach?logs=1&stream=0&stdout=1&stderr=1"
+	run hj POST "/containers/talker/attach?logs=1&stream=0&stdout=1&stderr=1" \
+		--frames "$BATS_TEST_TMPDIR/f"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf 'out1\nerr1\nout2')" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/f")" = "$(printf '1 5\n2 5\n1 5')" ]
+	run hj POST "/containers/talker/attach?logs=1&stream=0&stdout=1"
+	[ "$output" = "$(printf 'out1\nout2')" ]
 	run hj POST "/containers/talker/attach?logs=1&stream=0&stderr=1"
 	[ "$output" = "err1" ]
 }
@@ -193,6 +197,7 @@ make_sleeper() {
 	[ "$(jq -r .ExitCode <<<"$body")" = null ]
 	run hj POST "/exec/$exec_id/start" --body '{"Detach":false,"Tty":false}' \
 		--headers "$BATS_TEST_TMPDIR/h"
+	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf 'hi\noops')" ]
 	head -n1 "$BATS_TEST_TMPDIR/h" | grep -q "^HTTP/1.1 101"
@@ -377,8 +382,9 @@ check_archive_roundtrip() {
 		    t.addfile(info, io.BytesIO(data))
 	PY
 	call PUT "/containers/box/archive?path=/tmp" --data-binary @"$BATS_TEST_TMPDIR/evil.tar"
+	echo "$body"
 	[ "$code" = 400 ]
-	[[ "$body" == *'".." is not allowed'* ]]
+	[[ "$(jq -r .message <<<"$body")" == *'".." is not allowed'* ]]
 	call PUT "/containers/box/archive?path=/tmp" --data-binary 'not a tar'
 	[ "$code" = 400 ]
 }

@@ -48,6 +48,27 @@ def read_all(sock, rest):
         data += chunk
 
 
+def read_body(sock, rest, headers):
+    """A plain HTTP body: by its length, its chunks, or to the end."""
+    data = bytearray(rest)
+    if "content-length" in headers:
+        want = int(headers["content-length"])
+        while len(data) < want:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return bytes(data)
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        while not data.endswith(b"0\r\n\r\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return bytes(data)
+    return read_all(sock, bytes(data))
+
+
 def dechunk(data):
     out = bytearray()
     while data:
@@ -77,6 +98,7 @@ def demux(data, frames):
             frames.write("%d %d\n" % (stream, size))
         out = sys.stderr.buffer if stream == 2 else sys.stdout.buffer
         out.write(payload)
+        out.flush()
         data = data[8 + size:]
     return 0
 
@@ -102,6 +124,8 @@ def main():
     req = "%s %s HTTP/1.1\r\nHost: docker\r\n" % (a.method, a.path)
     if not a.no_upgrade:
         req += "Connection: Upgrade\r\nUpgrade: tcp\r\n"
+    else:
+        req += "Connection: close\r\n"
     if a.body is not None:
         req += "Content-Type: application/json\r\n"
     req += "Content-Length: %d\r\n\r\n" % len(body)
@@ -119,7 +143,7 @@ def main():
             elif a.keep_open:
                 time.sleep(a.keep_open)
                 sock.shutdown(socket.SHUT_WR)
-        data = read_all(sock, rest)
+        data = read_all(sock, rest) if status == 101 else read_body(sock, rest, headers)
     except socket.timeout:
         sys.stderr.write("timed out\n")
         return 3

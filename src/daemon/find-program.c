@@ -1,0 +1,31 @@
+#include "find-program.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int find_program_near_self(const char *name, char *out, size_t size, hutch_error *err)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0 && self[0] == '/') {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		if ((size_t)snprintf(out, size, "%s/%s", self, name) < size &&
+		    access(out, X_OK) == 0)
+			return 0;
+	}
+	for (const char *path = getenv("PATH"); path != NULL && *path != '\0';) {
+		size_t len = strcspn(path, ":");
+		if (len > 0 && path[0] == '/' &&
+		    (size_t)snprintf(out, size, "%.*s/%s", (int)len, path, name) < size &&
+		    access(out, X_OK) == 0)
+			return 0;
+		path += len + (path[len] == ':');
+	}
+	return hutch_fail_plain(err, ENOENT, "%s not found next to hutchd (%s) nor on $PATH", name,
+				n > 0 ? self : "?");
+}
