@@ -617,7 +617,8 @@ static void sweep(struct hutchd *d, DIR *dir)
 	struct ctr_registry *reg = d->containers;
 	struct dirent *e;
 	while ((e = readdir(dir)) != NULL) {
-		if (strncmp(e->d_name, ".removing-", 10) != 0 && strncmp(e->d_name, ".tmp-", 5) != 0)
+		if (strncmp(e->d_name, ".removing-", 10) != 0 &&
+		    strncmp(e->d_name, ".tmp-", 5) != 0)
 			continue;
 		char path[8300];
 		snprintf(path, sizeof(path), "%s/%s", reg->dir, e->d_name);

@@ -410,6 +410,11 @@ static int monitor_error(struct ctr *c, const char *line, hutch_error *err)
 	if (sscanf(line, "error %d %n", &code, &off) < 1)
 		return hutch_fail_plain(err, EIO, "hutch-monitor: unexpected reply \"%s\"", line);
 	const char *msg = line + off;
+	/* The monitor words these as Docker does (exec: "x": ...); Docker's
+	 * reply puts its runtime's context in front. */
+	if ((code == 127 || code == 126) && strncmp(msg, "exec: \"", 7) == 0)
+		return hutch_fail_plain(err, EINVAL, "failed to create task for container: %s",
+					msg);
 	if (code == 127)
 		return hutch_fail_plain(err, EINVAL,
 					"failed to create task for container: exec: \"%s\": "

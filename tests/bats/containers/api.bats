@@ -218,10 +218,7 @@ teardown() {
 	call POST "/containers/sleeper/stop"
 	[ "$code" = 304 ]
 	# A shell that traps the StopSignal exits with its own code at once.
-	CTR_EXTRA='{"StopSignal":"SIGUSR1"}' create trapper sh -c \
-		'trap "exit 7" USR1; echo ready; while :; do sleep 0.1; done'
-	start trapper
-	wait_for 10 grep -q ready "$XDG_DATA_HOME/hutch/containers/$id/ctr.log"
+	CTR_EXTRA='{"StopSignal":"SIGUSR1"}' start_trapping trapper 'trap "exit 7" USR1'
 	t0=$SECONDS
 	call POST "/containers/trapper/stop?t=30"
 	[ "$code" = 204 ]
@@ -234,9 +231,7 @@ teardown() {
 }
 
 @test "kill: signal names and numbers, 409 when not running" {
-	create target sh -c 'trap "exit 10" USR2; trap "exit 11" TERM; echo ready; while :; do sleep 0.1; done'
-	start target
-	wait_for 10 grep -q ready "$XDG_DATA_HOME/hutch/containers/$id/ctr.log"
+	start_trapping target 'trap "exit 10" USR2; trap "exit 11" TERM'
 	call POST "/containers/target/kill?signal=USR2"
 	[ "$code" = 204 ]
 	[ "$(wait_exit target)" = 10 ]
@@ -397,4 +392,49 @@ teardown() {
 	api DELETE "/containers/user" >/dev/null
 	call GET "/images/$IMAGE/json"
 	[ "$code" = 200 ]
+}
+
+@test "resize reaches a tty container's monitor; without a tty it is a 400" {
+	CTR_EXTRA='{"Tty":true,"OpenStdin":true}' create tty sleep 100
+	start tty
+	call POST "/containers/tty/resize?h=30&w=100"
+	[ "$code" = 200 ]
+	create notty sleep 100
+	start notty
+	call POST "/containers/notty/resize?h=30&w=100"
+	[ "$code" = 400 ]
+	create idle true
+	call POST "/containers/idle/resize?h=30&w=100"
+	[ "$code" = 409 ]
+}
+
+@test "the lifecycle is reported as Docker events" {
+	local since
+	since=$(date +%s)
+	create evented sh -c 'exit 2'
+	start evented
+	wait_exit evented >/dev/null
+	call POST "/containers/evented/rename?name=evented2"
+	call DELETE /containers/evented2
+	sleep 1
+	run api GET "/events?since=$since&until=$(date +%s)&filters=$(jq -rn --arg id "$id" '{container: [$id]} | tojson | @uri')"
+	echo "$output"
+	[ "$(jq -r -s 'map(.Action) | join(",")' <<<"$output")" = create,start,die,rename,destroy ]
+	[ "$(jq -r -s 'map(select(.Action == "die"))[0].Actor.Attributes.exitCode' <<<"$output")" = 2 ]
+	[ "$(jq -r -s '.[0].Actor.Attributes.name' <<<"$output")" = evented ]
+}
+
+@test "start of a missing or non-executable command is a 400 with Docker's message" {
+	create missing /no/such/cmd
+	call POST /containers/missing/start
+	echo "$body"
+	[ "$code" = 400 ]
+	[[ "$(jq -r .message <<<"$body")" == 'failed to create task for container: exec: "/no/such/cmd": executable file not found in $PATH'* ]]
+	[ "$(inspect missing | jq -r .State.ExitCode)" = 127 ]
+	create noexec /etc/passwd
+	call POST /containers/noexec/start
+	echo "$body"
+	[ "$code" = 400 ]
+	[[ "$(jq -r .message <<<"$body")" == *"permission denied"* ]]
+	[ "$(inspect noexec | jq -r .State.ExitCode)" = 126 ]
 }

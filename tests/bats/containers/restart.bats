@@ -38,21 +38,9 @@ kill9_hutchd() {
 	HUTCHD_PID=
 }
 
-log_of() {
-	echo "$XDG_DATA_HOME/hutch/containers/$1/ctr.log"
-}
-
-monitor_pid() {
-	cat "$XDG_RUNTIME_DIR/hutch/containers/$1/monitor.pid"
-}
-
 @test "a running container survives kill -9 of hutchd; list and wait see it after the restart" {
-	create survivor sh -c 'trap "exit 9" USR1; echo ready; while :; do sleep 0.1; done'
-	start survivor
-	wait_for 10 grep -q ready "$(log_of "$id")"
 	local pid mon
-	pid=$(inspect survivor | jq -r .State.Pid)
-	mon=$(monitor_pid "$id")
+	start_trapping survivor 'trap "exit 9" USR1'
 	kill9_hutchd
 	sleep 0.5
 	kill -0 "$pid"
@@ -89,12 +77,8 @@ monitor_pid() {
 }
 
 @test "a container that exits while hutchd is down is reported with its exit code" {
-	create quick sh -c 'trap "exit 6" USR1; echo ready; while :; do sleep 0.1; done'
-	start quick
-	wait_for 10 grep -q ready "$(log_of "$id")"
 	local pid mon
-	pid=$(inspect quick | jq -r .State.Pid)
-	mon=$(monitor_pid "$id")
+	start_trapping quick 'trap "exit 6" USR1'
 	kill9_hutchd
 	# The container's init runs as our own uid (root in the sandbox).
 	kill -USR1 "$pid"
@@ -111,13 +95,8 @@ monitor_pid() {
 }
 
 @test "an AutoRemove container that exits while hutchd is down is removed at the start" {
-	CTR_EXTRA='{"HostConfig":{"AutoRemove":true}}' create autogone sh -c \
-		'trap "exit 0" USR1; echo ready; while :; do sleep 0.1; done'
-	start autogone
-	wait_for 10 grep -q ready "$(log_of "$id")"
 	local pid mon
-	pid=$(inspect autogone | jq -r .State.Pid)
-	mon=$(monitor_pid "$id")
+	CTR_EXTRA='{"HostConfig":{"AutoRemove":true}}' start_trapping autogone 'trap "exit 0" USR1'
 	kill9_hutchd
 	kill -USR1 "$pid"
 	wait_for 20 test ! -e "/proc/$mon"
@@ -132,8 +111,7 @@ monitor_pid() {
 	create orphan sleep 100
 	start orphan
 	local pid mon
-	pid=$(inspect orphan | jq -r .State.Pid)
-	mon=$(monitor_pid "$id")
+	pids_of orphan
 	kill -9 "$mon"
 	kill -9 "$pid" 2>/dev/null || true
 	wait_for 10 test "$(inspect orphan | jq -r .State.Status)" = exited
@@ -148,8 +126,7 @@ monitor_pid() {
 	create lost sleep 100
 	start lost
 	local pid mon
-	pid=$(inspect lost | jq -r .State.Pid)
-	mon=$(monitor_pid "$id")
+	pids_of lost
 	kill9_hutchd
 	kill -9 "$mon"
 	kill -9 "$pid" 2>/dev/null || true

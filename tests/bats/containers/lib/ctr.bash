@@ -72,6 +72,23 @@ start() {
 	fi
 }
 
+# pids_of NAME: $pid (the container's init) and $mon (its monitor).
+pids_of() {
+	pid=$(inspect "$1" | jq -r .State.Pid)
+	mon=$(cat "$XDG_RUNTIME_DIR/hutch/containers/$(inspect "$1" | jq -r .Id)/monitor.pid")
+}
+
+# start_trapping NAME TRAPS: a container whose shell sets TRAPS ('trap
+# "exit 9" USR1'), says ready and idles; started and waited for until its
+# traps are set (a pid namespace's init drops signals it has no handler
+# for). Sets $id, $pid and $mon. CTR_EXTRA applies.
+start_trapping() {
+	create "$1" sh -c "$2; echo ready; while :; do sleep 0.1; done"
+	start "$1"
+	wait_for 10 grep -q ready "$XDG_DATA_HOME/hutch/containers/$id/ctr.log"
+	pids_of "$1"
+}
+
 # wait_exit ID [CONDITION]: prints the StatusCode.
 wait_exit() {
 	api POST "/containers/$1/wait${2:+?condition=$2}" | jq -r .StatusCode
