@@ -23,8 +23,30 @@
 
 /* ------------------------------------------------------ the helper side */
 
+/* Make the name path was just given durable: the rename's directory
+ * goes to disk before anything that depends on the name. */
+static int fsync_parent(const char *path, hutch_error *err)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		return hutch_fail(err, errno, "fsync %s", dir);
+	return 0;
+}
+
+/* Unpack blob as the snapshot tmpdir and commit it as dest. With
+ * blob_dest set, blob is a download still in progress that stdin tells
+ * us about (see layer_unpack); once it is complete and verified, the
+ * same syncfs that makes the snapshot durable makes the blob durable, and
+ * the blob is renamed to blob_dest before the snapshot is renamed: a
+ * snapshot in the store always has its blob. */
 static int do_unpack(pid_t holder, const char *blob, const char *tmpdir, const char *dest,
-		     const char *diff_id, const char *meta_json, hutch_error *err)
+		     const char *diff_id, const char *meta_json, const char *blob_dest,
+		     hutch_error *err)
 {
 	if (holder > 0 && sandbox_join(holder, err) < 0)
 		return -1;
@@ -48,7 +70,7 @@ static int do_unpack(pid_t holder, const char *blob, const char *tmpdir, const c
 			goto fail;
 		}
 		struct unpack_result res;
-		if (layer_unpack(bfd, root, diff_id, &res, err) < 0)
+		if (layer_unpack(bfd, blob_dest ? STDIN_FILENO : -1, root, diff_id, &res, err) < 0)
 			goto fail;
 		_cleanup_json_ json_object *meta = NULL;
 		if (json_parse_buffer(meta_json, strlen(meta_json), "meta", &meta, err) < 0)
@@ -74,6 +96,14 @@ static int do_unpack(pid_t holder, const char *blob, const char *tmpdir, const c
 			hutch_fail(err, errno, "syncfs %s", fs);
 			goto fail;
 		}
+		if (blob_dest != NULL) {
+			if (rename(blob, blob_dest) < 0) {
+				hutch_fail(err, errno, "rename %s to %s", blob, blob_dest);
+				goto fail;
+			}
+			if (fsync_parent(blob_dest, err) < 0)
+				goto fail;
+		}
 		if (rename(tmpdir, dest) < 0) {
 			if (errno != EEXIST && errno != ENOTEMPTY) {
 				hutch_fail(err, errno, "rename %s to %s", tmpdir, dest);
@@ -81,6 +111,10 @@ static int do_unpack(pid_t holder, const char *blob, const char *tmpdir, const c
 			}
 			/* Someone committed the same chain first: same content. */
 			tree_remove_at(AT_FDCWD, tmpdir, NULL);
+		} else if (fsync_parent(dest, err) < 0) {
+			/* hutchd names the image next: the snapshot must be
+			 * found under its name after a power cut too. */
+			goto fail;
 		}
 		printf("{\"size\":%llu,\"entries\":%llu,\"devices_skipped\":%llu,"
 		       "\"overridden\":%llu}\n",
@@ -100,8 +134,11 @@ int helper_main(int argc, char **argv)
 	hutch_error err = {0};
 	int rc = -1;
 	if (argc >= 9 && strcmp(argv[2], "unpack") == 0) {
+		/* ... META [follow BLOB_DEST]: the blob is still downloading. */
+		const char *blob_dest =
+		    argc >= 11 && strcmp(argv[9], "follow") == 0 ? argv[10] : NULL;
 		rc = do_unpack((pid_t)atoi(argv[3]), argv[4], argv[5], argv[6],
-			       argv[7][0] ? argv[7] : NULL, argv[8], &err);
+			       argv[7][0] ? argv[7] : NULL, argv[8], blob_dest, &err);
 	} else if (argc >= 5 && strcmp(argv[2], "remove") == 0) {
 		pid_t holder = (pid_t)atoi(argv[3]);
 		rc = holder > 0 ? sandbox_join(holder, &err) : 0;
@@ -296,13 +333,17 @@ int helper_run(const char *const *args, char **out, hutch_error *err)
 }
 
 int helper_unpack(pid_t holder, const char *blob, const char *tmpdir, const char *dest,
-		  const char *diff_id, const char *meta_json, char **result, hutch_error *err)
+		  const char *diff_id, const char *meta_json, int follow_fd, const char *blob_dest,
+		  char **result, hutch_error *err)
 {
 	char pid[16];
 	snprintf(pid, sizeof(pid), "%d", (int)holder);
-	const char *args[] = {"unpack",	 pid, blob, tmpdir, dest, diff_id ? diff_id : "",
-			      meta_json, NULL};
-	return helper_run(args, result, err);
+	const char *args[] = {"unpack",	 pid,
+			      blob,	 tmpdir,
+			      dest,	 diff_id ? diff_id : "",
+			      meta_json, follow_fd >= 0 ? "follow" : NULL,
+			      blob_dest, NULL};
+	return helper_run_status(args, follow_fd, result, NULL, err);
 }
 
 int helper_remove(pid_t holder, const char *path, hutch_error *err)

@@ -41,6 +41,14 @@ struct layer {
 	 * does the fsync and rename, off the transfer loop. */
 	int pending_fd;
 	char pending_tmp[PATH_MAX];
+	/* Unpacking while downloading (unpack_following): the helper reads
+	 * download_tmp as it grows and learns of new data from follow_w. */
+	bool following;
+	bool restarted;	    /* a retry rewrote the file under the helper */
+	bool download_over; /* its BLOB_DONE or BLOB_FAILED came */
+	bool download_ok;
+	int follow_r, follow_w;
+	char download_tmp[PATH_MAX];
 };
 
 struct pull {
@@ -74,11 +82,17 @@ void pull_free(struct pull *p)
 	if (p == NULL)
 		return;
 	registry_close(p->reg);
-	for (size_t i = 0; p->layers && i < p->n_layers; i++)
-		if (p->layers[i].pending_fd >= 0) {
-			close(p->layers[i].pending_fd);
-			unlink(p->layers[i].pending_tmp);
+	for (size_t i = 0; p->layers && i < p->n_layers; i++) {
+		struct layer *l = &p->layers[i];
+		if (l->pending_fd >= 0) {
+			close(l->pending_fd);
+			unlink(l->pending_tmp);
 		}
+		if (l->follow_r >= 0)
+			close(l->follow_r);
+		if (l->follow_w >= 0)
+			close(l->follow_w);
+	}
 	free(p->layers);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
@@ -302,6 +316,7 @@ int pull_prepare(struct hutchd *d, const char *refstr, const char *platform_str,
 		digest_chain_id(i ? p->layers[i - 1].chain_id : NULL, l->diff_id, l->chain_id);
 		snprintf(l->short_id, sizeof(l->short_id), "%.12s", digest_hex(l->desc.digest));
 		l->pending_fd = -1;
+		l->follow_r = l->follow_w = -1;
 		pin(p, l->desc.digest);
 		pin(p, l->chain_id);
 	}
@@ -318,11 +333,16 @@ out:
 
 /* ---------------------------------------------------------------- run */
 
+static void enqueue_locked(struct pull *p, size_t i)
+{
+	p->queue[p->q_tail++ % MANIFEST_MAX_LAYERS] = i;
+	pthread_cond_broadcast(&p->cond);
+}
+
 static void enqueue(struct pull *p, size_t i)
 {
 	pthread_mutex_lock(&p->lock);
-	p->queue[p->q_tail++ % MANIFEST_MAX_LAYERS] = i;
-	pthread_cond_broadcast(&p->cond);
+	enqueue_locked(p, i);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -331,6 +351,15 @@ static int unpack_layer(struct pull *p, struct layer *l, hutch_error *err)
 	size_t idx = (size_t)(l - p->layers);
 	return snapshot_create(p->d, p->holder, &l->desc, l->diff_id, l->chain_id,
 			       idx ? p->layers[idx - 1].chain_id : NULL, err);
+}
+
+static void layer_failed(struct pull *p, struct layer *l, const char *what)
+{
+	l->failed = true;
+	char msg[HUTCH_ERROR_MAX + 64];
+	snprintf(msg, sizeof(msg), "layer %s: %s", l->desc.digest, what);
+	log_error("pull %s: %s", p->familiar, msg);
+	record_error(p, msg);
 }
 
 static void unpack_and_report(struct pull *p, struct layer *l)
@@ -352,11 +381,7 @@ static void unpack_and_report(struct pull *p, struct layer *l)
 	}
 	emit_status(p, l->short_id, "Extracting");
 	if (unpack_layer(p, l, &err) < 0) {
-		l->failed = true;
-		char msg[HUTCH_ERROR_MAX + 64];
-		snprintf(msg, sizeof(msg), "layer %s: %s", l->desc.digest, err.msg);
-		log_error("pull %s: %s", p->familiar, msg);
-		record_error(p, msg);
+		layer_failed(p, l, err.msg);
 		/* A blob that does not unpack is useless; drop it so a retry
 		 * fetches it again. */
 		char blob[PATH_MAX];
@@ -365,6 +390,54 @@ static void unpack_and_report(struct pull *p, struct layer *l)
 		return;
 	}
 	emit_status(p, l->short_id, "Pull complete");
+}
+
+/* The layer is unpacked as its blob downloads: the helper reads the
+ * temp file as it grows, so decompressing and writing the files overlap
+ * with the download instead of following it, and the blob is never read
+ * in a second pass. The helper commits the blob itself once the download
+ * is verified (one syncfs for blob and snapshot). */
+static void unpack_following(struct pull *p, struct layer *l)
+{
+	pthread_mutex_lock(&p->lock);
+	bool restarted = l->restarted;
+	int follow_r = l->follow_r;
+	l->follow_r = -1;
+	pthread_mutex_unlock(&p->lock);
+	hutch_error err = {0};
+	int rc = -1;
+	if (!restarted) {
+		size_t idx = (size_t)(l - p->layers);
+		rc = snapshot_create_following(p->d, p->holder, &l->desc, l->download_tmp, follow_r,
+					       l->diff_id, l->chain_id,
+					       idx ? p->layers[idx - 1].chain_id : NULL, &err);
+	}
+	close(follow_r);
+	pthread_mutex_lock(&p->lock);
+	while (!l->download_over)
+		pthread_cond_wait(&p->cond, &p->lock);
+	bool ok = l->download_ok;
+	restarted = l->restarted;
+	pthread_mutex_unlock(&p->lock);
+	if (!ok)
+		return; /* the download's own error is recorded */
+	if (rc == 0) {
+		/* The helper has moved the blob into the store. */
+		close(l->pending_fd);
+		l->pending_fd = -1;
+		l->pending_tmp[0] = '\0';
+		emit_status(p, l->short_id, "Pull complete");
+		return;
+	}
+	if (restarted) {
+		/* A retry rewrote the file under the helper's feet: unpack
+		 * the complete, verified blob the ordinary way. */
+		l->following = false;
+		unpack_and_report(p, l);
+		return;
+	}
+	/* Never committed: pull_free removes the temp file. */
+	layer_failed(p, l, err.msg);
 }
 
 static void *unpack_worker(void *arg)
@@ -380,8 +453,57 @@ static void *unpack_worker(void *arg)
 		}
 		size_t i = p->queue[p->q_head++ % MANIFEST_MAX_LAYERS];
 		pthread_mutex_unlock(&p->lock);
-		unpack_and_report(p, &p->layers[i]);
+		if (p->layers[i].following)
+			unpack_following(p, &p->layers[i]);
+		else
+			unpack_and_report(p, &p->layers[i]);
 	}
+}
+
+/* Tell the helper following layer l that more data (c = 'm') or the
+ * verified end ('v') has arrived. Called with p->lock held. */
+static void follow_tell(struct layer *l, char c)
+{
+	if (l->follow_w < 0)
+		return;
+	if (c == 'v') {
+		/* This word must not be lost; the helper drains the pipe
+		 * whenever it waits, so a blocking write cannot hang. */
+		fcntl(l->follow_w, F_SETFL, 0);
+	}
+	while (write(l->follow_w, &c, 1) < 0 && errno == EINTR)
+		;
+	/* 'm' lost to a full pipe is harmless: unread words are waiting. */
+}
+
+static void follow_stop(struct layer *l)
+{
+	if (l->follow_w >= 0)
+		close(l->follow_w);
+	l->follow_w = -1;
+}
+
+/* The download of layer i writes to tmp: start unpacking it right away,
+ * or, when a retry starts the file over, abandon that unpack. Called with
+ * p->lock held. */
+static void follow_download(struct pull *p, size_t i, const char *tmp)
+{
+	struct layer *l = &p->layers[i];
+	if (l->following) {
+		l->restarted = true;
+		follow_stop(l);
+		pthread_cond_broadcast(&p->cond);
+		return;
+	}
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return; /* then it is unpacked after the download */
+	fcntl(fds[1], F_SETFL, O_NONBLOCK);
+	l->follow_r = fds[0];
+	l->follow_w = fds[1];
+	snprintf(l->download_tmp, sizeof(l->download_tmp), "%s", tmp);
+	l->following = true;
+	enqueue_locked(p, i);
 }
 
 static void on_blob_verified(void *ctx, size_t i, int fd, const char *tmppath, const char *digest)
@@ -401,14 +523,36 @@ static void on_blob_event(void *ctx, size_t i, enum blob_event ev, int64_t cur, 
 	switch (ev) {
 	case BLOB_STARTED:
 		break;
+	case BLOB_WRITING:
+		pthread_mutex_lock(&p->lock);
+		follow_download(p, i, message);
+		pthread_mutex_unlock(&p->lock);
+		break;
 	case BLOB_PROGRESS:
 		emit_progress(p, l->short_id, "Downloading", cur, total);
+		pthread_mutex_lock(&p->lock);
+		follow_tell(l, 'm');
+		pthread_mutex_unlock(&p->lock);
 		break;
 	case BLOB_VERIFYING:
 		emit_status(p, l->short_id, "Verifying Checksum");
 		break;
 	case BLOB_DONE:
 		p->downloaded_any = true;
+		if (l->following) {
+			/* After a retry the worker reports as for a stored blob. */
+			if (!l->restarted) {
+				emit_status(p, l->short_id, "Download complete");
+				emit_status(p, l->short_id, "Extracting");
+			}
+			pthread_mutex_lock(&p->lock);
+			l->download_over = l->download_ok = true;
+			follow_tell(l, 'v');
+			follow_stop(l);
+			pthread_cond_broadcast(&p->cond);
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
 		if (l->pending_fd < 0)
 			emit_status(p, l->short_id, "Download complete");
 		enqueue(p, i);
@@ -416,6 +560,11 @@ static void on_blob_event(void *ctx, size_t i, enum blob_event ev, int64_t cur, 
 	case BLOB_FAILED:
 		l->failed = true;
 		record_error(p, message);
+		pthread_mutex_lock(&p->lock);
+		l->download_over = true;
+		follow_stop(l);
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
 		break;
 	}
 }

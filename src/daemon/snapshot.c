@@ -8,9 +8,11 @@
 #include "helper.h"
 #include "json-util.h"
 
-int snapshot_create(struct hutchd *d, pid_t holder, const struct descriptor *layer,
-		    const char *diff_id, const char *chain_id, const char *parent_chain,
-		    hutch_error *err)
+/* download_tmp NULL: unpack the layer's blob from the store; else unpack
+ * the download being written to download_tmp, told about on follow_fd. */
+static int unpack_snapshot(struct hutchd *d, pid_t holder, const struct descriptor *layer,
+			   const char *download_tmp, int follow_fd, const char *diff_id,
+			   const char *chain_id, const char *parent_chain, hutch_error *err)
 {
 	struct store *s = d->store;
 	char blob[PATH_MAX], tmp[PATH_MAX], dest[PATH_MAX];
@@ -25,9 +27,26 @@ int snapshot_create(struct hutchd *d, pid_t holder, const struct descriptor *lay
 	json_object_object_add(meta, "layer", json_object_new_string(layer->digest));
 	json_object_object_add(meta, "media_type", json_object_new_string(layer->media_type));
 	_cleanup_free_ char *result = NULL;
-	return helper_unpack(holder, blob, tmp, dest, diff_id,
-			     json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN), &result,
-			     err);
+	const char *meta_json = json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN);
+	if (download_tmp != NULL)
+		return helper_unpack(holder, download_tmp, tmp, dest, diff_id, meta_json, follow_fd,
+				     blob, &result, err);
+	return helper_unpack(holder, blob, tmp, dest, diff_id, meta_json, -1, NULL, &result, err);
+}
+
+int snapshot_create(struct hutchd *d, pid_t holder, const struct descriptor *layer,
+		    const char *diff_id, const char *chain_id, const char *parent_chain,
+		    hutch_error *err)
+{
+	return unpack_snapshot(d, holder, layer, NULL, -1, diff_id, chain_id, parent_chain, err);
+}
+
+int snapshot_create_following(struct hutchd *d, pid_t holder, const struct descriptor *layer,
+			      const char *download_tmp, int follow_fd, const char *diff_id,
+			      const char *chain_id, const char *parent_chain, hutch_error *err)
+{
+	return unpack_snapshot(d, holder, layer, download_tmp, follow_fd, diff_id, chain_id,
+			       parent_chain, err);
 }
 
 int snapshot_ensure(struct hutchd *d, pid_t holder, const struct descriptor *layer,

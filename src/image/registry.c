@@ -499,6 +499,8 @@ static int transfer_start(struct transfer *t, struct store *s, CURLM *multi, hut
 		t->headers = curl_slist_append(NULL, t->r->auth_header);
 	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
 	curl_multi_add_handle(multi, t->easy);
+	if (t->on_event)
+		t->on_event(t->ctx, t->index, BLOB_WRITING, 0, t->desc->size, t->tmp);
 	return 0;
 }
 

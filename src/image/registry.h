@@ -43,9 +43,13 @@ int registry_get_manifest(struct registry *r, const char *reference, char **body
 int registry_get_blob(struct registry *r, const char *digest, size_t max, char **body, size_t *len,
 		      hutch_error *err);
 
-/* Events of a blob download, for progress output. */
+/* Events of a blob download, for progress output. BLOB_WRITING comes
+ * each time the transfer (re)starts writing its temp file from the first
+ * byte, with the file's path as message: a second one means a retry has
+ * truncated what a reader of the file saw so far. */
 enum blob_event {
 	BLOB_STARTED,
+	BLOB_WRITING,
 	BLOB_PROGRESS,
 	BLOB_VERIFYING,
 	BLOB_DONE,

@@ -27,8 +27,18 @@ struct deferred_dir {
 	struct timespec times[2];
 };
 
+/* The compressed blob: a complete file, or one still being downloaded
+ * (follow_fd >= 0), which is read as it grows. */
+struct blob_source {
+	int fd;
+	int follow_fd; /* hutchd's word: 'm' more data, 'v' complete; EOF: abandoned */
+	bool complete;
+	char *buf;
+};
+
 struct unpacker {
 	int root_fd;
+	struct blob_source src;
 	struct archive *raw; /* decompresses the blob */
 	struct archive *tar; /* parses the decompressed stream */
 	digest_ctx *diff;    /* hashes the decompressed stream: the diff_id */
@@ -42,6 +52,48 @@ struct unpacker {
 	struct unpack_result *res;
 	bool chown_works; /* false once lchown said the sandbox maps nothing */
 };
+
+/* Wait for hutchd's next word about a blob being downloaded. */
+static int follow_wait(struct blob_source *src)
+{
+	char words[256];
+	for (;;) {
+		ssize_t r = read(src->follow_fd, words, sizeof(words));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		if (memchr(words, 'v', (size_t)r) != NULL)
+			src->complete = true;
+		return 0;
+	}
+}
+
+static la_ssize_t read_blob(struct archive *a, void *data, const void **out)
+{
+	struct blob_source *src = data;
+	for (;;) {
+		ssize_t n = read(src->fd, src->buf, COPY_BUF);
+		if (n > 0) {
+			*out = src->buf;
+			return n;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			archive_set_error(a, errno, "read layer: %s", strerror(errno));
+			return -1;
+		}
+		/* Only the end once the download is complete and verified;
+		 * until then, the end of what has arrived so far. */
+		if (src->follow_fd < 0 || src->complete)
+			return 0;
+		if (follow_wait(src) < 0) {
+			archive_set_error(a, EIO, "the layer's download was abandoned");
+			return -1;
+		}
+	}
+}
 
 static la_ssize_t read_decompressed(struct archive *a, void *data, const void **out)
 {
@@ -523,24 +575,30 @@ static void apply_dir_times(struct unpacker *u)
 	}
 }
 
-int layer_unpack(int blob_fd, int root_fd, const char *expected_diff_id, struct unpack_result *res,
-		 hutch_error *err)
+int layer_unpack(int blob_fd, int follow_fd, int root_fd, const char *expected_diff_id,
+		 struct unpack_result *res, hutch_error *err)
 {
 	memset(res, 0, sizeof(*res));
-	struct unpacker u = {.root_fd = root_fd, .cached_fd = -1, .res = res, .chown_works = true};
+	struct unpacker u = {.root_fd = root_fd,
+			     .src = {.fd = blob_fd, .follow_fd = follow_fd},
+			     .cached_fd = -1,
+			     .res = res,
+			     .chown_works = true};
 	int rc = -1;
 	u.buf = malloc(COPY_BUF);
+	u.src.buf = malloc(COPY_BUF);
 	u.diff = digest_new();
 	u.raw = archive_read_new();
 	u.tar = archive_read_new();
-	if (u.buf == NULL || u.diff == NULL || u.raw == NULL || u.tar == NULL) {
+	if (u.buf == NULL || u.src.buf == NULL || u.diff == NULL || u.raw == NULL ||
+	    u.tar == NULL) {
 		hutch_fail(err, ENOMEM, "unpack");
 		goto out;
 	}
 	archive_read_support_filter_all(u.raw);
 	archive_read_support_format_raw(u.raw);
 	struct archive_entry *ae;
-	if (archive_read_open_fd(u.raw, blob_fd, COPY_BUF) != ARCHIVE_OK ||
+	if (archive_read_open(u.raw, &u.src, NULL, read_blob, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(u.raw, &ae) != ARCHIVE_OK) {
 		hutch_fail_plain(err, EINVAL, "layer: %s", archive_error_string(u.raw));
 		goto out;
@@ -575,6 +633,8 @@ int layer_unpack(int blob_fd, int root_fd, const char *expected_diff_id, struct 
 			break;
 		digest_update(u.diff, u.buf, (size_t)n);
 	}
+	/* The stream ended, so the download did (read_blob); a blob that
+	 * was abandoned has failed above. */
 	digest_final(u.diff, res->diff_id);
 	if (expected_diff_id &&
 	    digest_verify(expected_diff_id, res->diff_id, "layer (uncompressed, diff_id)", err) < 0)
@@ -592,5 +652,6 @@ out:
 		archive_read_free(u.raw);
 	digest_free(u.diff);
 	free(u.buf);
+	free(u.src.buf);
 	return rc;
 }

@@ -39,9 +39,15 @@ struct unpack_result {
 };
 
 /* Unpack the layer read from blob_fd into the directory root_fd. With
- * expected_diff_id set, a different uncompressed digest is an error. */
-int layer_unpack(int blob_fd, int root_fd, const char *expected_diff_id, struct unpack_result *res,
-		 hutch_error *err);
+ * expected_diff_id set, a different uncompressed digest is an error.
+ *
+ * follow_fd >= 0: blob_fd is still being downloaded, and the layer is
+ * unpacked as it arrives. At the end of the data so far, the unpacker
+ * reads follow_fd: any byte means more data, a 'v' that the download is
+ * complete and verified, EOF that it was abandoned (an error). The unpack
+ * succeeds only after a 'v'. */
+int layer_unpack(int blob_fd, int follow_fd, int root_fd, const char *expected_diff_id,
+		 struct unpack_result *res, hutch_error *err);
 
 /* Remove name (file or whole tree) below dirfd without following
  * symlinks. A missing name is not an error. */

@@ -53,15 +53,6 @@ restart_and_check() {
 	hutch image prune -f >/dev/null
 }
 
-wait_for() {
-	local i
-	for i in $(seq 1 400); do
-		eval "$1" && return 0
-		sleep 0.025
-	done
-	return 1
-}
-
 @test "kill -9 mid-download" {
 	start_proxy --rate 3000000
 	with_timeout 120 hutch pull "$PROXY/big:v1" >"$BATS_TEST_TMPDIR/out" 2>&1 &

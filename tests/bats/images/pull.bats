@@ -27,6 +27,10 @@ teardown_file() {
 	stop_registry
 }
 
+teardown() {
+	stop_proxy
+}
+
 # The file of path inside the image's top snapshot holding it.
 snapshot_file() {
 	local f
@@ -301,6 +305,65 @@ xattr() {
 	grep -q "Status:" "$BATS_TEST_TMPDIR/b"
 	run hutch system check
 	[ "$status" -eq 0 ]
+}
+
+# How many layer blobs of an image are in the store (the manifest and
+# config are there from the start of a pull).
+layer_blobs_stored() {
+	local n=0 d
+	for d in $(curl -s "http://$REGISTRY/v2/big/manifests/v1" \
+		-H 'Accept: application/vnd.oci.image.manifest.v1+json' | jq -r '.layers[].digest'); do
+		[ -e "$(store_dir)/blobs/sha256/${d#sha256:}" ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+@test "layers are unpacked while they download" {
+	hutch rmi "$REGISTRY/big:v1" >/dev/null 2>&1 || true
+	hutch image prune -a -f >/dev/null
+	# 3 layers of about 1 MB each at 500 kB/s: 2 s per download.
+	start_proxy --rate 500000
+	with_timeout 120 hutch pull "$PROXY/big:v1" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local pull=$!
+	# Files of a layer are written while no layer blob is complete: an
+	# unpack that waited for its download would only start after the
+	# blob is in the store.
+	wait_for '[ -n "$(find "$(store_dir)"/snapshots/.tmp-*/fs -type f 2>/dev/null | head -n 1)" ]'
+	[ "$(layer_blobs_stored)" -eq 0 ]
+	wait $pull
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$(grep -c 'Pull complete' "$BATS_TEST_TMPDIR/out")" -eq 3 ]
+	[ "$(layer_blobs_stored)" -eq 3 ]
+	[ -z "$(ls -A "$(store_dir)/tmp")" ]
+	run hutch system check
+	echo "$output"
+	[ "$status" -eq 0 ]
+	hutch rmi "$PROXY/big:v1" >/dev/null
+}
+
+@test "a download retried after a cut connection is unpacked from the complete blob" {
+	hutch image prune -a -f >/dev/null
+	# The cut comes while the layers' helpers follow their downloads.
+	start_proxy --rate 2000000 --cut-once 700000
+	run with_timeout 120 hutch pull "$PROXY/big:v1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c 'Pull complete')" -eq 3 ]
+	grep -q "retrying" "$BATS_FILE_TMPDIR/hutchd.log"
+	[ -z "$(ls -A "$(store_dir)/tmp")" ]
+	! ls -A "$(store_dir)/snapshots" | grep -q '^\.tmp-'
+	run hutch system check
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Every file arrived whole: the snapshots hold the layers' bytes.
+	local want got
+	want=$(for d in $(curl -s "http://$REGISTRY/v2/big/manifests/v1" \
+		-H 'Accept: application/vnd.oci.image.manifest.v1+json' | jq -r '.layers[].digest'); do
+		curl -s "http://$REGISTRY/v2/big/blobs/$d" | gzip -dc | tar -tv | grep -c '^-'
+	done | awk '{n += $1} END {print n}')
+	got=$(find "$(store_dir)"/snapshots/*/fs -type f | wc -l)
+	[ "$want" -eq "$got" ]
+	hutch rmi "$PROXY/big:v1" >/dev/null
 }
 
 @test "image prune -a removes everything, plain prune keeps named images" {

@@ -2,12 +2,16 @@
 """A fault-injecting HTTP proxy in front of the test registry.
 
     proxy.py PORTFILE UPSTREAM [--rate BYTES_PER_S] [--die-after BYTES]
-             [--garbage-manifest] [--bearer USER:PASS] [--redirect-blobs LOG]
+             [--cut-once BYTES] [--garbage-manifest] [--bearer USER:PASS]
+             [--redirect-blobs LOG]
 
 Listens on a free 127.0.0.1 port (written to PORTFILE) and forwards GET and
 HEAD requests to UPSTREAM (host:port). Blob bodies can be slowed down
 (--rate), or the whole proxy can exit abruptly after sending BYTES of blob
-data (--die-after: "the registry dies mid-pull"); --garbage-manifest
+data (--die-after: "the registry dies mid-pull"), or cut the one blob
+response during which BYTES of blob data have gone out, once, and serve
+everything after it in full (--cut-once: a transfer that a retry
+completes); --garbage-manifest
 replaces manifest bodies by text that is not JSON.
 
 --bearer USER:PASS makes the proxy a registry with token auth: /v2/ requests
@@ -21,13 +25,14 @@ import base64
 import http.client
 import http.server
 import os
+import socket
 import sys
 import threading
 import time
 
 args = sys.argv[1:]
 portfile, upstream = args[0], args[1]
-rate = die_after = None
+rate = die_after = cut_once = None
 garbage = "--garbage-manifest" in args
 bearer = args[args.index("--bearer") + 1] if "--bearer" in args else None
 redirect_log = args[args.index("--redirect-blobs") + 1] if "--redirect-blobs" in args else None
@@ -36,6 +41,8 @@ if "--rate" in args:
     rate = int(args[args.index("--rate") + 1])
 if "--die-after" in args:
     die_after = int(args[args.index("--die-after") + 1])
+if "--cut-once" in args:
+    cut_once = int(args[args.index("--cut-once") + 1])
 sent = 0
 lock = threading.Lock()
 
@@ -65,7 +72,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if not body:
             return
-        if "/blobs/" not in self.path or (rate is None and die_after is None):
+        if "/blobs/" not in self.path or (rate is None and die_after is None and
+                                           cut_once is None):
             self.wfile.write(data)
             return
         chunk = 16384
@@ -76,7 +84,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.wfile.write(part[:max(0, die_after - sent)])
                     self.wfile.flush()
                     os._exit(0)
+                cut = cut_once is not None and sent < cut_once <= sent + len(part)
                 sent += len(part)
+            if cut:
+                # Short of the promised Content-Length: the client sees a
+                # transfer that broke off and retries it.
+                self.wfile.write(part[:len(part) // 2])
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+                return
             self.wfile.write(part)
             self.wfile.flush()
             if rate:

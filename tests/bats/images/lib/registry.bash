@@ -129,6 +129,16 @@ store_dir() {
 	echo "$XDG_DATA_HOME/hutch"
 }
 
+# wait_for CONDITION: eval it every 25 ms, for at most 10 s.
+wait_for() {
+	local i
+	for i in $(seq 1 400); do
+		eval "$1" && return 0
+		sleep 0.025
+	done
+	return 1
+}
+
 # start_proxy [proxy.py options]: a fault-injecting proxy in front of
 # REGISTRY; sets PROXY (host:port) and PROXY_PID.
 start_proxy() {
