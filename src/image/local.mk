@@ -10,6 +10,7 @@ libhutch_image_a_SOURCES = \
 	src/image/whiteout.c src/image/whiteout.h \
 	src/image/store.c src/image/store.h \
 	src/image/unpack.c src/image/unpack.h \
+	src/image/writeback.c src/image/writeback.h \
 	src/image/registry.c src/image/registry.h
 libhutch_image_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(JSONC_CFLAGS) -I$(top_srcdir)/src/image

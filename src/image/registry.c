@@ -448,10 +448,9 @@ static size_t blob_write(char *p, size_t size, size_t n, void *ud)
 		off += (size_t)w;
 	}
 	digest_update(t->hash, p, len);
-	/* Start writeback of every 8 MiB written, so the fsync before the
-	 * blob's rename has little left to do. */
-	if ((t->received + (int64_t)len) / (8 << 20) != t->received / (8 << 20))
-		sync_file_range(t->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	/* No sync_file_range here: it blocks while the disk's queue is full,
+	 * and that would stall every transfer of the loop. The helper that
+	 * follows the download starts the blob's writeback (writeback.h). */
 	t->received += (int64_t)len;
 	if (t->on_event && t->received - t->last_report >= 256 * 1024) {
 		t->last_report = t->received;

@@ -17,8 +17,12 @@
 #include "cleanup.h"
 #include "log.h"
 #include "whiteout.h"
+#include "writeback.h"
 
 #define COPY_BUF (1024 * 1024)
+/* How much of a download in progress is read between two starts of its
+ * writeback (the temp blob is as dirty as the files). */
+#define BLOB_WRITEBACK_EVERY (8 << 20)
 
 /* Directory times are set after the whole layer is written, because
  * creating a child changes its parent's mtime. */
@@ -34,11 +38,14 @@ struct blob_source {
 	int follow_fd; /* hutchd's word: 'm' more data, 'v' complete; EOF: abandoned */
 	bool complete;
 	char *buf;
+	struct writeback *wb;
+	size_t unflushed; /* bytes read since its writeback was last started */
 };
 
 struct unpacker {
 	int root_fd;
 	struct blob_source src;
+	struct writeback *wb;
 	struct archive *raw; /* decompresses the blob */
 	struct archive *tar; /* parses the decompressed stream */
 	digest_ctx *diff;    /* hashes the decompressed stream: the diff_id */
@@ -75,6 +82,13 @@ static la_ssize_t read_blob(struct archive *a, void *data, const void **out)
 	for (;;) {
 		ssize_t n = read(src->fd, src->buf, COPY_BUF);
 		if (n > 0) {
+			src->unflushed += (size_t)n;
+			if (src->follow_fd >= 0 && src->unflushed >= BLOB_WRITEBACK_EVERY) {
+				int dup = fcntl(src->fd, F_DUPFD_CLOEXEC, 0);
+				if (dup >= 0)
+					writeback_file(src->wb, dup);
+				src->unflushed = 0;
+			}
 			*out = src->buf;
 			return n;
 		}
@@ -338,11 +352,6 @@ static int write_file_data(struct unpacker *u, int fd, const char *rel, int64_t 
 	/* Sparse files end in a hole that no block covers. */
 	if (end != size && ftruncate(fd, size) < 0)
 		return hutch_fail(err, errno, "layer entry %s: truncate", rel);
-	/* Start writing the file back now, while the rest of the layer is
-	 * decompressed: the syncfs before the snapshot's rename then finds
-	 * little left to do instead of the whole layer. */
-	if (size > 0)
-		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	u->res->size += (uint64_t)size;
 	return 0;
 }
@@ -518,6 +527,11 @@ static int unpack_entry(struct unpacker *u, struct archive_entry *ae, hutch_erro
 			return hutch_fail(err, errno, "layer entry %s: create", rel);
 		if (write_file_data(u, fd, rel, archive_entry_size(ae), err) < 0)
 			return -1;
+		if (archive_entry_size(ae) > 0) {
+			/* The disk can start on it now (writeback.h). */
+			writeback_file(u->wb, fd);
+			fd = -1;
+		}
 		break;
 	}
 	case AE_IFLNK: {
@@ -587,6 +601,7 @@ int layer_unpack(int blob_fd, int follow_fd, int root_fd, const char *expected_d
 	int rc = -1;
 	u.buf = malloc(COPY_BUF);
 	u.src.buf = malloc(COPY_BUF);
+	u.wb = u.src.wb = writeback_start();
 	u.diff = digest_new();
 	u.raw = archive_read_new();
 	u.tar = archive_read_new();
@@ -653,5 +668,6 @@ out:
 	digest_free(u.diff);
 	free(u.buf);
 	free(u.src.buf);
+	writeback_stop(u.wb);
 	return rc;
 }
