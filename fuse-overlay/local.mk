@@ -7,6 +7,7 @@ hutch_overlay_SOURCES = \
 	fuse-overlay/options.c fuse-overlay/options.h \
 	fuse-overlay/setup.c fuse-overlay/setup.h \
 	fuse-overlay/session-io.c \
+	fuse-overlay/loop.c \
 	fuse-overlay/layers.c \
 	fuse-overlay/inodes.c \
 	fuse-overlay/dirs.c \

@@ -259,21 +259,7 @@ int main(int argc, char **argv)
 		fuse_session_unmount(fs.se);
 		return 1;
 	}
-	int r;
-	if (fs.opts.threaded) {
-		struct fuse_loop_config *cfg = fuse_loop_cfg_create();
-		/* As many idle threads allowed as threads: with a lower limit
-		 * (libfuse 3.14's default included) it ends and starts a
-		 * thread, with its splice pipe, for nearly every request of a
-		 * serial workload. */
-		fuse_loop_cfg_set_clone_fd(cfg, 1);
-		fuse_loop_cfg_set_max_threads(cfg, 16);
-		fuse_loop_cfg_set_idle_threads(cfg, 16);
-		r = fuse_session_loop_mt(fs.se, cfg);
-		fuse_loop_cfg_destroy(cfg);
-	} else {
-		r = fuse_session_loop(fs.se);
-	}
+	int r = fs.opts.threaded ? ovl_session_loop(fs.se, 16) : fuse_session_loop(fs.se);
 	fuse_session_unmount(fs.se);
 	fuse_remove_signal_handlers(fs.se);
 	fuse_session_destroy(fs.se);

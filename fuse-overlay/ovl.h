@@ -137,6 +137,10 @@ static inline bool ovl_is_whiteout_name(const char *name)
  * ovl_op_create, as a create of the name "/"). */
 int ovl_session_io_install(struct fuse_session *se);
 
+/* loop.c: the multithreaded session loop (up to max_threads threads); a
+ * quick request is served by the thread that read it. */
+int ovl_session_loop(struct fuse_session *se, int max_threads);
+
 /* inodes.c */
 int ovl_table_init(struct ovl_fs *fs);
 ino_t ovl_make_ino(const struct ovl_fs *fs, int layer, ino_t ino);
