@@ -209,7 +209,10 @@ int hijack_pump(struct raw_http *h, const struct pump_opts *o, hutch_error *err)
 				continue;
 			return hutch_fail(err, errno, "poll");
 		}
-		if (sig_idx >= 0 && fds[sig_idx].revents)
+		/* Always look: a signal that came while poll was returning for
+		 * stdin has run its handler by now, and a resize must reach the
+		 * container before the keys typed after it. */
+		if (sig_idx >= 0)
 			read_signals(o);
 		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			char buf[32768];
