@@ -192,16 +192,28 @@ const char *ctr_cap_canonical(const char *name);
  * depend on the capabilities in caps) as OCI linux.seccomp. */
 json_object *seccomp_default_profile(char *const *caps);
 
+/* --- seccomp-profile.c: a Docker seccomp profile --- */
+
+/* The profile's fields against Docker's types; a defaultAction and, for
+ * each rule, an action and a syscall name. */
+int seccomp_profile_check(json_object *profile, hutch_error *err);
+/* OCI linux.seccomp for a container with caps: this machine's
+ * architectures, the rules whose includes/excludes hold. */
+json_object *seccomp_profile_to_oci(json_object *profile, char *const *caps);
+
 /* --- ctr-spec.c: the OCI runtime config --- */
 
 struct ctr_security {
 	bool seccomp_unconfined;
 	bool no_new_privileges;
+	json_object *seccomp_profile; /* a Docker profile (owned), NULL: the default */
 };
-/* HostConfig.SecurityOpt: "seccomp=unconfined", "no-new-privileges[=BOOL]";
- * apparmor= and label= are accepted and ignored with a warning. */
+/* HostConfig.SecurityOpt: "seccomp=unconfined", "seccomp=<a Docker
+ * profile's JSON>", "no-new-privileges[=BOOL]"; apparmor= and label= are
+ * accepted and ignored with a warning. Free with ctr_security_free. */
 int ctr_security_parse(json_object *opts, struct ctr_security *out, json_object *warnings,
 		       hutch_error *err);
+void ctr_security_free(struct ctr_security *s);
 
 struct ctr_spec_input {
 	json_object *config; /* merged Config */

@@ -110,6 +110,7 @@ static void build_free(struct build *b)
 	strv_free(b->env);
 	strv_free(b->caps);
 	ctr_user_free(&b->user);
+	ctr_security_free(&b->security);
 	free(b->ports);
 	ctr_mounts_free(b->mounts, b->n_mounts);
 	free(b->hosts);
@@ -281,6 +282,11 @@ static int pick_network(struct build *b, hutch_error *err)
 		b->network = "none";
 	else if (strcmp(mode, "host") == 0)
 		b->network = "host";
+	else if (strncmp(mode, "container:", 10) == 0)
+		return hutch_fail_plain(err, EINVAL,
+					"NetworkMode %s is not supported by hutch (one network "
+					"namespace per container)",
+					mode);
 	else
 		return hutch_fail_plain(err, EINVAL, "network %s not found", mode);
 	if (ctr_member_bool(b->config, "NetworkDisabled"))

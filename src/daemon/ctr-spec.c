@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "ctr-build-internal.h"
+#include "json-util.h"
 #include "oci-config.h"
 
 /* Docker's masked and read-only paths. */
@@ -53,48 +54,88 @@ static void add_mount(json_object *mounts, const char *dst, const char *type, co
 	json_object_array_add(mounts, m);
 }
 
+/* seccomp=unconfined, =builtin, or a Docker profile's JSON (the docker CLI
+ * sends the file's content: the file is on the client's machine). */
+static int parse_seccomp(const char *v, struct ctr_security *out, hutch_error *err)
+{
+	if (strcmp(v, "unconfined") == 0) {
+		out->seccomp_unconfined = true;
+		return 0;
+	}
+	if (strcmp(v, "builtin") == 0 || strcmp(v, "default") == 0) {
+		out->seccomp_unconfined = false;
+		return 0;
+	}
+	if (v[0] != '{')
+		return hutch_fail_plain(err, EINVAL,
+					"seccomp profile \"%.60s\": expected the profile's JSON, "
+					"not a file name",
+					v);
+	json_object *profile = NULL;
+	if (json_parse_buffer(v, strlen(v), "seccomp profile", &profile, err) < 0)
+		return -1;
+	if (seccomp_profile_check(profile, err) < 0) {
+		json_object_put(profile);
+		return -1;
+	}
+	json_object_put(out->seccomp_profile);
+	out->seccomp_profile = profile;
+	return 0;
+}
+
+static bool is_key(const char *o, size_t kl, const char *key)
+{
+	return kl == strlen(key) && strncmp(o, key, kl) == 0;
+}
+
+static int parse_security_opt(const char *o, struct ctr_security *out, json_object *warnings,
+			      hutch_error *err)
+{
+	/* "key=value", or the old "key:value" spelling. */
+	size_t kl = strcspn(o, "=:");
+	const char *v = o[kl] ? o + kl + 1 : NULL;
+	if (is_key(o, kl, "no-new-privileges")) {
+		if (v == NULL || strcmp(v, "true") == 0)
+			out->no_new_privileges = true;
+		else if (strcmp(v, "false") == 0)
+			out->no_new_privileges = false;
+		else
+			return hutch_fail_plain(err, EINVAL, "invalid --security-opt 2: \"%s\"", o);
+		return 0;
+	}
+	if (is_key(o, kl, "seccomp") && v != NULL)
+		return parse_seccomp(v, out, err);
+	if ((is_key(o, kl, "apparmor") || is_key(o, kl, "label")) && v != NULL) {
+		char w[300];
+		snprintf(w, sizeof(w), "security option %.200s ignored: no LSM support", o);
+		json_object_array_add(warnings, json_object_new_string(w));
+		return 0;
+	}
+	/* handled by ctr_spec_build (no masked paths) */
+	if (is_key(o, kl, "systempaths") && v != NULL && strcmp(v, "unconfined") == 0)
+		return 0;
+	return hutch_fail_plain(err, EINVAL, "invalid --security-opt 1: \"%s\"", o);
+}
+
 int ctr_security_parse(json_object *opts, struct ctr_security *out, json_object *warnings,
 		       hutch_error *err)
 {
 	*out = (struct ctr_security){0};
 	size_t n = opts ? json_object_array_length(opts) : 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *o = json_object_get_string(json_object_array_get_idx(opts, i));
-		/* "key=value", or the old "key:value" spelling. */
-		size_t kl = strcspn(o, "=:");
-		const char *v = o[kl] ? o + kl + 1 : NULL;
-		if (kl == strlen("no-new-privileges") && strncmp(o, "no-new-privileges", kl) == 0) {
-			if (v == NULL || strcmp(v, "true") == 0)
-				out->no_new_privileges = true;
-			else if (strcmp(v, "false") == 0)
-				out->no_new_privileges = false;
-			else
-				return hutch_fail_plain(err, EINVAL,
-							"invalid --security-opt 2: \"%s\"", o);
-		} else if (kl == strlen("seccomp") && strncmp(o, "seccomp", kl) == 0 && v != NULL) {
-			if (strcmp(v, "unconfined") == 0)
-				out->seccomp_unconfined = true;
-			else if (strcmp(v, "builtin") == 0 || strcmp(v, "default") == 0)
-				out->seccomp_unconfined = false;
-			else
-				return hutch_fail_plain(
-				    err, EINVAL,
-				    "seccomp profile %.40s%s: hutch supports only "
-				    "its default profile and seccomp=unconfined",
-				    v, strlen(v) > 40 ? "..." : "");
-		} else if ((kl == strlen("apparmor") && strncmp(o, "apparmor", kl) == 0 && v) ||
-			   (kl == strlen("label") && strncmp(o, "label", kl) == 0 && v)) {
-			char w[300];
-			snprintf(w, sizeof(w), "security option %.200s ignored: no LSM support", o);
-			json_object_array_add(warnings, json_object_new_string(w));
-		} else if (kl == strlen("systempaths") && strncmp(o, "systempaths", kl) == 0 && v &&
-			   strcmp(v, "unconfined") == 0) {
-			/* handled by ctr_spec_build (no masked paths) */
-		} else {
-			return hutch_fail_plain(err, EINVAL, "invalid --security-opt 1: \"%s\"", o);
+		if (parse_security_opt(json_object_get_string(json_object_array_get_idx(opts, i)),
+				       out, warnings, err) < 0) {
+			ctr_security_free(out);
+			return -1;
 		}
 	}
 	return 0;
+}
+
+void ctr_security_free(struct ctr_security *s)
+{
+	json_object_put(s->seccomp_profile);
+	s->seccomp_profile = NULL;
 }
 
 static bool systempaths_unconfined(json_object *host)
@@ -433,7 +474,11 @@ int ctr_spec_build(const struct ctr_spec_input *in, json_object **out, hutch_err
 				     sizeof(readonly_paths) / sizeof(readonly_paths[0])));
 	}
 	if (!privileged && !in->security.seccomp_unconfined)
-		json_object_object_add(lx, "seccomp", seccomp_default_profile(in->caps));
+		json_object_object_add(
+		    lx, "seccomp",
+		    in->security.seccomp_profile
+			? seccomp_profile_to_oci(in->security.seccomp_profile, in->caps)
+			: seccomp_default_profile(in->caps));
 	json_object_object_add(spec, "linux", lx);
 	*out = spec;
 	return 0;

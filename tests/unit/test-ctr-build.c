@@ -659,6 +659,72 @@ static void test_security_opts(void **state)
 	assert_int_equal(ctr_security_parse(o4, &s, w, &err), -1);
 }
 
+static bool rule_for(json_object *profile, const char *name, const char **action);
+
+/* A Docker profile, as the docker CLI sends it, becomes OCI seccomp. */
+static void test_docker_profile(void **state)
+{
+	(void)state;
+	const char *profile =
+	    "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1, "
+	    "\"archMap\": [{\"architecture\": \"SCMP_ARCH_X86_64\", \"subArchitectures\": "
+	    "[\"SCMP_ARCH_X86\"]}, {\"architecture\": \"SCMP_ARCH_AARCH64\", "
+	    "\"subArchitectures\": [\"SCMP_ARCH_ARM\"]}], "
+	    "\"syscalls\": [{\"names\": [\"read\", \"write\"], \"action\": \"SCMP_ACT_ALLOW\"}, "
+	    "{\"name\": \"getpid\", \"action\": \"SCMP_ACT_ALLOW\"}, "
+	    "{\"names\": [\"mount\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"caps\": "
+	    "[\"CAP_SYS_ADMIN\"]}}, "
+	    "{\"names\": [\"chown\"], \"action\": \"SCMP_ACT_ALLOW\", \"excludes\": {\"caps\": "
+	    "[\"CAP_KILL\"]}}, "
+	    "{\"names\": [\"future\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": "
+	    "{\"minKernel\": \"99.0\"}}, "
+	    "{\"names\": [\"socket\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 0, "
+	    "\"value\": 40, \"op\": \"SCMP_CMP_NE\"}]}]}";
+	char opt[4096];
+	snprintf(opt, sizeof(opt), "seccomp=%s", profile);
+	_cleanup_json_ json_object *opts = json_object_new_array();
+	json_object_array_add(opts, json_object_new_string(opt));
+	_cleanup_json_ json_object *w = json_object_new_array();
+	struct ctr_security sec;
+	hutch_error err = {0};
+	if (ctr_security_parse(opts, &sec, w, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_non_null(sec.seccomp_profile);
+	char *caps[] = {"CAP_KILL", NULL};
+	_cleanup_json_ json_object *oci = seccomp_profile_to_oci(sec.seccomp_profile, caps);
+	ctr_security_free(&sec);
+	const char *a;
+	assert_true(rule_for(oci, "read", &a));
+	assert_true(rule_for(oci, "getpid", &a));
+	assert_false(rule_for(oci, "mount", &a));  /* needs SYS_ADMIN */
+	assert_false(rule_for(oci, "chown", &a));  /* excluded with KILL */
+	assert_false(rule_for(oci, "future", &a)); /* kernel too old */
+	assert_true(rule_for(oci, "socket", &a));
+	assert_string_equal(str_at(oci, "defaultAction"), "SCMP_ACT_ERRNO");
+#if defined(__x86_64__)
+	assert_string_equal(
+	    json_object_to_json_string_ext(json_object_object_get(oci, "architectures"),
+					   JSON_C_TO_STRING_PLAIN),
+	    "[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\"]");
+#endif
+
+	static const char *const bad[] = {
+	    "seccomp=/etc/docker/seccomp.json",
+	    "seccomp={\"syscalls\": []}",
+	    "seccomp={\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"x\"]}]}",
+	    "seccomp={\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": \"x\", "
+	    "\"action\": \"SCMP_ACT_ERRNO\"}]}",
+	    "seccomp={not json",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		_cleanup_json_ json_object *o = json_object_new_array();
+		json_object_array_add(o, json_object_new_string(bad[i]));
+		if (ctr_security_parse(o, &sec, w, &err) == 0)
+			fail_msg("accepted %s", bad[i]);
+		assert_null(sec.seccomp_profile);
+	}
+}
+
 static bool rule_for(json_object *profile, const char *name, const char **action)
 {
 	json_object *syscalls = json_object_object_get(profile, "syscalls");
@@ -902,6 +968,7 @@ int main(void)
 	    cmocka_unit_test(test_caps),
 	    cmocka_unit_test(test_security_opts),
 	    cmocka_unit_test(test_seccomp_profile),
+	    cmocka_unit_test(test_docker_profile),
 	    cmocka_unit_test(test_hosts),
 	    cmocka_unit_test(test_resolv),
 	    cmocka_unit_test(test_limits),

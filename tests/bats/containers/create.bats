@@ -318,6 +318,8 @@ search a.example
 options ndots:1" ]
 
 	bad '{"HostConfig": {"NetworkMode": "mynet"}}' 400 "network mynet not found"
+	bad '{"HostConfig": {"NetworkMode": "container:other"}}' 400 \
+		"NetworkMode container:other is not supported"
 	bad '{"HostConfig": {"ExtraHosts": ["nocolon"]}}' 400 'bad format for add-host: "nocolon"'
 	bad '{"HostConfig": {"ExtraHosts": ["x:1.2.3.999"]}}' 400 "invalid IP address in add-host"
 	bad '{"HostConfig": {"Dns": ["dns.example"]}}' 400 'invalid IP address in Dns'
@@ -351,7 +353,27 @@ options ndots:1" ]
 	bad '{"HostConfig": {"CapAdd": ["FOO"]}}' 400 'unknown capability: "CAP_FOO"'
 	bad '{"HostConfig": {"SecurityOpt": ["bogus"]}}' 400 'invalid --security-opt 1: "bogus"'
 	bad '{"HostConfig": {"SecurityOpt": ["seccomp=/etc/profile.json"]}}' 400 \
-		"supports only its default profile"
+		"expected the profile's JSON, not a file name"
+	bad '{"HostConfig": {"SecurityOpt": ["seccomp={\"syscalls\": []}"]}}' 400 \
+		"seccomp profile: defaultAction is missing"
+}
+
+@test "a Docker seccomp profile (what docker run --security-opt seccomp=FILE sends)" {
+	local profile opt
+	profile='{"defaultAction": "SCMP_ACT_ERRNO", "archMap": [{"architecture": "SCMP_ARCH_X86_64",
+		"subArchitectures": ["SCMP_ARCH_X86"]}, {"architecture": "SCMP_ARCH_AARCH64",
+		"subArchitectures": ["SCMP_ARCH_ARM"]}], "syscalls": [{"names": ["read", "write"],
+		"action": "SCMP_ACT_ALLOW"}, {"names": ["mount"], "action": "SCMP_ACT_ALLOW",
+		"includes": {"caps": ["CAP_SYS_ADMIN"]}}]}'
+	opt=$(jq -c -n --arg p "$(jq -c . <<<"$profile")" '{HostConfig: {SecurityOpt: ["seccomp=\($p)"]}}')
+	mk "$opt"
+	local c
+	c=$(cdir "$id")/config.json
+	jq -e '.linux.seccomp.defaultAction == "SCMP_ACT_ERRNO"' "$c"
+	jq -e '[.linux.seccomp.syscalls[].names[]] == ["read", "write"]' "$c"
+	jq -e '.linux.seccomp.architectures | length == 2' "$c"
+	# the profile is kept in HostConfig as given
+	jq -e '.HostConfig.SecurityOpt[0] | startswith("seccomp={")' "$(cdir "$id")/container.json"
 }
 
 @test "in the sandbox there is no user namespace in config.json" {
@@ -446,4 +468,22 @@ options ndots:1" ]
 	for d in "$XDG_DATA_HOME"/hutch/containers/*/; do
 		[ -f "$d/container.json" ] && [ -f "$d/config.json" ] && [ -f "$d/monitor.json" ]
 	done
+}
+
+@test "the default seccomp profile at work: unshare of a user namespace is refused, unconfined allows it" {
+	local script='ls / >/dev/null || exit 9; unshare -U true; echo "unshare=$?"; mount -t tmpfs t /tmp; echo "mount=$?"'
+	create confined sh -c "$script"
+	start confined
+	[ "$(wait_exit confined)" = 0 ]
+	grep -q 'unshare=1' "$(cdir "$id")/ctr.log"
+	grep -q 'mount=[1-9]' "$(cdir "$id")/ctr.log"
+	CTR_EXTRA='{"HostConfig": {"SecurityOpt": ["seccomp=unconfined"]}}' create free sh -c "$script"
+	start free
+	[ "$(wait_exit free)" = 0 ]
+	grep -q 'unshare=0' "$(cdir "$id")/ctr.log"
+	# SYS_ADMIN brings mount back in the profile (and the capability allows it)
+	CTR_EXTRA='{"HostConfig": {"CapAdd": ["SYS_ADMIN"]}}' create admin sh -c "$script"
+	start admin
+	[ "$(wait_exit admin)" = 0 ]
+	grep -q 'mount=0' "$(cdir "$id")/ctr.log"
 }
