@@ -25,6 +25,20 @@
  * ack.h); only small ones, a pure ACK is 54 to 86 bytes. */
 #define HOLD_MAX 64
 #define HOLD_FRAME_MAX 128
+/* libslirp negotiates no TCP window scaling, so at most 65535 bytes are
+ * in flight between it and the guest, and it cuts its segments at
+ * min(MTU - 40, 32768) bytes. At a large MTU every window to the guest is
+ * then 32768 + 32767 bytes, and the byte per window that does not fit
+ * comes out of its send buffer later as a segment of two or three bytes:
+ * one TAP write in eight, each a pass of the guest's TCP input and a
+ * wake-up of its reader for nothing. With slirp's own MTU (what it sends;
+ * what it accepts, the MRU, stays at --mtu) at 32767 + 40, its segments
+ * stay below 32768 bytes, two fill a window, and the crumbs are gone.
+ * The guest's TAP keeps --mtu; a larger UDP datagram to the guest is
+ * fragmented by slirp and reassembled by the guest. Not with IPv6:
+ * libslirp answers IPv6 packets from the guest that are larger than its
+ * MTU with "packet too big". */
+#define SLIRP_MTU_TWO_SEGMENTS (32767 + 40)
 
 struct held_frame {
 	bool is_ack;
@@ -563,7 +577,8 @@ int loop_new(const struct net_options *o, int tapfd, struct egress *egress, stru
 	    .vdhcp_start = o->dhcp_start,
 	    .vnameserver = o->dns,
 	    .vnameserver6 = o->dns6,
-	    .if_mtu = o->mtu,
+	    .if_mtu = !o->enable_ipv6 && o->mtu > SLIRP_MTU_TWO_SEGMENTS ? SLIRP_MTU_TWO_SEGMENTS
+									 : o->mtu,
 	    .if_mru = o->mtu,
 	    .disable_host_loopback = o->disable_host_loopback,
 	    .enable_emu = false,
