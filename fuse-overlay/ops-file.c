@@ -159,6 +159,23 @@ int ovl_prepare_new_name(struct ovl_fs *fs, struct ovl_node *parent, const char 
 	return 1;
 }
 
+/* Answer a create (or tmpfile) request with the new open file f, or with
+ * the error r (closing the fd opened for it). */
+static void reply_create(fuse_req_t req, int r, int fd, struct ovl_file *f,
+			 const struct fuse_entry_param *e, struct fuse_file_info *fi)
+{
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)f;
+	set_open_flags(f->fs, fi);
+	if (fuse_reply_create(req, e, fi) == -ENOENT)
+		ovl_op_release(NULL, e->ino, fi);
+}
+
 /* open(O_TMPFILE) in the merged dir parent (see session-io.c): an unnamed
  * file in upper's filesystem (in the work dir, so the parent need not be
  * copied up) whose node has no name, only the kept fd, until linkat()
@@ -229,16 +246,7 @@ static void create_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode,
 	if (r < 0 && n != NULL)
 		ovl_node_forget(fs, n, 1);
 	pthread_rwlock_unlock(&fs->tree_lock);
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
-		fuse_reply_err(req, -r);
-		return;
-	}
-	fi->fh = (uint64_t)(uintptr_t)f;
-	set_open_flags(fs, fi);
-	if (fuse_reply_create(req, &e, fi) == -ENOENT)
-		ovl_op_release(NULL, e.ino, fi);
+	reply_create(req, r, fd, f, &e, fi);
 }
 
 void ovl_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -289,16 +297,7 @@ void ovl_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t m
 			r = -ENOMEM;
 	}
 	pthread_rwlock_unlock(&fs->tree_lock);
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
-		fuse_reply_err(req, -r);
-		return;
-	}
-	fi->fh = (uint64_t)(uintptr_t)f;
-	set_open_flags(fs, fi);
-	if (fuse_reply_create(req, &e, fi) == -ENOENT)
-		ovl_op_release(NULL, e.ino, fi);
+	reply_create(req, r, fd, f, &e, fi);
 }
 
 /* The descriptor to use for f: after a copy-up of its node, a file opened

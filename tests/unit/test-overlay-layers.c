@@ -1,6 +1,7 @@
 /* Unit tests for hutch-overlay's layer rules on real temporary directories:
  * whiteouts in both forms, opaque directories, merged listings, inode
  * numbers. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -264,6 +265,54 @@ static void test_hard_link_aliases(void **state)
 	assert_int_equal(f->fs.nnodes, 0);
 }
 
+static void test_removed_name_is_marked_in_place(void **state)
+{
+	struct fixture *f = *state;
+	char bottom[PATH_MAX];
+	snprintf(bottom, sizeof(bottom), "%s/bottom", f->root);
+	touch(bottom, "a");
+	touch(bottom, "b");
+	struct dir_cache *c = root_listing(f);
+	ovl_dir_cache_remove(f->fs.root, "a");
+	/* Offsets of open handles stay valid: the entry keeps its place. */
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->live, 1);
+	assert_null(ovl_dir_cache_find(c, "a"));
+	assert_non_null(ovl_dir_cache_find(c, "b"));
+	ovl_dir_cache_remove(f->fs.root, "a");
+	ovl_dir_cache_remove(f->fs.root, "missing");
+	assert_int_equal(c->live, 1);
+	ovl_dir_cache_put(c);
+}
+
+static void test_escaped_whiteout_lists_as_a_device(void **state)
+{
+	struct fixture *f = *state;
+	char top[PATH_MAX], dev[PATH_MAX];
+	snprintf(top, sizeof(top), "%s/top", f->root);
+	snprintf(dev, sizeof(dev), "%s/dev", top);
+	touch(top, "dev");
+	touch(top, "plain");
+	if (setxattr(dev, OVL_XATTR_ESCAPED_WH, "y", 1, 0) < 0)
+		skip(); /* no user xattrs on this /tmp */
+	assert_true(ovl_is_escaped_whiteout(&f->fs, 0, "dev"));
+	assert_false(ovl_is_escaped_whiteout(&f->fs, 0, "plain"));
+	/* Without the directory's mark a listing does not look. */
+	struct dir_cache *c = root_listing(f);
+	assert_int_equal(ovl_dir_cache_find(c, "dev")->d_type, DT_REG);
+	ovl_dir_cache_put(c);
+	assert_int_equal(setxattr(top, OVL_XATTR_ESCAPED_WH_DIR, "y", 1, 0), 0);
+	c = root_listing(f);
+	assert_int_equal(ovl_dir_cache_find(c, "dev")->d_type, DT_CHR);
+	assert_int_equal(ovl_dir_cache_find(c, "plain")->d_type, DT_REG);
+	ovl_dir_cache_put(c);
+	struct stat st;
+	assert_int_equal(stat(dev, &st), 0);
+	ovl_present_stat(&f->fs, 0, "dev", &st);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, makedev(0, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +324,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_inode_numbers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_node_table_counts_lookups, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hard_link_aliases, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_removed_name_is_marked_in_place, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_escaped_whiteout_lists_as_a_device, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
