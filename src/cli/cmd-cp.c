@@ -137,6 +137,19 @@ out:
 	return rc;
 }
 
+/* Docker's closing line, shown when stderr is a terminal and not -q. */
+static bool show_progress;
+
+static void report_copied(FILE *tar, const char *ctr, const char *dest)
+{
+	if (!show_progress)
+		return;
+	char size[32];
+	format_size(ftell(tar), size, sizeof(size));
+	fprintf(stderr, "Successfully copied %s to %s%s%s\n", size, ctr ? ctr : "", ctr ? ":" : "",
+		dest);
+}
+
 static int copy_from_container(const char *ctr, const char *src, const char *dest)
 {
 	hutch_error err = {0};
@@ -163,6 +176,7 @@ static int copy_from_container(const char *ctr, const char *src, const char *des
 	}
 	if (to_stdout)
 		return 0;
+	report_copied(tmp, NULL, dest);
 	rewind(tmp);
 	struct stat st;
 	char dir[PATH_MAX], first[PATH_MAX];
@@ -337,6 +351,7 @@ static int copy_to_container(const char *src, const char *ctr, const char *dest)
 				hutch_fail(&err, errno, "temporary file");
 			return cli_fail(&err);
 		}
+		report_copied(tmp, ctr, dest);
 		rewind(tmp);
 		body = tmp;
 	}
@@ -361,8 +376,11 @@ int cmd_cp(int argc, char **argv)
 	    {0},
 	};
 	int c;
+	bool quiet = false;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+aLq", longopts, NULL)) != -1) {
+		if (c == 'q')
+			quiet = true;
 		if (c == 'h') {
 			printf("Usage: hutch cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n"
 			       "       hutch cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n\n"
@@ -372,7 +390,8 @@ int cmd_cp(int argc, char **argv)
 			       "destination's name.\n\nOptions:\n"
 			       "  -a, --archive       accepted for docker compatibility\n"
 			       "  -L, --follow-link   accepted for docker compatibility\n"
-			       "  -q, --quiet         accepted for docker compatibility\n");
+			       "  -q, --quiet         no \"Successfully copied\" line on a "
+			       "terminal\n");
 			return 0;
 		}
 		if (c != 'a' && c != 'L' && c != 'q')
@@ -380,6 +399,7 @@ int cmd_cp(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return usage_fail("cp", "\"hutch cp\" requires exactly 2 arguments");
+	show_progress = !quiet && isatty(STDERR_FILENO);
 	const char *a = argv[optind], *b = argv[optind + 1];
 	char ctr_a[256], ctr_b[256];
 	const char *path_a = NULL, *path_b = NULL;
