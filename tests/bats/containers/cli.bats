@@ -182,6 +182,34 @@ done" ]
 	[ "$output" = "blue:" ]
 }
 
+@test "run: security, filesystem and name flags reach the container" {
+	run with_timeout 60 hutch run $NONET --rm --read-only "$IMG" touch /x
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	run with_timeout 60 hutch run $NONET --rm --read-only --tmpfs /scratch:size=1m "$IMG" \
+		sh -c 'touch /scratch/x && grep " /scratch " /proc/mounts'
+	[ "$status" -eq 0 ]
+	[[ "$output" == "tmpfs /scratch tmpfs "*"size=1024k"* ]]
+	run with_timeout 60 hutch run $NONET --rm --mount type=tmpfs,target=/t,tmpfs-size=2m "$IMG" \
+		grep " /t " /proc/mounts
+	[[ "$output" == *"size=2048k"* ]]
+	run with_timeout 60 hutch run $NONET --rm --add-host foo:1.2.3.4 --dns 10.0.2.3 "$IMG" \
+		sh -c 'grep foo /etc/hosts; cat /etc/resolv.conf'
+	[[ "$output" == *"1.2.3.4"*foo* ]]
+	[[ "$output" == *"nameserver 10.0.2.3"* ]]
+	run with_timeout 60 hutch run $NONET --rm --cap-drop ALL --cap-add NET_RAW "$IMG" \
+		grep CapEff /proc/self/status
+	[[ "$output" == *"0000000000002000" ]]
+	run with_timeout 60 hutch run $NONET --rm --security-opt no-new-privileges "$IMG" \
+		grep NoNewPrivs /proc/self/status
+	[[ "$output" == *"1" ]]
+	run with_timeout 60 hutch run $NONET --rm --init "$IMG" sh -c 'test $$ != 1 && echo not-pid-1'
+	[ "$output" = not-pid-1 ]
+	hutch create $NONET --stop-signal SIGUSR1 --stop-timeout 3 --name sig "$IMG" true >/dev/null
+	run hutch inspect -f '{{.Config.StopSignal}} {{.Config.StopTimeout}}' sig
+	[ "$output" = "SIGUSR1 3" ]
+}
+
 @test "run -u runs as another user (needs a subuid range)" {
 	skip_unless_mode sub
 	run with_timeout 60 hutch run $NONET --rm -u 1000:1000 "$IMG" sh -c 'echo $(id -u):$(id -g)'
@@ -266,6 +294,13 @@ three" ]
 	[ "$output" = three ]
 	run hutch logs -t --tail 1 talker
 	[[ "$output" =~ ^20[0-9-]+T[0-9:.]+Z\ three$ ]]
+	run hutch logs --since 1h talker
+	[ "${#lines[@]}" -eq 3 ]
+	run hutch logs --since "$(($(date +%s) + 3600))" talker
+	[ -z "$output" ]
+	run hutch logs --since yesterday talker
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid time value: yesterday"* ]]
 	run --separate-stderr hutch logs talker
 	[ "$stderr" = "" ]
 }
