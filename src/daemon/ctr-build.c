@@ -19,6 +19,7 @@
 #include "ctr-build.h"
 #include "ctr-internal.h"
 #include "file-util.h"
+#include "find-program.h"
 #include "images.h"
 #include "json-util.h"
 #include "log.h"
@@ -712,8 +713,12 @@ static int build_steps(struct build *b, json_object *request, hutch_error *err)
 		return hutch_fail_plain(
 		    err, EINVAL, "Invalid value %lld, range for oom score adj is [-1000, 1000]",
 		    (long long)json_object_get_int64(oom));
-	if (ctr_member_bool(b->host, "Init"))
-		return hutch_fail_plain(err, EINVAL, "Init is not supported yet");
+	if (ctr_member_bool(b->host, "Init") &&
+	    find_program_near_self("hutch-init", b->init_path, sizeof(b->init_path), err) < 0) {
+		/* An installation problem, not the request's: a 500. */
+		err->errnum = ENOEXEC;
+		return hutch_error_prefix(err, "Init");
+	}
 	check_resources(b);
 	return write_container(b, err);
 }

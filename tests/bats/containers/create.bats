@@ -487,3 +487,20 @@ options ndots:1" ]
 	[ "$(wait_exit admin)" = 0 ]
 	grep -q 'mount=0' "$(cdir "$id")/ctr.log"
 }
+
+@test "Init: hutch-init bound on /dev/init and put in front of the command" {
+	mk '{"Cmd": ["sleep", "1"], "HostConfig": {"Init": true, "NetworkMode": "none"}}' withinit
+	local c
+	c=$(cdir "$id")/config.json
+	jq -e '.process.args == ["/dev/init", "--", "sleep", "1"]' "$c"
+	local src
+	src=$(jq -r '.mounts[] | select(.destination == "/dev/init") | .source' "$c")
+	[ -x "$src" ]
+	[ "$(basename "$src")" = hutch-init ]
+	jq -e '.mounts[] | select(.destination == "/dev/init") | .options | index("ro") != null' "$c"
+	# the container.json command stays the user's
+	jq -e '.Path == "sleep" and .Args == ["1"] and .HostConfig.Init == true' \
+		"$(cdir "$id")/container.json"
+	start withinit
+	[ "$(wait_exit withinit)" = 0 ]
+}
