@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api-containers.h"
 #include "cleanup.h"
 #include "helper-archive.h"
 #include "helper.h"
@@ -52,19 +53,14 @@ static char *stat_header(const char *line, size_t len)
 	return out;
 }
 
-static void add_common_headers(struct MHD_Response *resp)
-{
-	MHD_add_response_header(resp, "Api-Version", HUTCH_API_VERSION);
-	MHD_add_response_header(resp, "Server", "hutchd/" PACKAGE_VERSION);
-}
-
-static enum MHD_Result reply_empty(struct request *r, const char *stat_b64)
+/* HEAD: the stat header and no body. */
+static enum MHD_Result reply_stat(struct request *r, const char *stat_b64)
 {
 	struct MHD_Response *resp =
 	    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL)
 		return MHD_NO;
-	add_common_headers(resp);
+	response_common_headers(resp);
 	if (stat_b64 != NULL)
 		MHD_add_response_header(resp, "X-Docker-Container-Path-Stat", stat_b64);
 	enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
@@ -191,19 +187,8 @@ static enum MHD_Result archive_get(struct request *r, struct ctr *c, const char 
 	_cleanup_free_ char *stat = stat_header(s->pending, line_len);
 	s->plen = len;
 	s->poff = line_len;
-	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
-								      tar_read, s, tar_stream_free);
-	if (resp == NULL) {
-		tar_stream_free(s);
-		return MHD_NO;
-	}
-	add_common_headers(resp);
-	MHD_add_response_header(resp, "Content-Type", "application/x-tar");
-	if (stat != NULL)
-		MHD_add_response_header(resp, "X-Docker-Container-Path-Stat", stat);
-	enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return reply_callback(r, "application/x-tar", tar_read, s, tar_stream_free,
+			      stat != NULL ? "X-Docker-Container-Path-Stat" : NULL, stat);
 }
 
 /* ----------------------------------------------------------------- route */
@@ -247,7 +232,7 @@ enum MHD_Result api_archive(struct request *r, struct ctr *c)
 		if (helper_run_status(args, -1, &out, &status, &err) < 0)
 			return reply_helper_error(r, c, path, status, &err);
 		_cleanup_free_ char *stat = out ? stat_header(out, strlen(out)) : NULL;
-		return reply_empty(r, stat);
+		return reply_stat(r, stat);
 	}
 	_cleanup_close_ int body = r->upload_fd >= 0 ? fcntl(r->upload_fd, F_DUPFD_CLOEXEC, 0)
 						     : open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -255,5 +240,5 @@ enum MHD_Result api_archive(struct request *r, struct ctr *c)
 		return reply_error(r, 500, "read the uploaded archive: %s", strerror(errno));
 	if (helper_run_status(args, body, NULL, &status, &err) < 0)
 		return reply_helper_error(r, c, path, status, &err);
-	return reply_empty(r, NULL);
+	return reply_empty(r, MHD_HTTP_OK);
 }

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "api-containers.h"
 #include "cleanup.h"
 #include "events.h"
 #include "file-util.h"
@@ -466,13 +467,7 @@ static enum MHD_Result exec_start(struct request *r, const char *id)
 			return reply_error(r, 500, "socketpair: %s", strerror(errno));
 		close(sp[1]);
 		exec_run(r->d, full, sp[0]);
-		struct MHD_Response *resp =
-		    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(resp, "Api-Version", HUTCH_API_VERSION);
-		MHD_add_response_header(resp, "Server", "hutchd/" PACKAGE_VERSION);
-		enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
-		MHD_destroy_response(resp);
-		return ret;
+		return reply_empty(r, MHD_HTTP_OK);
 	}
 	struct exec_hijack *h = calloc(1, sizeof(*h));
 	if (h == NULL)
@@ -536,12 +531,7 @@ static enum MHD_Result exec_resize(struct request *r, const char *id)
 	if (rc < 0)
 		return reply_error(r, err.errnum == EIO ? 400 : 500, "resize exec %.12s: %s", id,
 				   err.msg);
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	MHD_add_response_header(resp, "Api-Version", HUTCH_API_VERSION);
-	enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return reply_empty(r, MHD_HTTP_OK);
 }
 
 /* ---------------------------------------------------------------- inspect */

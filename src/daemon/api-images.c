@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "containers.h"
 #include "daemon.h"
+#include "events.h"
 #include "images.h"
 #include "json-util.h"
 #include "log.h"
@@ -112,6 +113,16 @@ static void add_deleted(json_object *out, const char *key, const char *val)
 	json_object_array_add(out, o);
 }
 
+/* Docker's image events: the image id as the actor, the name as an
+ * attribute. */
+static void image_event(struct hutchd *d, const char *action, const char *id, const char *name)
+{
+	json_object *attrs = json_object_new_object();
+	if (name != NULL)
+		json_object_object_add(attrs, "name", json_object_new_string(name));
+	events_emit(d, "image", action, id, attrs);
+}
+
 static enum MHD_Result images_delete(struct request *r, const char *name)
 {
 	struct store *s = r->d->store;
@@ -181,11 +192,14 @@ static enum MHD_Result images_delete(struct request *r, const char *name)
 		char fam[700];
 		image_ref_familiar(all[i].name, fam, sizeof(fam));
 		add_deleted(out, "Untagged", fam);
+		image_event(r->d, "untag", config[0] ? config : all[i].manifest, fam);
 		untagged++;
 	}
 	if (untagged == same) {
-		if (config[0] && users == 0)
+		if (config[0] && users == 0) {
 			add_deleted(out, "Deleted", config);
+			image_event(r->d, "delete", config, NULL);
+		}
 		struct store_gc_result gc;
 		if (store_gc(s, &gc, &err) < 0)
 			log_error("rmi %s: garbage collection: %s", name, err.msg);
@@ -223,6 +237,13 @@ static enum MHD_Result images_tag(struct request *r, const char *name)
 	image_ref_name(&ref, canon, sizeof(canon));
 	if (store_image_set(s, canon, e.manifest, e.repo_digest, &err) < 0)
 		return reply_hutch_error(r, &err);
+	struct store_image_info info;
+	if (store_image_info_load(s, e.manifest, &info, NULL) == 0) {
+		char fam[700];
+		image_ref_familiar(canon, fam, sizeof(fam));
+		image_event(r->d, "tag", info.config, fam);
+		store_image_info_free(&info);
+	}
 	struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
 	MHD_add_response_header(resp, "Api-Version", HUTCH_API_VERSION);
 	enum MHD_Result ret = MHD_queue_response(r->conn, 201, resp);

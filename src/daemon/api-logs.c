@@ -161,18 +161,8 @@ enum MHD_Result api_logs(struct request *r, struct ctr *c)
 		    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 		s->conn_fd = ci != NULL ? ci->connect_fd : -1;
 	}
-	struct MHD_Response *resp = MHD_create_response_from_callback(
-	    MHD_SIZE_UNKNOWN, 64 * 1024, logs_read, s, logs_stream_free);
-	if (resp == NULL) {
-		logs_stream_free(s);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type",
-				c->tty ? "application/vnd.docker.raw-stream"
-				       : "application/vnd.docker.multiplexed-stream");
-	MHD_add_response_header(resp, "Api-Version", HUTCH_API_VERSION);
-	MHD_add_response_header(resp, "Server", "hutchd/" PACKAGE_VERSION);
-	enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return reply_callback(r,
+			      c->tty ? "application/vnd.docker.raw-stream"
+				     : "application/vnd.docker.multiplexed-stream",
+			      logs_read, s, logs_stream_free, NULL, NULL);
 }

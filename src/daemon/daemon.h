@@ -62,6 +62,14 @@ unsigned int status_for_error(const hutch_error *err);
 enum MHD_Result reply_hutch_error(struct request *r, const hutch_error *err);
 /* A streaming reply fed from fd (closed when done). */
 enum MHD_Result reply_stream(struct request *r, int fd, const char *content_type);
+/* A streaming reply produced by reader; free_cls(cls) runs when it is
+ * done (also when queueing fails). header/value: one more header, or NULL. */
+enum MHD_Result reply_callback(struct request *r, const char *content_type,
+			       MHD_ContentReaderCallback reader, void *cls,
+			       MHD_ContentReaderFreeCallback free_cls, const char *header,
+			       const char *value);
+/* Api-Version and Server, which every reply carries. */
+void response_common_headers(struct MHD_Response *resp);
 
 const char *query_arg(struct request *r, const char *key);
 bool query_bool(struct request *r, const char *key);

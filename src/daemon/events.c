@@ -336,16 +336,5 @@ enum MHD_Result api_events(struct request *r)
 	uint64_t oldest = events.next > EVENTS_KEPT ? events.next - EVENTS_KEPT : 0;
 	s->next = s->since != 0 || s->until != 0 ? oldest : events.next;
 	pthread_mutex_unlock(&events.lock);
-	struct MHD_Response *resp = MHD_create_response_from_callback(
-	    MHD_SIZE_UNKNOWN, 64 * 1024, events_read, s, subscriber_free);
-	if (resp == NULL) {
-		subscriber_free(s);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	MHD_add_response_header(resp, "Api-Version", HUTCH_API_VERSION);
-	MHD_add_response_header(resp, "Server", "hutchd/" PACKAGE_VERSION);
-	enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return reply_callback(r, "application/json", events_read, s, subscriber_free, NULL, NULL);
 }

@@ -121,8 +121,7 @@ enum MHD_Result reply_hijack(struct request *r, bool multiplexed, hijack_fn fn, 
 	MHD_add_response_header(resp, "Content-Type",
 				multiplexed ? "application/vnd.docker.multiplexed-stream"
 					    : "application/vnd.docker.raw-stream");
-	MHD_add_response_header(resp, "Api-Version", HUTCH_API_VERSION);
-	MHD_add_response_header(resp, "Server", "hutchd/" PACKAGE_VERSION);
+	response_common_headers(resp);
 	enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
 	MHD_destroy_response(resp);
 	return ret;

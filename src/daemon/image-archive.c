@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "daemon.h"
+#include "events.h"
 #include "file-util.h"
 #include "images.h"
 #include "json-util.h"
@@ -507,8 +508,12 @@ static int finish_image(struct loader *l, const char *manifest, const char *repo
 		image_ref_name(&ref, canon, sizeof(canon));
 		rc = store_image_set(s, canon, manifest, repo_digest, err);
 		image_ref_familiar(canon, fam, sizeof(fam));
-		if (rc == 0)
+		if (rc == 0) {
 			out_line(l, "Loaded image: %s\n", fam);
+			json_object *attrs = json_object_new_object();
+			json_object_object_add(attrs, "name", json_object_new_string(fam));
+			events_emit(l->d, "image", "load", info.config, attrs);
+		}
 	}
 	store_image_info_free(&info);
 	return rc;

@@ -22,6 +22,12 @@ struct conn_state {
 	bool refused;
 };
 
+void response_common_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Api-Version", HUTCH_API_VERSION);
+	MHD_add_response_header(resp, "Server", "hutchd/" PACKAGE_VERSION);
+}
+
 enum MHD_Result reply_json(struct request *r, unsigned int status, json_object *o)
 {
 	size_t len = 0;
@@ -36,8 +42,7 @@ enum MHD_Result reply_json(struct request *r, unsigned int status, json_object *
 	struct MHD_Response *resp =
 	    MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, "Content-Type", "application/json");
-	MHD_add_response_header(resp, "Api-Version", HUTCH_API_VERSION);
-	MHD_add_response_header(resp, "Server", "hutchd/" PACKAGE_VERSION);
+	response_common_headers(resp);
 	enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -117,6 +122,26 @@ static void stream_free(void *cls)
 	free(s);
 }
 
+enum MHD_Result reply_callback(struct request *r, const char *content_type,
+			       MHD_ContentReaderCallback reader, void *cls,
+			       MHD_ContentReaderFreeCallback free_cls, const char *header,
+			       const char *value)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, reader, cls, free_cls);
+	if (resp == NULL) {
+		free_cls(cls);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", content_type);
+	response_common_headers(resp);
+	if (header != NULL)
+		MHD_add_response_header(resp, header, value);
+	enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 enum MHD_Result reply_stream(struct request *r, int fd, const char *content_type)
 {
 	struct stream *s = malloc(sizeof(*s));
@@ -126,14 +151,7 @@ enum MHD_Result reply_stream(struct request *r, int fd, const char *content_type
 	}
 	s->fd = fd;
 	s->d = r->d;
-	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
-								      stream_read, s, stream_free);
-	MHD_add_response_header(resp, "Content-Type", content_type);
-	MHD_add_response_header(resp, "Api-Version", HUTCH_API_VERSION);
-	MHD_add_response_header(resp, "Server", "hutchd/" PACKAGE_VERSION);
-	enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return reply_callback(r, content_type, stream_read, s, stream_free, NULL, NULL);
 }
 
 const char *query_arg(struct request *r, const char *key)

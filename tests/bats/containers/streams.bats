@@ -464,3 +464,21 @@ check_archive_roundtrip() {
 	[ "$(jq -r .Actor.Attributes.exitCode <<<"$die")" = 5 ]
 	[ "$(jq -r .Actor.Attributes.execID <<<"$die")" = "$exec_id" ]
 }
+
+@test "events: image tag and untag, filtered by type and image" {
+	local t0
+	t0=$(date +%s)
+	call POST "/images/$IMAGE/tag?repo=evtest&tag=1"
+	[ "$code" = 201 ]
+	call DELETE "/images/evtest:1"
+	[ "$code" = 200 ]
+	local f
+	f=$(jq -n -c '{type:["image"],image:["evtest:1"]}' | jq -sRr @uri)
+	run api GET "/events?since=$t0&until=$(($(date +%s) + 1))&filters=$f"
+	echo "$output"
+	[ "$(wc -l <<<"$output")" = 2 ]
+	[ "$(head -n1 <<<"$output" | jq -r .Action)" = tag ]
+	[ "$(tail -n1 <<<"$output" | jq -r .Action)" = untag ]
+	[[ "$(head -n1 <<<"$output" | jq -r .Actor.ID)" == sha256:* ]]
+	[ "$(head -n1 <<<"$output" | jq -r .Actor.Attributes.name)" = evtest:1 ]
+}
