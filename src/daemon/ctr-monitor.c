@@ -24,6 +24,7 @@
 #include "ctr-internal.h"
 #include "events.h"
 #include "file-util.h"
+#include "find-program.h"
 #include "json-util.h"
 #include "log.h"
 #include "signals.h"
@@ -281,35 +282,6 @@ int ctr_monitor_open(struct ctr *c, pid_t *pid)
 	return fd;
 }
 
-/* hutch-monitor next to hutchd (a build tree or an installed prefix),
- * else on $PATH. */
-static int find_monitor(char *out, size_t size, hutch_error *err)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash != NULL) {
-			*slash = '\0';
-			snprintf(out, size, "%s/hutch-monitor", self);
-			if (access(out, X_OK) == 0)
-				return 0;
-		}
-	}
-	const char *path = getenv("PATH");
-	_cleanup_free_ char *copy = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
-	char *save = NULL;
-	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		snprintf(out, size, "%s/hutch-monitor", dir);
-		if (dir[0] == '/' && access(out, X_OK) == 0)
-			return 0;
-	}
-	return hutch_fail_plain(err, ENOENT,
-				"hutch-monitor not found next to hutchd (%s) nor on $PATH",
-				n > 0 ? self : "?");
-}
-
 static int set_sandbox_pid(struct hutchd *d, struct ctr *c, hutch_error *err)
 {
 	char path[4200];
@@ -460,7 +432,7 @@ static void clean_run_dir(struct ctr *c)
 static int run_handshake(struct hutchd *d, struct ctr *c, hutch_error *err)
 {
 	char exe[PATH_MAX];
-	if (find_monitor(exe, sizeof(exe), err) < 0)
+	if (find_program_near_self("hutch-monitor", exe, sizeof(exe), err) < 0)
 		return -1;
 	if (set_sandbox_pid(d, c, err) < 0 || mkdir_parents(c->run_dir, 0700, err) < 0)
 		return -1;

@@ -425,12 +425,16 @@ teardown() {
 }
 
 @test "start of a missing or non-executable command is a 400 with Docker's message" {
-	create missing /no/such/cmd
+	create missing nosuchcmd
 	call POST /containers/missing/start
 	echo "$body"
 	[ "$code" = 400 ]
-	[[ "$(jq -r .message <<<"$body")" == 'failed to create task for container: exec: "/no/such/cmd": executable file not found in $PATH'* ]]
+	[[ "$(jq -r .message <<<"$body")" == 'failed to create task for container: exec: "nosuchcmd": executable file not found in $PATH'* ]]
 	[ "$(inspect missing | jq -r .State.ExitCode)" = 127 ]
+	create missing2 /no/such/cmd
+	call POST /containers/missing2/start
+	[ "$code" = 400 ]
+	[[ "$(jq -r .message <<<"$body")" == *'"/no/such/cmd": '*"no such file or directory"* ]]
 	create noexec /etc/passwd
 	call POST /containers/noexec/start
 	echo "$body"
