@@ -87,6 +87,11 @@ int child_stdio_install(struct child_stdio *io, int saved[3], hutch_error *err)
 	int child[3] = {io->child_in, io->child_out, io->child_err};
 	for (int i = 0; i < 3; i++)
 		saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
+	/* Ignored signals stay ignored across execve: the container must not
+	 * inherit our SIG_IGN of SIGPIPE and SIGHUP (a `yes | head` would
+	 * never end). Nothing writes to a client meanwhile. */
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	for (int i = 0; i < 3; i++) {
 		if (dup2(child[i], i) < 0) {
 			int e = errno;
@@ -107,6 +112,8 @@ int child_stdio_install(struct child_stdio *io, int saved[3], hutch_error *err)
 
 void child_stdio_restore(int saved[3])
 {
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	hutch_log_open(NULL, NULL);
 	hutch_log_set_level(saved_level);
 	for (int i = 0; i < 3; i++) {

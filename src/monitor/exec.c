@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -29,7 +30,8 @@
 struct exec_spec {
 	char **cmd, **env;
 	char *workdir, *user;
-	bool tty, attach_stdin;
+	bool tty, attach_stdin, attach_stdout, attach_stderr;
+	int rows, cols; /* ConsoleSize, 0 when not given */
 };
 
 struct exec_session {
@@ -78,6 +80,17 @@ static int spec_read(int fd, struct exec_spec *spec, hutch_error *err)
 	    json_get_bool(doc, "exec spec", "Tty", &spec->tty, err) < 0 ||
 	    json_get_bool(doc, "exec spec", "AttachStdin", &spec->attach_stdin, err) < 0)
 		return -1;
+	/* Docker's default is to attach both outputs. */
+	spec->attach_stdout = spec->attach_stderr = true;
+	json_object *size = NULL;
+	if (json_get_bool(doc, "exec spec", "AttachStdout", &spec->attach_stdout, err) < 0 ||
+	    json_get_bool(doc, "exec spec", "AttachStderr", &spec->attach_stderr, err) < 0 ||
+	    json_get_array(doc, "exec spec", "ConsoleSize", false, &size, err) < 0)
+		return -1;
+	if (size != NULL && json_object_array_length(size) == 2) {
+		spec->rows = json_object_get_int(json_object_array_get_idx(size, 0));
+		spec->cols = json_object_get_int(json_object_array_get_idx(size, 1));
+	}
 	if (spec->cmd[0] == NULL)
 		return hutch_fail_plain(err, EINVAL, "exec spec: Cmd is empty");
 	spec->workdir = workdir[0] != '\0' ? strdup(workdir) : NULL;
@@ -193,6 +206,12 @@ static int exec_start(struct exec_session *x, hutch_error *err)
 	x->pid = read_pid_file(x->pid_name, err);
 	if (x->pid < 0)
 		return -1;
+	if (sp->tty && sp->rows > 0 && sp->cols > 0) {
+		struct winsize ws = {.ws_row = (unsigned short)sp->rows,
+				     .ws_col = (unsigned short)sp->cols};
+		if (ioctl(x->io.out, TIOCSWINSZ, &ws) < 0)
+			log_warning("exec: ConsoleSize: %s", strerror(errno));
+	}
 	input_init(&x->input, x->io.in, sp->tty, exec_input_ready, x);
 	x->io.in = -1;
 	if (output_source_start(&x->sources[0], x->io.out, 1, exec_output, x, err) < 0 ||
@@ -206,8 +225,8 @@ static int exec_run(struct exec_session *x, int stream_fd)
 	hutch_error err = {0};
 	x->stream.fd = -1;
 	x->stream.tty = x->spec.tty;
-	x->stream.want_stdout = true;
-	x->stream.want_stderr = !x->spec.tty;
+	x->stream.want_stdout = x->spec.attach_stdout;
+	x->stream.want_stderr = x->spec.attach_stderr && !x->spec.tty;
 	x->stream.want_stdin = x->spec.attach_stdin;
 	x->stream.on_input = exec_input;
 	x->stream.on_input_end = exec_input_end;

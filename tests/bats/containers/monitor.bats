@@ -206,6 +206,32 @@ print("exit", p.wait())
 	[ "$(jq -r .stream "$CDIR/ctr.log" | sort -u)" = stdout ]
 }
 
+@test "a client that does not read is dropped; the log rotates at log_max_bytes" {
+	mon_setup
+	mon_json '.log_max_bytes = 1000000'
+	# 3 MiB of output: more than a client may fall behind, and than the log
+	# may hold before it rotates
+	mon_args sh -c 'yes 0123456789012345678901234567890123456789012345678901234567890 | head -c 3145728; echo; echo end'
+	run mon_py '
+p, ready, go = spawn()
+assert ready.readline() == "created\n"
+idle = attach()
+reader = attach()
+os.write(go, b"start\n")
+assert ready.readline() == "running\n"
+f = read_frames(reader)
+print(len(f[1]))
+print("exit", p.wait())
+'
+	echo "$output"
+	[ "${lines[0]}" = 3145733 ]
+	[ "${lines[1]}" = "exit 0" ]
+	[ -s "$CDIR/ctr.log.1" ]
+	[ "$(stat -c %s "$CDIR/ctr.log")" -le 1000000 ]
+	[ "$(mon_log_text stdout | tail -n 1)" = end ]
+	grep -q "dropped" "$CDIR/monitor.log"
+}
+
 @test "in a sandbox: the overlay lives in its mount namespace and is gone afterwards" {
 	mon_setup sandbox
 	mon_args sh -c 'echo hi > /new-file; cat /new-file; id -u'
