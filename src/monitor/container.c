@@ -28,8 +28,7 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-int child_stdio_prepare(struct child_stdio *io, bool tty, bool with_stdin, const char *name,
-			hutch_error *err)
+void child_stdio_reset(struct child_stdio *io)
 {
 	*io = (struct child_stdio){.in = -1,
 				   .out = -1,
@@ -38,6 +37,12 @@ int child_stdio_prepare(struct child_stdio *io, bool tty, bool with_stdin, const
 				   .child_out = -1,
 				   .child_err = -1,
 				   .console_listen = -1};
+}
+
+int child_stdio_prepare(struct child_stdio *io, bool tty, bool with_stdin, const char *name,
+			hutch_error *err)
+{
+	child_stdio_reset(io);
 	int p[2];
 	if (tty) {
 		/* The init connects to the console socket before it is cloned

@@ -98,6 +98,84 @@ static int spec_read(int fd, struct exec_spec *spec, hutch_error *err)
 	return 0;
 }
 
+/* Field i (0-based) of a colon-separated line of len bytes, or NULL. */
+static const char *colon_field(const char *line, size_t len, int i, size_t *flen)
+{
+	const char *p = line, *end = line + len;
+	for (; i > 0; i--) {
+		p = memchr(p, ':', (size_t)(end - p));
+		if (p == NULL)
+			return NULL;
+		p++;
+	}
+	const char *c = memchr(p, ':', (size_t)(end - p));
+	*flen = (size_t)((c != NULL ? c : end) - p);
+	return p;
+}
+
+/* The id (third field) of name in the container's passwd or group file,
+ * and with gid the primary gid of a passwd entry (fourth field). */
+static int lookup_id(const char *rootfs, const char *file, const char *name, long *id, long *gid,
+		     hutch_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/etc/%s", rootfs, file);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	if (read_file_all(path, 4 * 1024 * 1024, &text, &len, err) < 0)
+		return hutch_error_prefix(err, "unable to find user %s", name);
+	for (char *line = text; line < text + len;) {
+		char *nl = memchr(line, '\n', (size_t)(text + len - line));
+		size_t n = nl != NULL ? (size_t)(nl - line) : (size_t)(text + len - line);
+		size_t fl = 0, il = 0, gl = 0;
+		const char *f = colon_field(line, n, 0, &fl);
+		const char *i = colon_field(line, n, 2, &il);
+		const char *g = gid != NULL ? colon_field(line, n, 3, &gl) : NULL;
+		if (f != NULL && fl == strlen(name) && memcmp(f, name, fl) == 0 && i != NULL &&
+		    (gid == NULL || g != NULL)) {
+			*id = strtol(i, NULL, 10);
+			if (gid != NULL)
+				*gid = strtol(g, NULL, 10);
+			return 0;
+		}
+		line += n + 1;
+	}
+	return hutch_fail_plain(err, ENOENT, "unable to find %s %s: no matching entries in %s file",
+				gid != NULL ? "user" : "group", name, file);
+}
+
+/* Docker's User: "name", "uid", "name:group", "uid:gid", names looked up in
+ * the container's /etc/passwd and /etc/group; libhutch takes "uid[:gid]". */
+static int resolve_user(const char *rootfs, const char *spec, char **out, hutch_error *err)
+{
+	_cleanup_free_ char *copy = strdup(spec);
+	if (copy == NULL)
+		return hutch_fail(err, ENOMEM, "user");
+	char *group = strchr(copy, ':');
+	if (group != NULL)
+		*group++ = '\0';
+	char *end = NULL;
+	long uid = strtol(copy, &end, 10), gid = -1;
+	if (copy[0] == '\0' || *end != '\0') {
+		if (lookup_id(rootfs, "passwd", copy, &uid, &gid, err) < 0)
+			return -1;
+	}
+	if (group != NULL) {
+		gid = strtol(group, &end, 10);
+		if (group[0] == '\0' || *end != '\0') {
+			if (lookup_id(rootfs, "group", group, &gid, NULL, err) < 0)
+				return -1;
+		}
+	}
+	char buf[64];
+	if (gid >= 0)
+		snprintf(buf, sizeof(buf), "%ld:%ld", uid, gid);
+	else
+		snprintf(buf, sizeof(buf), "%ld", uid);
+	*out = strdup(buf);
+	return *out != NULL ? 0 : hutch_fail(err, ENOMEM, "user");
+}
+
 static void exec_output(void *ctx, int which, const char *data, size_t len)
 {
 	struct exec_session *x = ctx;
@@ -181,6 +259,9 @@ static pid_t read_pid_file(const char *name, hutch_error *err)
 static int exec_start(struct exec_session *x, hutch_error *err)
 {
 	const struct exec_spec *sp = &x->spec;
+	_cleanup_free_ char *user = NULL;
+	if (sp->user != NULL && resolve_user(x->cfg.rootfs, sp->user, &user, err) < 0)
+		return -1;
 	if (child_stdio_prepare(&x->io, sp->tty, sp->attach_stdin, x->console_name, err) < 0)
 		return -1;
 	struct exec_options o = {
@@ -189,7 +270,7 @@ static int exec_start(struct exec_session *x, hutch_error *err)
 	    .args = sp->cmd,
 	    .env = sp->env,
 	    .cwd = sp->workdir,
-	    .user = sp->user,
+	    .user = user,
 	    .tty = sp->tty,
 	    .tty_given = true,
 	    .detach = true,
@@ -347,13 +428,7 @@ int exec_main(int argc, char **argv)
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 
 	struct exec_session x = {.exec_id = exec_id, .signal_fd = -1, .ctl = {.listen_fd = -1}};
-	x.io = (struct child_stdio){.in = -1,
-				    .out = -1,
-				    .err = -1,
-				    .child_in = -1,
-				    .child_out = -1,
-				    .child_err = -1,
-				    .console_listen = -1};
+	child_stdio_reset(&x.io);
 	snprintf(x.ctl_name, sizeof(x.ctl_name), "exec-%s.sock", exec_id);
 	snprintf(x.console_name, sizeof(x.console_name), "exec-%s.console", exec_id);
 	snprintf(x.pid_name, sizeof(x.pid_name), "exec-%s.pid", exec_id);

@@ -412,13 +412,7 @@ int main(int argc, char **argv)
 			    .attach_listen = -1,
 			    .ctl = {.listen_fd = -1}};
 	input_init(&m.input, -1, false, NULL, NULL);
-	m.io = (struct child_stdio){.in = -1,
-				    .out = -1,
-				    .err = -1,
-				    .child_in = -1,
-				    .child_out = -1,
-				    .child_err = -1,
-				    .console_listen = -1};
+	child_stdio_reset(&m.io);
 	int c;
 	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (c) {

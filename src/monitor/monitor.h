@@ -192,6 +192,8 @@ struct child_stdio {
 	char console_name[64];
 };
 
+/* Every fd -1. */
+void child_stdio_reset(struct child_stdio *io);
 int child_stdio_prepare(struct child_stdio *io, bool tty, bool with_stdin, const char *name,
 			hutch_error *err);
 /* Swap our fds 0-2 for the container's ends around a libhutch call (the

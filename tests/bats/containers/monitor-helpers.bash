@@ -169,6 +169,19 @@ def spawn(ready=True):
     os.close(g_read)
     return p, os.fdopen(r_read, "r"), g_write
 
+def spawn_created():
+    """spawn() up to the monitor reporting created."""
+    p, ready, go = spawn()
+    line = ready.readline()
+    assert line == "created\n", line
+    return p, ready, go
+
+def start(ready, go):
+    """Say start; the monitor reports running."""
+    os.write(go, b"start\n")
+    line = ready.readline()
+    assert line == "running\n", line
+
 def attach(stdin=False, stdout=True, stderr=True, pass_fd=False):
     """An attach session; with pass_fd the stream is a socketpair whose
     other end is passed along, as hutchd passes the HTTP connection."""

@@ -103,14 +103,12 @@ teardown() {
 	mon_setup
 	mon_args sh -c 'echo hello; echo oops >&2; exit 5'
 	run mon_py '
-p, ready, go = spawn()
-assert ready.readline() == "created\n"
+p, ready, go = spawn_created()
 assert json.load(open(CDIR + "/monitor.json"))["id"] in open("/proc/%d/cmdline" % int(open(RDIR + "/monitor.pid").read())).read()
 a = attach(pass_fd=True)
 b = attach()
 time.sleep(0.1)
-os.write(go, b"start\n")
-assert ready.readline() == "running\n", "no running"
+start(ready, go)
 fa, fb = read_frames(a), read_frames(b)
 assert fa == {1: b"hello\n", 2: b"oops\n"}, fa
 assert fb == fa, fb
@@ -137,8 +135,7 @@ print("exit", p.wait())
 	mon_args sleep 100
 	echo '{"Status":"created"}' >"$CDIR/state.json"
 	run mon_py '
-p, ready, go = spawn()
-assert ready.readline() == "created\n"
+p, ready, go = spawn_created()
 os.close(go)
 print("exit", p.wait())
 '
@@ -154,12 +151,9 @@ print("exit", p.wait())
 	mon_json '.open_stdin = true | .stdin_once = true'
 	mon_args sh -c 'read line; echo "got $line"; cat; echo done >&2'
 	run mon_py '
-p, ready, go = spawn()
-assert ready.readline() == "created\n"
+p, ready, go = spawn_created()
 a = attach(stdin=True)
-time.sleep(0.1)
-os.write(go, b"start\n")
-assert ready.readline() == "running\n"
+start(ready, go)
 a.sendall(b"one\ntwo\n")
 a.shutdown(socket.SHUT_WR)
 f = read_frames(a)
@@ -181,12 +175,9 @@ print("exit", p.wait())
 	mon_config '.process.terminal = true'
 	mon_args sh -c 'read line; echo "got $line"; stty size'
 	run mon_py '
-p, ready, go = spawn()
-assert ready.readline() == "created\n"
+p, ready, go = spawn_created()
 a = attach(stdin=True)
-time.sleep(0.1)
-os.write(go, b"start\n")
-assert ready.readline() == "running\n"
+start(ready, go)
 c = socket.socket(socket.AF_UNIX)
 c.connect("ctl.sock")
 c.sendall(b"{\"op\":\"resize\",\"h\":33,\"w\":77}\n")
@@ -213,19 +204,13 @@ print("exit", p.wait())
 	# may hold before it rotates
 	mon_args sh -c 'yes 0123456789012345678901234567890123456789012345678901234567890 | head -c 3145728; echo; echo end'
 	run mon_py '
-p, ready, go = spawn()
-assert ready.readline() == "created\n"
+p, ready, go = spawn_created()
 idle = attach()
-reader = attach()
-os.write(go, b"start\n")
-assert ready.readline() == "running\n"
-f = read_frames(reader)
-print(len(f[1]))
+start(ready, go)
 print("exit", p.wait())
 '
 	echo "$output"
-	[ "${lines[0]}" = 3145733 ]
-	[ "${lines[1]}" = "exit 0" ]
+	[ "$output" = "exit 0" ]
 	[ -s "$CDIR/ctr.log.1" ]
 	[ "$(stat -c %s "$CDIR/ctr.log")" -le 1000000 ]
 	[ "$(mon_log_text stdout | tail -n 1)" = end ]
@@ -252,10 +237,8 @@ print("exit", p.wait())
 	mon_setup
 	mon_args sh -c 'sleep 1; echo late'
 	run mon_py '
-p, ready, go = spawn()
-assert ready.readline() == "created\n"
-os.write(go, b"start\n")
-assert ready.readline() == "running\n"
+p, ready, go = spawn_created()
+start(ready, go)
 print(open(RDIR + "/monitor.pid").read().strip(), flush=True)
 os._exit(0)
 '
@@ -277,11 +260,9 @@ os._exit(0)
 	mon_setup sandbox
 	mon_args sh -c 'for i in $(seq 30); do echo line $i; sleep 0.05; done'
 	run mon_py '
-p, ready, go = spawn()
-assert ready.readline() == "created\n"
+p, ready, go = spawn_created()
 a = attach()
-os.write(go, b"start\n")
-assert ready.readline() == "running\n"
+start(ready, go)
 a.recv(10)
 a.close()
 mpid = int(open(RDIR + "/monitor.pid").read())
@@ -429,6 +410,13 @@ print("exit", p.wait())
 	[ "${lines[1]}" = envval ]
 	[ "${lines[2]}" = /etc ]
 	[ "${lines[3]}" = "exit 0" ]
+	run mon_exec '{"Cmd":["sh","-c","id -u; id -g"],"User":"root:root"}'
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = 0 ]
+	[ "${lines[2]}" = "exit 0" ]
+	run mon_exec '{"Cmd":["id"],"User":"no-such-user"}'
+	[[ "${lines[0]}" == *"unable to find user no-such-user"* ]]
+	[ "${lines[1]}" = "exit 128" ]
 	run mon_exec '{"Cmd":["no-such-command"]}'
 	[[ "${lines[0]}" == 'exec: "no-such-command": executable file not found in $PATH'* ]]
 	[ "${lines[1]}" = "exit 127" ]
