@@ -77,6 +77,29 @@ static json_object *sorted_keys(json_object *o)
 	return sorted;
 }
 
+/* The array c[key] as "a,b": its strings without a leading '/' (names),
+ * or each element's field. */
+static void join_list(json_object *c, const char *key, const char *field, char *buf, size_t size)
+{
+	json_object *list = NULL;
+	json_object_object_get_ex(c, key, &list);
+	buf[0] = '\0';
+	for (size_t i = 0;
+	     json_object_is_type(list, json_type_array) && i < json_object_array_length(list);
+	     i++) {
+		json_object *e = json_object_array_get_idx(list, i);
+		const char *v = "";
+		if (field)
+			json_get_string(e, "", field, false, &v, NULL);
+		else if (json_object_is_type(e, json_type_string))
+			v = json_object_get_string(e);
+		if (!field && v[0] == '/')
+			v++;
+		size_t l = strlen(buf);
+		snprintf(buf + l, size - l, "%s%s", l ? "," : "", v);
+	}
+}
+
 /* The fields docker's ps templates know, computed from one list entry. */
 static json_object *ps_fields(json_object *c, bool no_trunc)
 {
@@ -115,16 +138,7 @@ static json_object *ps_fields(json_object *c, bool no_trunc)
 	add(f, "Ports", buf);
 	add(f, "State", state);
 	add(f, "Status", status);
-	json_object *names = NULL;
-	json_object_object_get_ex(c, "Names", &names);
-	buf[0] = '\0';
-	for (size_t i = 0;
-	     json_object_is_type(names, json_type_array) && i < json_object_array_length(names);
-	     i++) {
-		const char *n = json_object_get_string(json_object_array_get_idx(names, i));
-		size_t l = strlen(buf);
-		snprintf(buf + l, sizeof(buf) - l, "%s%s", l ? "," : "", n[0] == '/' ? n + 1 : n);
-	}
+	join_list(c, "Names", NULL, buf, sizeof(buf));
 	add(f, "Names", buf);
 	json_object *labels = NULL;
 	json_object_object_get_ex(c, "Labels", &labels);
@@ -138,18 +152,7 @@ static json_object *ps_fields(json_object *c, bool no_trunc)
 		}
 	}
 	add(f, "Labels", buf);
-	json_object *mounts = NULL;
-	json_object_object_get_ex(c, "Mounts", &mounts);
-	buf[0] = '\0';
-	for (size_t i = 0;
-	     json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts);
-	     i++) {
-		const char *src = "";
-		json_get_string(json_object_array_get_idx(mounts, i), "", "Source", false, &src,
-				NULL);
-		size_t l = strlen(buf);
-		snprintf(buf + l, sizeof(buf) - l, "%s%s", l ? "," : "", src);
-	}
+	join_list(c, "Mounts", "Source", buf, sizeof(buf));
 	add(f, "Mounts", buf);
 	json_object *ns = NULL, *nets = NULL;
 	buf[0] = '\0';

@@ -6,33 +6,20 @@
 
 load ../helpers
 load ../images/lib/registry
+load lib/cli-helpers
 
 PTY_RUN=${BATS_TEST_DIRNAME}/lib/pty-run.py
 
-# Containers that do not need a network get none: their tests stay about
-# the CLI (the network has its own suites) and start faster.
-NONET="--network none"
-
 setup_file() {
-	require_cmd docker-registry skopeo python3
-	start_registry "$BATS_FILE_TMPDIR/registry"
-	push_image busybox busybox:1
-	start_hutchd
-	IMG=$REGISTRY/busybox:1
-	with_timeout 120 hutch pull -q "$IMG" >/dev/null
-	export REGISTRY REGISTRY_PID REGISTRY_DIR HUTCHD_PID IMG
+	cli_setup_file
 }
 
 teardown() {
-	local ids
-	ids=$(hutch ps -aq 2>/dev/null) || true
-	[ -z "$ids" ] || with_timeout 60 hutch rm -f $ids >/dev/null 2>&1 || true
+	cli_teardown
 }
 
 teardown_file() {
-	stop_hutchd
-	stop_sandbox
-	stop_registry
+	cli_teardown_file
 }
 
 # pty ROWS COLS STEPS -- COMMAND...
