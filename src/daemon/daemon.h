@@ -27,8 +27,8 @@ struct hutchd {
 	time_t started;
 	volatile bool stopping;
 	/* hutch.conf: passed to every container's hutch-slirp */
-	char **slirp_outbound_allow; /* CIDRs the containers may reach (NULL: any) */
-	char *slirp_resolv_conf;     /* the name servers slirp forwards DNS to */
+	char **slirp_outbound_allow;	 /* CIDRs the containers may reach (NULL: any) */
+	char *slirp_resolv_conf;	 /* the name servers slirp forwards DNS to */
 	struct ctr_registry *containers; /* containers.c */
 };
 
