@@ -490,17 +490,17 @@ enum {
 };
 
 static const struct option longopts[] = {
-    {"detach", no_argument, NULL, 'd'},
-    {"interactive", no_argument, NULL, 'i'},
-    {"tty", no_argument, NULL, 't'},
-    {"rm", no_argument, NULL, OPT_RM},
+    {"detach", optional_argument, NULL, 'd'},
+    {"interactive", optional_argument, NULL, 'i'},
+    {"tty", optional_argument, NULL, 't'},
+    {"rm", optional_argument, NULL, OPT_RM},
     {"name", required_argument, NULL, OPT_NAME},
     {"env", required_argument, NULL, 'e'},
     {"env-file", required_argument, NULL, OPT_ENV_FILE},
     {"volume", required_argument, NULL, 'v'},
     {"mount", required_argument, NULL, OPT_MOUNT},
     {"publish", required_argument, NULL, 'p'},
-    {"publish-all", no_argument, NULL, 'P'},
+    {"publish-all", optional_argument, NULL, 'P'},
     {"expose", required_argument, NULL, OPT_EXPOSE},
     {"workdir", required_argument, NULL, 'w'},
     {"user", required_argument, NULL, 'u'},
@@ -509,10 +509,10 @@ static const struct option longopts[] = {
     {"net", required_argument, NULL, OPT_NETWORK},
     {"cap-add", required_argument, NULL, OPT_CAP_ADD},
     {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
-    {"privileged", no_argument, NULL, OPT_PRIVILEGED},
-    {"read-only", no_argument, NULL, OPT_READ_ONLY},
+    {"privileged", optional_argument, NULL, OPT_PRIVILEGED},
+    {"read-only", optional_argument, NULL, OPT_READ_ONLY},
     {"tmpfs", required_argument, NULL, OPT_TMPFS},
-    {"init", no_argument, NULL, OPT_INIT},
+    {"init", optional_argument, NULL, OPT_INIT},
     {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
     {"label", required_argument, NULL, 'l'},
     {"hostname", required_argument, NULL, 'h'},
@@ -522,9 +522,9 @@ static const struct option longopts[] = {
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"pull", required_argument, NULL, OPT_PULL},
     {"detach-keys", required_argument, NULL, OPT_DETACH_KEYS},
-    {"sig-proxy", required_argument, NULL, OPT_SIG_PROXY},
+    {"sig-proxy", optional_argument, NULL, OPT_SIG_PROXY},
     {"platform", required_argument, NULL, OPT_PLATFORM},
-    {"quiet", no_argument, NULL, 'q'},
+    {"quiet", optional_argument, NULL, 'q'},
     {"help", no_argument, NULL, OPT_HELP},
     {0},
 };
@@ -535,26 +535,42 @@ static int bad_flag(hutch_error *err, const char *flag, const char *value, const
 				flag, why);
 }
 
+/* Docker's boolean flags also take a value (--rm=false); none means true. */
+static int bool_arg(const char *flag, bool *out, hutch_error *err)
+{
+	if (parse_bool_value(optarg, out) < 0)
+		return bad_flag(err, flag, optarg, "not true or false");
+	return 0;
+}
+
 /* One flag into rc; the JSON parts are config (Docker's Config) and
  * host (its HostConfig). */
 static int apply_flag(int c, bool is_run, struct run_config *rc, json_object *config,
 		      json_object *host, hutch_error *err)
 {
-	bool b;
+	bool b = true;
 	switch (c) {
 	case 'd':
+		if (bool_arg("--detach", &b, err) < 0)
+			return -1;
 		if (!is_run)
 			return hutch_fail_plain(err, EINVAL, "unknown shorthand flag: 'd' in -d");
-		rc->detach = true;
+		rc->detach = b;
 		return 0;
 	case 'i':
-		rc->interactive = true;
+		if (bool_arg("--interactive", &b, err) < 0)
+			return -1;
+		rc->interactive = b;
 		return 0;
 	case 't':
-		rc->tty = true;
+		if (bool_arg("--tty", &b, err) < 0)
+			return -1;
+		rc->tty = b;
 		return 0;
 	case OPT_RM:
-		rc->auto_remove = true;
+		if (bool_arg("--rm", &b, err) < 0)
+			return -1;
+		rc->auto_remove = b;
 		return 0;
 	case OPT_NAME:
 		rc->name = optarg;
@@ -572,7 +588,9 @@ static int apply_flag(int c, bool is_run, struct run_config *rc, json_object *co
 		return publish_parse(optarg, child(host, "PortBindings", json_type_object),
 				     child(config, "ExposedPorts", json_type_object), err);
 	case 'P':
-		json_object_object_add(host, "PublishAllPorts", json_object_new_boolean(true));
+		if (bool_arg("--publish-all", &b, err) < 0)
+			return -1;
+		json_object_object_add(host, "PublishAllPorts", json_object_new_boolean(b));
 		return 0;
 	case OPT_EXPOSE: {
 		unsigned lo, hi;
@@ -614,10 +632,14 @@ static int apply_flag(int c, bool is_run, struct run_config *rc, json_object *co
 		add_string(host, "CapDrop", optarg);
 		return 0;
 	case OPT_PRIVILEGED:
-		json_object_object_add(host, "Privileged", json_object_new_boolean(true));
+		if (bool_arg("--privileged", &b, err) < 0)
+			return -1;
+		json_object_object_add(host, "Privileged", json_object_new_boolean(b));
 		return 0;
 	case OPT_READ_ONLY:
-		json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(true));
+		if (bool_arg("--read-only", &b, err) < 0)
+			return -1;
+		json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(b));
 		return 0;
 	case OPT_TMPFS:
 		if (optarg[0] != '/')
@@ -625,7 +647,9 @@ static int apply_flag(int c, bool is_run, struct run_config *rc, json_object *co
 		add_tmpfs(host, optarg);
 		return 0;
 	case OPT_INIT:
-		json_object_object_add(host, "Init", json_object_new_boolean(true));
+		if (bool_arg("--init", &b, err) < 0)
+			return -1;
+		json_object_object_add(host, "Init", json_object_new_boolean(b));
 		return 0;
 	case OPT_SECURITY_OPT:
 		add_string(host, "SecurityOpt", optarg);
@@ -678,15 +702,17 @@ static int apply_flag(int c, bool is_run, struct run_config *rc, json_object *co
 	case OPT_SIG_PROXY:
 		if (!is_run)
 			return hutch_fail_plain(err, EINVAL, "unknown flag: --sig-proxy");
-		if (parse_bool_value(optarg, &b) < 0)
-			return bad_flag(err, "--sig-proxy", optarg, "not a boolean");
+		if (bool_arg("--sig-proxy", &b, err) < 0)
+			return -1;
 		rc->sig_proxy = b;
 		return 0;
 	case OPT_PLATFORM:
 		rc->platform = optarg;
 		return 0;
 	case 'q':
-		rc->quiet = true;
+		if (bool_arg("--quiet", &b, err) < 0)
+			return -1;
+		rc->quiet = b;
 		return 0;
 	}
 	return hutch_fail_plain(err, EINVAL, "unknown flag");

@@ -211,6 +211,21 @@ static void test_run_config(void **state)
 	assert_non_null(member(member(h, "PortBindings"), "8080/tcp"));
 	run_config_free(&rc);
 
+	/* Boolean flags take values; short ones combine. */
+	char *bools[] = {"run",		"--rm=false", "-dit", "--sig-proxy=false",
+			 "--init=true", "busybox"};
+	assert_int_equal(run_config_parse(6, bools, true, &rc, &err), 0);
+	assert_false(rc.auto_remove);
+	assert_true(rc.detach && rc.interactive && rc.tty);
+	assert_false(rc.sig_proxy);
+	assert_true(json_object_get_boolean(member(member(rc.body, "HostConfig"), "Init")));
+	run_config_free(&rc);
+	char *notbool[] = {"run", "--privileged=maybe", "busybox"};
+	assert_int_equal(run_config_parse(3, notbool, true, &rc, &err), -1);
+	assert_string_equal(
+	    err.msg, "invalid argument \"maybe\" for \"--privileged\" flag: not true or false");
+	run_config_free(&rc);
+
 	char *bad[] = {"run", "--mount", "type=bind,source=/a,bogus=1", "busybox"};
 	assert_int_equal(run_config_parse(4, bad, true, &rc, &err), -1);
 	assert_non_null(strstr(err.msg, "unexpected key 'bogus'"));
