@@ -247,7 +247,7 @@ int cmd_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"no-stdin", no_argument, NULL, 'n'},
-	    {"sig-proxy", required_argument, NULL, 's'},
+	    {"sig-proxy", optional_argument, NULL, 's'},
 	    {"detach-keys", required_argument, NULL, 'k'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
