@@ -187,10 +187,90 @@ int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel)
 	return ret;
 }
 
+/* A tree copy-up (a directory rename) copies many files. Each is written
+ * under its temporary name in the work dir first; only when all are
+ * written are they synced and renamed into place. The syncs then cost one
+ * journal commit, not one each: the first fsync commits every file's
+ * data and metadata at once and the others find theirs committed.
+ * Until then none of them shows, so a crash never shows a half-written
+ * copy. Directory times are put back last, as the renames change them. */
+struct pending {
+	char tmp[64]; /* empty for a directory's times */
+	char *rel;
+	struct timespec times[2];
+};
+
+struct copy_batch {
+	struct pending *v;
+	size_t n, cap;
+};
+
+static int batch_add(struct copy_batch *b, const char *tmp, const char *rel,
+		     const struct timespec *times)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct pending *v = realloc(b->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		b->v = v;
+		b->cap = cap;
+	}
+	struct pending *p = &b->v[b->n];
+	memset(p, 0, sizeof(*p));
+	p->rel = strdup(rel);
+	if (p->rel == NULL)
+		return -ENOMEM;
+	if (tmp != NULL)
+		snprintf(p->tmp, sizeof(p->tmp), "%s", tmp);
+	if (times != NULL) {
+		p->times[0] = times[0];
+		p->times[1] = times[1];
+	}
+	b->n++;
+	return 0;
+}
+
+static int sync_tmp(struct ovl_fs *fs, const char *tmp)
+{
+	int fd = openat(fs->workfd, tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	int r = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+/* Sync and rename the files into place, then set the directory times;
+ * with keep false (the copy failed) only remove the temporary files. */
+static int batch_commit(struct ovl_fs *fs, struct copy_batch *b, bool keep)
+{
+	int r = 0;
+	for (size_t i = 0; i < b->n && keep && r == 0 && fs->opts.fsync; i++)
+		if (b->v[i].tmp[0] != '\0')
+			r = sync_tmp(fs, b->v[i].tmp);
+	for (size_t i = 0; i < b->n; i++) {
+		struct pending *p = &b->v[i];
+		if (p->tmp[0] == '\0') {
+			if (keep && r == 0)
+				utimensat(fs->layers[0].fd, p->rel, p->times, AT_SYMLINK_NOFOLLOW);
+		} else if (!keep || r != 0 ||
+			   renameat(fs->workfd, p->tmp, fs->layers[0].fd, p->rel) < 0) {
+			if (keep && r == 0)
+				r = -errno;
+			unlinkat(fs->workfd, p->tmp, 0);
+		}
+		free(p->rel);
+	}
+	free(b->v);
+	*b = (struct copy_batch){0};
+	return r;
+}
+
 /* Copy rel from layer (stat st) into upper at rel. data=false copies an
  * empty file of the same size (the caller truncates it). */
 static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const struct stat *st,
-			bool data)
+			bool data, struct copy_batch *batch)
 {
 	ino_t ino = ovl_make_ino(fs, layer, st->st_ino);
 	bool linked = S_ISREG(st->st_mode) && st->st_nlink > 1;
@@ -265,6 +345,13 @@ static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const str
 		if (linkat(fs->workfd, tmp, fs->indexfd, name, 0) < 0 && errno != EEXIST)
 			r = -errno;
 	}
+	if (r == 0 && dst >= 0 && batch != NULL && !linked) {
+		r = batch_add(batch, tmp, rel, NULL);
+		if (r < 0)
+			goto fail;
+		close(dst);
+		return 0;
+	}
 	if (r == 0 && dst >= 0 && fs->opts.fsync && fsync(dst) < 0)
 		r = -errno;
 	if (r == 0 && renameat(fs->workfd, tmp, fs->layers[0].fd, rel) < 0)
@@ -328,7 +415,7 @@ int ovl_copy_up(struct ovl_fs *fs, struct ovl_node *n, bool data)
 	struct stat st;
 	if (fstatat(fs->layers[n->layer].fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	r = copy_up_path(fs, n->layer, rel, &st, data);
+	r = copy_up_path(fs, n->layer, rel, &st, data, NULL);
 	if (r < 0)
 		return r;
 	n->layer = 0;
@@ -342,7 +429,8 @@ int ovl_copy_up(struct ovl_fs *fs, struct ovl_node *n, bool data)
 	return 0;
 }
 
-static int copy_up_tree_rec(struct ovl_fs *fs, struct ovl_node *dir, int depth)
+static int copy_up_tree_rec(struct ovl_fs *fs, struct ovl_node *dir, int depth,
+			    struct copy_batch *batch)
 {
 	if (depth > 256)
 		return -ELOOP;
@@ -388,23 +476,27 @@ static int copy_up_tree_rec(struct ovl_fs *fs, struct ovl_node *dir, int depth)
 			}
 			ovl_node_ref(fs, child);
 			child->loc_valid = false;
-			r = copy_up_tree_rec(fs, child, depth + 1);
+			r = copy_up_tree_rec(fs, child, depth + 1, batch);
 			ovl_node_unref(fs, child);
 		} else if (e->layer != 0) {
-			r = copy_up_path(fs, e->layer, rel, &st, true);
+			r = copy_up_path(fs, e->layer, rel, &st, true, batch);
 		}
 	}
 	ovl_dir_cache_put(c);
 	if (r == 0 && fresh) {
 		struct timespec ts[2] = {dst.st_atim, dst.st_mtim};
-		utimensat(fs->layers[0].fd, drel, ts, AT_SYMLINK_NOFOLLOW);
+		r = batch_add(batch, NULL, drel, ts);
 	}
 	return r;
 }
 
 int ovl_copy_up_tree(struct ovl_fs *fs, struct ovl_node *dir)
 {
-	int r = copy_up_tree_rec(fs, dir, 0);
+	struct copy_batch batch = {0};
+	int r = copy_up_tree_rec(fs, dir, 0, &batch);
+	int c = batch_commit(fs, &batch, r == 0);
+	if (r == 0)
+		r = c;
 	ovl_node_invalidate_tree(fs, dir);
 	return r;
 }
