@@ -267,6 +267,10 @@ static int batch_commit(struct ovl_fs *fs, struct copy_batch *b, bool keep)
 	return r;
 }
 
+/* A data copy-up from this size on lets other requests be served
+ * meanwhile (see loop.c); smaller ones finish sooner than the hand-off. */
+#define SLOW_COPY_BYTES (1 << 20)
+
 /* Copy rel from layer (stat st) into upper at rel. data=false copies an
  * empty file of the same size (the caller truncates it). */
 static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const struct stat *st,
@@ -296,6 +300,8 @@ static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const str
 			return -errno;
 		break;
 	case S_IFREG:
+		if (data && st->st_size >= SLOW_COPY_BYTES)
+			ovl_loop_detach();
 		src = openat(fs->layers[layer].fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (src < 0)
 			return -errno;
@@ -492,6 +498,7 @@ static int copy_up_tree_rec(struct ovl_fs *fs, struct ovl_node *dir, int depth,
 
 int ovl_copy_up_tree(struct ovl_fs *fs, struct ovl_node *dir)
 {
+	ovl_loop_detach(); /* a whole tree takes a while */
 	struct copy_batch batch = {0};
 	int r = copy_up_tree_rec(fs, dir, 0, &batch);
 	int c = batch_commit(fs, &batch, r == 0);

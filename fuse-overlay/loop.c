@@ -3,11 +3,13 @@
  *
  * One thread at a time (the reader) waits on /dev/fuse; the others wait on
  * a condition variable. Having read a request, the reader keeps its role
- * and serves the request itself when the request is quick and no other
- * one is waiting. Otherwise it first lets another thread become the reader
- * (waking an idle one, or starting one up to the limit), so a request that
- * may take long (copy-up, fsync) never holds up the others, and requests
- * that arrive together are served in parallel.
+ * and serves the request itself when no other one is waiting and the
+ * request is not slow by nature (fsync). Otherwise it first lets another
+ * thread become the reader (waking an idle one, or starting one up to the
+ * limit), so requests that arrive together are served in parallel. A
+ * request that turns out slow while served (the copy-up of a big file or
+ * of a directory tree) lets go of the reader role then
+ * (ovl_loop_detach), so it never holds up the others for long.
  *
  * Why not libfuse's loop: there every thread waits on the device and the
  * kernel wakes the one that has waited longest, so a serial workload (an
@@ -21,6 +23,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,25 +46,19 @@ struct loop {
 	struct worker *workers;
 	sem_t finished; /* a thread ended (unmount or error) */
 	int error;
+	/* Requests that may take long being served: while there are any, the
+	 * reader serves nothing itself, since a quick request may still wait
+	 * for the tree lock that one of them holds. */
+	atomic_int slow_in_flight;
 };
 
-/* Requests that may take long: they may copy a file up (opening for
- * writing, attribute and xattr changes, renames, links) or wait for the
- * disk to sync. */
-static bool may_take_long(const struct fuse_buf *buf)
+/* Requests that are slow by nature: they wait for the disk. Others that
+ * may turn out slow (a copy-up of a big file or of a tree) let go of the
+ * reader role themselves when they find out (ovl_loop_detach). */
+static bool slow_by_nature(const struct fuse_buf *buf)
 {
 	const struct fuse_in_header *in = buf->mem;
 	switch (in->opcode) {
-	case FUSE_OPEN: {
-		const struct fuse_open_in *o = (const void *)(in + 1);
-		return (o->flags & O_ACCMODE) != O_RDONLY || (o->flags & O_TRUNC);
-	}
-	case FUSE_SETATTR:
-	case FUSE_RENAME:
-	case FUSE_RENAME2:
-	case FUSE_LINK:
-	case FUSE_SETXATTR:
-	case FUSE_REMOVEXATTR:
 	case FUSE_FSYNC:
 	case FUSE_FSYNCDIR:
 	case FUSE_FALLOCATE:
@@ -71,6 +68,10 @@ static bool may_take_long(const struct fuse_buf *buf)
 		return false;
 	}
 }
+
+/* The loop and the role of the calling thread, for ovl_loop_detach(). */
+static _Thread_local struct loop *my_loop;
+static _Thread_local bool serving_as_reader;
 
 static bool more_waiting(struct fuse_session *se)
 {
@@ -127,23 +128,48 @@ static bool read_and_serve(struct loop *l, struct worker *w)
 			}
 			return false;
 		}
-		if (!may_take_long(&w->buf) && !more_waiting(l->se)) {
+		bool slow = slow_by_nature(&w->buf);
+		if (!slow && atomic_load(&l->slow_in_flight) == 0 && !more_waiting(l->se)) {
+			serving_as_reader = true;
 			fuse_session_process_buf(l->se, &w->buf);
-			continue;
+			if (serving_as_reader) {
+				serving_as_reader = false;
+				continue;
+			}
+			/* It detached: someone else reads now. */
+			atomic_fetch_sub(&l->slow_in_flight, 1);
+			return true;
 		}
 		pthread_mutex_lock(&l->lock);
 		hand_over(l);
 		pthread_mutex_unlock(&l->lock);
+		if (slow)
+			atomic_fetch_add(&l->slow_in_flight, 1);
 		fuse_session_process_buf(l->se, &w->buf);
+		if (slow)
+			atomic_fetch_sub(&l->slow_in_flight, 1);
 		return true;
 	}
 	return false;
+}
+
+void ovl_loop_detach(void)
+{
+	struct loop *l = my_loop;
+	if (l == NULL || !serving_as_reader)
+		return;
+	serving_as_reader = false;
+	atomic_fetch_add(&l->slow_in_flight, 1);
+	pthread_mutex_lock(&l->lock);
+	hand_over(l);
+	pthread_mutex_unlock(&l->lock);
 }
 
 static void *work(void *arg)
 {
 	struct worker *w = arg;
 	struct loop *l = w->loop;
+	my_loop = l;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	pthread_mutex_lock(&l->lock);
 	while (!fuse_session_exited(l->se)) {
@@ -171,6 +197,7 @@ static void *work(void *arg)
 int ovl_session_loop(struct fuse_session *se, int max_threads)
 {
 	struct loop l = {.se = se, .max_workers = max_threads};
+	atomic_init(&l.slow_in_flight, 0);
 	l.workers = calloc((size_t)max_threads, sizeof(*l.workers));
 	if (l.workers == NULL)
 		return -ENOMEM;

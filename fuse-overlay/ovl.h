@@ -140,6 +140,9 @@ int ovl_session_io_install(struct fuse_session *se);
 /* loop.c: the multithreaded session loop (up to max_threads threads); a
  * quick request is served by the thread that read it. */
 int ovl_session_loop(struct fuse_session *se, int max_threads);
+/* Called by a request that found it will take long: the thread stops
+ * being the one that reads /dev/fuse, so others are not held up. */
+void ovl_loop_detach(void);
 
 /* inodes.c */
 int ovl_table_init(struct ovl_fs *fs);
