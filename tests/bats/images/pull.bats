@@ -307,12 +307,17 @@ xattr() {
 	[ "$status" -eq 0 ]
 }
 
-# How many layer blobs of an image are in the store (the manifest and
+# The layer digests of big:v1, from the registry.
+big_layers() {
+	curl -s "http://$REGISTRY/v2/big/manifests/v1" \
+		-H 'Accept: application/vnd.oci.image.manifest.v1+json' | jq -r '.layers[].digest'
+}
+
+# How many layer blobs of big:v1 are in the store (the manifest and
 # config are there from the start of a pull).
 layer_blobs_stored() {
 	local n=0 d
-	for d in $(curl -s "http://$REGISTRY/v2/big/manifests/v1" \
-		-H 'Accept: application/vnd.oci.image.manifest.v1+json' | jq -r '.layers[].digest'); do
+	for d in $(big_layers); do
 		[ -e "$(store_dir)/blobs/sha256/${d#sha256:}" ] && n=$((n + 1))
 	done
 	echo $n
@@ -356,13 +361,17 @@ layer_blobs_stored() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	# Every file arrived whole: the snapshots hold the layers' bytes.
-	local want got
-	want=$(for d in $(curl -s "http://$REGISTRY/v2/big/manifests/v1" \
-		-H 'Accept: application/vnd.oci.image.manifest.v1+json' | jq -r '.layers[].digest'); do
-		curl -s "http://$REGISTRY/v2/big/blobs/$d" | gzip -dc | tar -tv | grep -c '^-'
-	done | awk '{n += $1} END {print n}')
-	got=$(find "$(store_dir)"/snapshots/*/fs -type f | wc -l)
-	[ "$want" -eq "$got" ]
+	local x=$BATS_TEST_TMPDIR/layers d f
+	mkdir "$x"
+	for d in $(big_layers); do
+		curl -s "http://$REGISTRY/v2/big/blobs/$d" | tar -xzf - -C "$x"
+	done
+	(cd "$x" && find . -type f -exec sha256sum {} + | sort) >"$BATS_TEST_TMPDIR/want"
+	for f in "$(store_dir)"/snapshots/*/fs; do
+		(cd "$f" && find . -type f -exec sha256sum {} +)
+	done | sort >"$BATS_TEST_TMPDIR/got"
+	[ -s "$BATS_TEST_TMPDIR/want" ]
+	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 	hutch rmi "$PROXY/big:v1" >/dev/null
 }
 
