@@ -57,6 +57,8 @@ mon_teardown() {
 		kill "$SERVER_PID" 2>/dev/null
 		wait "$SERVER_PID" 2>/dev/null
 	fi
+	# the monitors removed their runtime dirs; the test's parent dirs go
+	find "$XDG_RUNTIME_DIR/hutch-mon-$$-$BATS_TEST_NUMBER" -depth -type d -empty -delete 2>/dev/null
 	true
 }
 
