@@ -22,6 +22,7 @@
 
 #include "api-containers.h"
 #include "cleanup.h"
+#include "ctr-log.h"
 #include "events.h"
 #include "file-util.h"
 #include "find-program.h"

@@ -8,10 +8,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hijack.h"
 #include "json-util.h"
 #include "log.h"
 #include "timefmt.h"
+
+void stream_frame_header(unsigned char hdr[8], int stream, size_t len)
+{
+	hdr[0] = (unsigned char)stream;
+	hdr[1] = hdr[2] = hdr[3] = 0;
+	hdr[4] = (unsigned char)(len >> 24);
+	hdr[5] = (unsigned char)(len >> 16);
+	hdr[6] = (unsigned char)(len >> 8);
+	hdr[7] = (unsigned char)len;
+}
 
 /* The offset where the last `tail` lines start, read backwards in chunks
  * so a long log is not read whole. */
@@ -51,23 +60,24 @@ int log_reader_open(struct log_reader *lr, const char *path, const struct log_op
 		    hutch_error *err)
 {
 	memset(lr, 0, sizeof(*lr));
+	lr->fd = -1;
 	lr->opt = *opt;
 	snprintf(lr->path, sizeof(lr->path), "%s", path);
+	lr->tok = json_tokener_new();
+	if (lr->tok == NULL)
+		return hutch_fail_plain(err, ENOMEM, "out of memory");
 	lr->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (lr->fd < 0) {
-		if (errno != ENOENT)
-			return hutch_fail(err, errno, "open %s", path);
-		/* Nothing logged yet; a follower retries the open. */
-		return 0;
-	}
-	if (opt->tail >= 0) {
-		off_t off = 0;
-		if (tail_offset(lr->fd, opt->tail, &off, err) < 0 ||
-		    lseek(lr->fd, off, SEEK_SET) < 0) {
-			close(lr->fd);
-			lr->fd = -1;
-			return err->errnum ? -1 : hutch_fail(err, errno, "seek %s", path);
-		}
+	/* A missing file: nothing logged yet; a follower retries the open. */
+	if (lr->fd < 0 && errno != ENOENT)
+		hutch_fail(err, errno, "open %s", path);
+	off_t off = 0;
+	if (lr->fd >= 0 && opt->tail >= 0 &&
+	    (tail_offset(lr->fd, opt->tail, &off, err) < 0 || lseek(lr->fd, off, SEEK_SET) < 0) &&
+	    err->errnum == 0)
+		hutch_fail(err, errno, "seek %s", path);
+	if (err->errnum != 0) {
+		log_reader_close(lr);
+		return -1;
 	}
 	return 0;
 }
@@ -79,6 +89,9 @@ void log_reader_close(struct log_reader *lr)
 	lr->fd = -1;
 	free(lr->buf);
 	lr->buf = NULL;
+	if (lr->tok != NULL)
+		json_tokener_free(lr->tok);
+	lr->tok = NULL;
 }
 
 static int reserve(char **buf, size_t *cap, size_t need)
@@ -101,8 +114,8 @@ static int reserve(char **buf, size_t *cap, size_t need)
 static int render_line(struct log_reader *lr, const char *line, size_t len, char **out,
 		       size_t *out_len, size_t *out_cap)
 {
-	_cleanup_json_ json_object *o = json_tokener_parse(line);
-	(void)len;
+	json_tokener_reset(lr->tok);
+	_cleanup_json_ json_object *o = json_tokener_parse_ex(lr->tok, line, (int)len);
 	json_object *jlog = NULL, *jstream = NULL, *jtime = NULL;
 	if (o == NULL || !json_object_object_get_ex(o, "log", &jlog) ||
 	    !json_object_object_get_ex(o, "stream", &jstream)) {

@@ -28,8 +28,13 @@ struct log_reader {
 	struct log_options opt;
 	char *buf; /* unparsed bytes: at most one partial line at EOF */
 	size_t len, cap;
-	bool past_until; /* an entry after until was seen: nothing more */
+	bool past_until;	  /* an entry after until was seen: nothing more */
+	struct json_tokener *tok; /* one parser for all lines */
 };
+
+/* Docker's 8-byte frame header: stream (1 stdout, 2 stderr), three zero
+ * bytes, the payload size as a 32-bit big-endian number. */
+void stream_frame_header(unsigned char hdr[8], int stream, size_t len);
 
 /* Open path and position it for opt.tail. A missing file is an empty log. */
 int log_reader_open(struct log_reader *lr, const char *path, const struct log_options *opt,

@@ -787,7 +787,22 @@ static int archive_put(int rootfd, const struct target *t, const char *path, boo
 	x->no_overwrite_dir_non_dir = no_overwrite;
 	x->copy_uid_gid = copy_uid_gid;
 	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
+	/* Docker's compressions, and only where libarchive has them built
+	 * in: its fallback runs an external program (ARCHIVE_WARN), which
+	 * here would be found in the container's file system. */
+	int (*const filters[])(struct archive *) = {archive_read_support_filter_gzip,
+						    archive_read_support_filter_bzip2,
+						    archive_read_support_filter_xz};
+	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+		/* Registered even when it warns: ask a throwaway reader first. */
+		struct archive *probe = archive_read_new();
+		bool built_in = filters[i](probe) == ARCHIVE_OK;
+		archive_read_free(probe);
+		if (built_in)
+			filters[i](a);
+		else
+			log_warning("a compression of docker cp is not built into libarchive");
+	}
 	archive_read_support_format_tar(a);
 	int rc = 0;
 	if (archive_read_open_fd(a, STDIN_FILENO, 65536) != ARCHIVE_OK)

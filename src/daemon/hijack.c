@@ -126,13 +126,3 @@ enum MHD_Result reply_hijack(struct request *r, bool multiplexed, hijack_fn fn, 
 	MHD_destroy_response(resp);
 	return ret;
 }
-
-void stream_frame_header(unsigned char hdr[8], int stream, size_t len)
-{
-	hdr[0] = (unsigned char)stream;
-	hdr[1] = hdr[2] = hdr[3] = 0;
-	hdr[4] = (unsigned char)(len >> 24);
-	hdr[5] = (unsigned char)(len >> 16);
-	hdr[6] = (unsigned char)(len >> 8);
-	hdr[7] = (unsigned char)len;
-}

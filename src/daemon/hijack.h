@@ -26,8 +26,4 @@ bool hijack_requested(struct request *r);
 enum MHD_Result reply_hijack(struct request *r, bool multiplexed, hijack_fn fn, void *cls,
 			     void (*free_cls)(void *cls));
 
-/* Docker's 8-byte frame header: stream (1 stdout, 2 stderr), three zero
- * bytes, the payload size as a 32-bit big-endian number. */
-void stream_frame_header(unsigned char hdr[8], int stream, size_t len);
-
 #endif

@@ -48,3 +48,13 @@ EXTRA_DIST += contrib/systemd/hutchd.socket contrib/systemd/hutchd.service.in \
 contrib/systemd/hutchd.service: contrib/systemd/hutchd.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) contrib/systemd && \
 	sed -e 's|@bindir[@]|$(bindir)|g' $(srcdir)/contrib/systemd/hutchd.service.in >$@
+
+if HAVE_CMOCKA
+# The pure parts of the stream endpoints: time formats and ctr.log.
+check_PROGRAMS += tests/unit/test-streams
+tests_unit_test_streams_SOURCES = tests/unit/test-streams.c src/daemon/timefmt.c \
+	src/daemon/ctr-log.c
+tests_unit_test_streams_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/src/daemon
+tests_unit_test_streams_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test-streams
+endif

@@ -333,6 +333,14 @@ check_archive_roundtrip() {
 	exec_create box '{"Cmd":["cat","/tmp/dir/file"],"AttachStdout":true}'
 	run hj POST "/exec/$exec_id/start" --body '{}'
 	[ "$output" = "from the host" ]
+	# A compressed upload (Docker takes gzip, bzip2 and xz).
+	mkdir -p "$BATS_TEST_TMPDIR/z/zdir"
+	echo zipped >"$BATS_TEST_TMPDIR/z/zdir/zfile"
+	tar -C "$BATS_TEST_TMPDIR/z" -czf "$BATS_TEST_TMPDIR/z.tgz" zdir
+	call PUT "/containers/box/archive?path=/tmp" --data-binary @"$BATS_TEST_TMPDIR/z.tgz"
+	[ "$code" = 200 ]
+	api GET "/containers/box/archive?path=/tmp/zdir/zfile" -o "$BATS_TEST_TMPDIR/z.tar"
+	[ "$(tar -xOf "$BATS_TEST_TMPDIR/z.tar" zfile)" = zipped ]
 	# The files hutchd mounts over the image's are the container's.
 	api GET "/containers/box/archive?path=/etc/hostname" -o "$BATS_TEST_TMPDIR/hn.tar"
 	[ "$(tar -xOf "$BATS_TEST_TMPDIR/hn.tar" hostname)" = "${id:0:12}" ]
