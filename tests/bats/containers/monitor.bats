@@ -99,6 +99,45 @@ teardown() {
 	[ ! -e "$RDIR" ]
 }
 
+@test "bad monitor.json and bad attach headers get clear errors" {
+	mon_setup
+	mon_json '.network = "wifi"'
+	run mon_py '
+p, ready, go = spawn()
+print(ready.readline().strip())
+print("exit", p.wait())
+'
+	[ "${lines[0]}" = "error 128 monitor.json: network must be slirp, none or host, not 'wifi'" ]
+	[ "${lines[1]}" = "exit 128" ]
+	[ "$(jq -r .Error "$CDIR/state.json")" = "monitor.json: network must be slirp, none or host, not 'wifi'" ]
+
+	mon_setup
+	mon_json '.ports = [{"proto": "sctp", "host_port": 1, "container_port": 2}]'
+	mon_run
+	[ "$status" -eq 128 ]
+	[[ "$(jq -r .Error "$CDIR/state.json")" == *"ports[0]: proto must be tcp or udp"* ]]
+
+	# a malformed attach header closes that connection, nothing else
+	mon_setup
+	mon_args sh -c 'sleep 0.5; echo still here'
+	run mon_py '
+p, ready, go = spawn_created()
+os.chdir(RDIR)
+s = socket.socket(socket.AF_UNIX)
+s.connect("attach.sock")
+s.sendall(b"{not json\n")
+print("closed" if s.recv(10) == b"" else "open")
+a = attach()
+start(ready, go)
+print(read_frames(a)[1].decode(), end="")
+print("exit", p.wait())
+'
+	echo "$output"
+	[ "${lines[0]}" = closed ]
+	[ "${lines[1]}" = "still here" ]
+	[ "${lines[2]}" = "exit 0" ]
+}
+
 @test "the handshake: created, attach before start, start, running; error on the ready fd" {
 	mon_setup
 	mon_args sh -c 'echo hello; echo oops >&2; exit 5'
