@@ -504,3 +504,65 @@ options ndots:1" ]
 	start withinit
 	[ "$(wait_exit withinit)" = 0 ]
 }
+
+# An OCI layout archive of an image without layers (its config has no
+# Cmd), loaded through POST /images/load as empty:1.
+load_empty_image() {
+	python3 - "$BATS_TEST_TMPDIR/empty.tar" <<-'PY'
+		import hashlib, io, json, sys, tarfile
+		out = tarfile.open(sys.argv[1], "w")
+		def add(name, data):
+		    ti = tarfile.TarInfo(name)
+		    ti.size = len(data)
+		    out.addfile(ti, io.BytesIO(data))
+		def blob(data):
+		    d = hashlib.sha256(data).hexdigest()
+		    add("blobs/sha256/" + d, data)
+		    return "sha256:" + d, len(data)
+		cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Env": ["E=1"]},
+		                  "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+		cd, cs = blob(cfg)
+		man = json.dumps({"schemaVersion": 2,
+		                  "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		                  "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+		                             "digest": cd, "size": cs}, "layers": []}).encode()
+		md, ms = blob(man)
+		add("oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
+		add("index.json", json.dumps({"schemaVersion": 2, "manifests": [
+		    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
+		     "annotations": {"io.containerd.image.name": "localhost/empty:1"}}]}).encode())
+		out.close()
+	PY
+	api POST /images/load --data-binary "@$BATS_TEST_TMPDIR/empty.tar" \
+		-H 'Content-Type: application/x-tar' >/dev/null
+	api GET /images/localhost/empty:1/json | jq -e .Id >/dev/null
+}
+
+@test "an image without layers gets one empty lower dir; without passwd, numeric users only" {
+	load_empty_image
+	create_json "" '{"Image": "localhost/empty:1", "Cmd": ["/x"], "User": "10:20"}'
+	[ "$code" = 201 ]
+	local d
+	d=$(cdir "$id")
+	jq -e --arg d "$d" '.lower == ["\($d)/lower-empty"]' "$d/monitor.json"
+	[ -d "$d/lower-empty" ] && [ -z "$(ls -A "$d/lower-empty")" ]
+	jq -e '.ChainIds == []' "$d/container.json"
+	jq -e '.process.user == {"uid": 10, "gid": 20} and (.process.env | index("E=1") != null)
+		and (.process.env | index("HOME=/") != null)' "$d/config.json"
+	create_json "" '{"Image": "localhost/empty:1", "Cmd": ["/x"], "User": "daemon"}'
+	[ "$code" = 400 ]
+	[[ "$(jq -r .message <<<"$body")" == *"unable to find user daemon"* ]]
+	create_json "" '{"Image": "localhost/empty:1"}'
+	[ "$code" = 400 ]
+	[ "$(jq -r .message <<<"$body")" = "no command specified" ]
+}
+
+@test "Devices: a host device by its major and minor; a missing one is refused" {
+	mk '{"HostConfig": {"Devices": [{"PathOnHost": "/dev/null", "PathInContainer": "/dev/mynull",
+	     "CgroupPermissions": "rwm"}]}}'
+	jq -e '.linux.devices == [{"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3,
+		"fileMode": 438, "uid": 0, "gid": 0}]' "$(cdir "$id")/config.json"
+	bad '{"HostConfig": {"Devices": [{"PathOnHost": "/dev/no-such-device"}]}}' 400 \
+		'error gathering device information while adding custom device "/dev/no-such-device"'
+	bad '{"HostConfig": {"Devices": [{"PathOnHost": "/etc/passwd"}]}}' 400 "not a device node"
+}
