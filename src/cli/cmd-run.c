@@ -121,7 +121,7 @@ int start_error_exit_code(const char *msg)
  * the monitor). */
 static int start_failed(const char *id, bool auto_remove, hutch_error *err)
 {
-	fprintf(stderr, "hutch: %s\n", err->msg);
+	run_fail("run", err->msg);
 	if (auto_remove) {
 		char path[256];
 		snprintf(path, sizeof(path), "/containers/%s?force=1", id);
