@@ -218,8 +218,38 @@ static bool match_ancestor(struct hutchd *d, struct ctr *c, const char *v)
 	return m;
 }
 
-static bool list_matches(struct hutchd *d, struct ctr *c, json_object *f)
+static const char *created_of(struct ctr *c)
 {
+	json_object *v;
+	return json_object_object_get_ex(c->record, "Created", &v) ? json_object_get_string(v) : "";
+}
+
+/* before=/since=: the Created time of the container a filter names, or
+ * NULL when the filter is absent. */
+static int filter_anchor(struct hutchd *d, json_object *f, const char *key, char *out, size_t size,
+			 hutch_error *err)
+{
+	json_object *list = filter_values(f, key);
+	out[0] = '\0';
+	if (list == NULL)
+		return 0;
+	struct ctr *c;
+	if (ctr_find(d, value_at(list, 0), &c, err) < 0)
+		return -1;
+	ctr_lock(d);
+	snprintf(out, size, "%s", created_of(c));
+	ctr_unlock(d);
+	ctr_put(c);
+	return 0;
+}
+
+static bool list_matches(struct hutchd *d, struct ctr *c, json_object *f, const char *before,
+			 const char *since)
+{
+	/* RFC 3339 times of one format and zone compare as strings. */
+	if ((before[0] && strcmp(created_of(c), before) >= 0) ||
+	    (since[0] && strcmp(created_of(c), since) <= 0))
+		return false;
 	return labels_match(c, f, "label", false) &&
 	       any_matches(filter_values(f, "id"), match_id, d, c) &&
 	       any_matches(filter_values(f, "name"), match_name, d, c) &&
@@ -241,14 +271,18 @@ static int newest_first(const void *a, const void *b)
 
 enum MHD_Result api_containers_list(struct request *r)
 {
-	static const char *const allowed[] = {"label",	"id",	    "name", "status",
-					      "exited", "ancestor", NULL};
+	static const char *const allowed[] = {"label",	  "id",	    "name",  "status", "exited",
+					      "ancestor", "before", "since", NULL};
 	hutch_error err = {0};
 	_cleanup_json_ json_object *filters = NULL;
 	long limit;
 	if (parse_filters(r, allowed, &filters, &err) < 0 ||
 	    check_filter_values(filters, &err) < 0 || query_int(r, "limit", -1, &limit, &err) < 0)
 		return reply_error(r, 400, "%s", err.msg);
+	char before[64], since[64];
+	if (filter_anchor(r->d, filters, "before", before, sizeof(before), &err) < 0 ||
+	    filter_anchor(r->d, filters, "since", since, sizeof(since), &err) < 0)
+		return reply_hutch_error(r, &err);
 	bool all = query_bool(r, "all") || limit > 0 || filter_values(filters, "status");
 	bool size = query_bool(r, "size");
 	struct ctr **cs;
@@ -260,8 +294,8 @@ enum MHD_Result api_containers_list(struct request *r)
 	for (size_t i = 0; i < n && (limit <= 0 || (long)json_object_array_length(out) < limit);
 	     i++) {
 		ctr_lock(r->d);
-		bool shown =
-		    (all || cs[i]->status == CTR_RUNNING) && list_matches(r->d, cs[i], filters);
+		bool shown = (all || cs[i]->status == CTR_RUNNING) &&
+			     list_matches(r->d, cs[i], filters, before, since);
 		ctr_unlock(r->d);
 		if (shown)
 			json_object_array_add(out, ctr_summary(r->d, cs[i], size));

@@ -127,6 +127,10 @@ teardown() {
 	[ "$(f '{"exited":["2"]}')" = /two ]
 	[ "$(f "{\"ancestor\":[\"$IMAGE\"]}")" = /three,/two,/one ]
 	[ "$(f '{"ancestor":["nosuchimage"]}')" = "" ]
+	[ "$(f '{"before":["three"]}')" = /two,/one ]
+	[ "$(f '{"since":["one"]}')" = /three,/two ]
+	call GET "/containers/json?filters=$(jq -rn '"{\"since\":[\"nosuch\"]}"|@uri')"
+	[ "$code" = 404 ]
 	call GET "/containers/json?filters=$(jq -rn '"{\"bogus\":[\"x\"]}"|@uri')"
 	[ "$code" = 400 ]
 	[[ "$body" == *"invalid filter 'bogus'"* ]]
