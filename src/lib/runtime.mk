@@ -6,6 +6,7 @@ libhutch_a_SOURCES += \
 	src/lib/state.c src/lib/state.h \
 	src/lib/self-exe.c src/lib/self-exe.h \
 	src/lib/sandbox-join.c src/lib/sandbox-join.h \
+	src/lib/overlay-options.c src/lib/overlay-options.h \
 	src/lib/container.h src/lib/container-internal.h \
 	src/lib/container-sync.c src/lib/container-sync.h \
 	src/lib/container-create.c \

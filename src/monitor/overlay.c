@@ -19,31 +19,7 @@
 #include "file-util.h"
 #include "log.h"
 #include "monitor.h"
-
-/* A lower dir's path in the lowerdir option: ':' separates layers and
- * ',' options, so both (and the escape itself) get a backslash. */
-static int append_escaped(char *buf, size_t size, size_t *len, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if (*len + 3 >= size)
-			return -1;
-		if (*s == ':' || *s == ',' || *s == '\\')
-			buf[(*len)++] = '\\';
-		buf[(*len)++] = *s;
-	}
-	buf[*len] = '\0';
-	return 0;
-}
-
-static int append_text(char *buf, size_t size, size_t *len, const char *s)
-{
-	size_t n = strlen(s);
-	if (*len + n + 1 >= size)
-		return -1;
-	memcpy(buf + *len, s, n + 1);
-	*len += n;
-	return 0;
-}
+#include "overlay-options.h"
 
 /* One line in uid_map: only the user's own uid exists in the sandbox,
  * so ownership that cannot be stored for real goes to an xattr. */
@@ -61,33 +37,18 @@ static bool single_uid_sandbox(void)
 static int build_options(const struct monitor *m, char *buf, size_t size, hutch_error *err)
 {
 	const struct monitor_config *c = &m->cfg;
-	size_t len = 0;
-	buf[0] = '\0';
-	int r = append_text(buf, size, &len, "lowerdir=");
-	for (size_t i = 0; r == 0 && i < c->n_lower; i++) {
-		if (i > 0)
-			r = append_text(buf, size, &len, ":");
-		if (r == 0)
-			r = append_escaped(buf, size, &len, c->lower[i]);
-	}
-	if (r == 0)
-		r = append_text(buf, size, &len, ",upperdir=");
-	if (r == 0)
-		r = append_escaped(buf, size, &len, c->upper);
-	if (r == 0)
-		r = append_text(buf, size, &len, ",workdir=");
-	if (r == 0)
-		r = append_escaped(buf, size, &len, c->work);
 	/* In the sandbox the container's processes run as many ids of its
 	 * user namespace; FUSE lets only the mounting id in without
 	 * allow_other, which root of the mount's own namespace may set. */
-	if (r == 0 && c->sandbox_pid != 0)
-		r = append_text(buf, size, &len, ",allow_other");
-	if (r == 0 && c->sandbox_pid != 0 && single_uid_sandbox())
-		r = append_text(buf, size, &len, ",xattr_permissions=2");
-	if (r < 0)
-		return hutch_fail_plain(err, E2BIG, "overlay options: too many or too long layers");
-	return 0;
+	struct overlay_layout l = {
+	    .lower = c->lower,
+	    .n_lower = c->n_lower,
+	    .upper = c->upper,
+	    .work = c->work,
+	    .allow_other = c->sandbox_pid != 0,
+	    .xattr_permissions = c->sandbox_pid != 0 && single_uid_sandbox(),
+	};
+	return overlay_options_build(&l, buf, size, err);
 }
 
 /* rootfs/ is a mount point when it is on another device than its parent;
