@@ -490,3 +490,26 @@ check_archive_roundtrip() {
 	[[ "$(head -n1 <<<"$output" | jq -r .Actor.ID)" == sha256:* ]]
 	[ "$(head -n1 <<<"$output" | jq -r .Actor.Attributes.name)" = evtest:1 ]
 }
+
+@test "the docker CLI: events, logs --since and --timestamps, attach" {
+	require_cmd docker
+	local t0
+	t0=$(date +%s)
+	make_talker
+	run with_timeout 30 docker events --since "$t0" --until "$(($(date +%s) + 1))" \
+		--filter container=talker --filter event=die --format '{{.Action}} {{.Actor.Attributes.name}}'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "die talker" ]
+	run with_timeout 30 docker logs --timestamps --since "$t0" talker
+	echo "$output"
+	[[ "${lines[0]}" =~ ^20[0-9-]+T[0-9:.]+Z\ out1$ ]]
+	run with_timeout 30 docker logs --until "$((t0 - 60))" talker
+	[ -z "$output" ]
+	create ticker sh -c 'sleep 1; echo from-attach; exit 4'
+	start ticker
+	run with_timeout 30 docker attach ticker
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[ "$output" = from-attach ]
+}
