@@ -28,6 +28,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "signals.h"
+#include "terminal.h"
 
 /* Seconds the monitor may take to have the container created (overlay,
  * network, runtime) and then running. */
@@ -147,32 +148,10 @@ static int send_attach(struct ctr *c, int fd, bool in, bool out, bool errs, hutc
 	if (sock < 0)
 		return -1;
 	char line[128];
-	int len = snprintf(line, sizeof(line), "{\"stdin\":%s,\"stdout\":%s,\"stderr\":%s}\n",
-			   in ? "true" : "false", out ? "true" : "false", errs ? "true" : "false");
-	struct iovec iov = {.iov_base = line, .iov_len = (size_t)len};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	ssize_t n;
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return hutch_fail(err, errno, "hand the attach session to %.12s's monitor", c->id);
-	/* The rest of a short write carries no descriptor. */
-	if (n < len && write_all(sock, line + n, (size_t)(len - n)) < 0)
-		return hutch_fail(err, errno, "hand the attach session to %.12s's monitor", c->id);
+	snprintf(line, sizeof(line), "{\"stdin\":%s,\"stdout\":%s,\"stderr\":%s}\n",
+		 in ? "true" : "false", out ? "true" : "false", errs ? "true" : "false");
+	if (fd_send(sock, fd, line, err) < 0)
+		return hutch_error_prefix(err, "hand the attach session to %.12s's monitor", c->id);
 	return 0;
 }
 
