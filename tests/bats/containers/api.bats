@@ -241,7 +241,8 @@ teardown() {
 	[ "$(wait_exit target)" = 10 ]
 	start target
 	local log=$XDG_DATA_HOME/hutch/containers/$id/ctr.log
-	wait_for 10 test "$(grep -c ready "$log")" -ge 2 ||
+	# The count is taken anew on every try (a $(...) here would be taken once).
+	wait_for 10 count_at_least 2 ready "$log" ||
 		{ cat "$log" "${log%/*}/monitor.log"; inspect target; false; }
 	call POST "/containers/target/kill?signal=15"
 	[ "$code" = 204 ]
@@ -261,7 +262,7 @@ teardown() {
 	call POST "/containers/again/restart?t=0"
 	[ "$code" = 204 ]
 	[ "$(inspect again | jq -r .State.Status)" = running ]
-	wait_for 10 test "$(grep -c run "$XDG_DATA_HOME/hutch/containers/$id/ctr.log")" -ge 2
+	wait_for 10 count_at_least 2 run "$XDG_DATA_HOME/hutch/containers/$id/ctr.log"
 }
 
 @test "rm of a running container is 409, rm -f removes it and everything it had" {

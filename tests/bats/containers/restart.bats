@@ -114,7 +114,7 @@ kill9_hutchd() {
 	pids_of orphan
 	kill -9 "$mon"
 	kill -9 "$pid" 2>/dev/null || true
-	wait_for 10 test "$(inspect orphan | jq -r .State.Status)" = exited
+	wait_for 10 status_is orphan exited
 	run inspect orphan
 	[ "$(jq -r .State.ExitCode <<<"$output")" = 255 ]
 	[ "$(jq -r .State.Error <<<"$output")" = "monitor died" ]

@@ -123,6 +123,17 @@ our_mounts() {
 }
 
 # wait_for SECONDS CMD...: poll until CMD succeeds.
+# count_at_least N PATTERN FILE: FILE has at least N lines matching PATTERN
+# (for wait_for, which must re-run the check on every try).
+count_at_least() {
+	[ "$(grep -c -- "$2" "$3" 2>/dev/null)" -ge "$1" ]
+}
+
+# status_is NAME STATUS: the container's State.Status, re-read on each call.
+status_is() {
+	[ "$(inspect "$1" | jq -r .State.Status)" = "$2" ]
+}
+
 wait_for() {
 	local t=$1 i
 	shift
