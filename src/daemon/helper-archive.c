@@ -36,6 +36,7 @@
 #include "find-program.h"
 #include "json-util.h"
 #include "log.h"
+#include "overlay-options.h"
 #include "path-util.h"
 #include "sandbox.h"
 #include "timefmt.h"
@@ -57,20 +58,6 @@ static bool is_mountpoint(const char *path)
 	return stat(path, &st) == 0 && stat(up, &parent) == 0 && st.st_dev != parent.st_dev;
 }
 
-/* ':' separates layers and ',' options in overlay options. */
-static int append_escaped(char *buf, size_t size, size_t *len, const char *s, bool escape)
-{
-	for (; *s != '\0'; s++) {
-		if (*len + 3 >= size)
-			return -1;
-		if (escape && (*s == ':' || *s == ',' || *s == '\\'))
-			buf[(*len)++] = '\\';
-		buf[(*len)++] = *s;
-	}
-	buf[*len] = '\0';
-	return 0;
-}
-
 static bool single_uid_namespace(void)
 {
 	_cleanup_free_ char *map = NULL;
@@ -86,32 +73,18 @@ static bool single_uid_namespace(void)
  * (monitor.json's lower, upper and work). */
 static int overlay_options(json_object *layout, char *buf, size_t size, hutch_error *err)
 {
-	json_object *lower = NULL;
-	const char *upper = NULL, *work = NULL;
-	if (json_get_array(layout, "monitor.json", "lower", true, &lower, err) < 0 ||
-	    json_get_string(layout, "monitor.json", "upper", true, &upper, err) < 0 ||
-	    json_get_string(layout, "monitor.json", "work", true, &work, err) < 0)
+	_cleanup_strv_ char **lower = NULL;
+	size_t n_lower = 0;
+	struct overlay_layout l = {0};
+	if (json_get_strv(layout, "monitor.json", "lower", true, &lower, &n_lower, err) < 0 ||
+	    json_get_string(layout, "monitor.json", "upper", true, &l.upper, err) < 0 ||
+	    json_get_string(layout, "monitor.json", "work", true, &l.work, err) < 0)
 		return -1;
-	size_t len = 0;
-	int r = append_escaped(buf, size, &len, "lowerdir=", false);
-	for (size_t i = 0; r == 0 && i < json_object_array_length(lower); i++) {
-		if (i > 0)
-			r = append_escaped(buf, size, &len, ":", false);
-		if (r == 0)
-			r = append_escaped(
-			    buf, size, &len,
-			    json_object_get_string(json_object_array_get_idx(lower, i)), true);
-	}
-	r = r ?: append_escaped(buf, size, &len, ",upperdir=", false);
-	r = r ?: append_escaped(buf, size, &len, upper, true);
-	r = r ?: append_escaped(buf, size, &len, ",workdir=", false);
-	r = r ?: append_escaped(buf, size, &len, work, true);
+	l.lower = lower;
+	l.n_lower = n_lower;
 	/* Ownership that a single uid cannot store is kept in xattrs. */
-	if (r == 0 && single_uid_namespace())
-		r = append_escaped(buf, size, &len, ",xattr_permissions=2", false);
-	if (r < 0)
-		return hutch_fail_plain(err, E2BIG, "overlay options: too many or too long layers");
-	return 0;
+	l.xattr_permissions = single_uid_namespace();
+	return overlay_options_build(&l, buf, size, err);
 }
 
 /* Without a sandbox: a user namespace of our own (the user as root) so
