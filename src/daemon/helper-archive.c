@@ -1,11 +1,12 @@
 /* docker cp inside the user sandbox.
  *
  * The helper joins the sandbox and finds the container's root file
- * system: for a running container the overlay its monitor mounted (in
- * the sandbox's mount namespace, or in the user's view without a
- * sandbox); for a stopped one it mounts the same overlay itself with
- * hutch-overlay in a private mount namespace, so nobody else sees it,
- * and unmounts it when done. Every path is resolved inside that root
+ * system: for a running container its own mount namespace (what the
+ * container sees, its /etc files and volumes included), else the overlay
+ * its monitor mounted (in the sandbox's mount namespace, or in the user's
+ * view without a sandbox); for a stopped one it mounts the same overlay
+ * itself with hutch-overlay in a private mount namespace, so nobody else
+ * sees it, and unmounts it when done. Every path is resolved inside that root
  * (openat2 RESOLVE_IN_ROOT): the container's symlinks and ".." can
  * never lead out of it. Files are read and written through descriptors;
  * the final component of a path is never followed, as Docker does. */
