@@ -26,6 +26,11 @@ void hutch_log_set_program(const char *name)
 int hutch_log_open(const char *target, hutch_error *err)
 {
 	if (target == NULL || *target == '\0') {
+		/* Back to stderr: a file opened by an earlier call is closed, or
+		 * a process that switches back and forth would leak one fd each
+		 * time (the monitor does, around the container's creation). */
+		if (log_fd != STDERR_FILENO)
+			close(log_fd);
 		log_fd = STDERR_FILENO;
 		return 0;
 	}
