@@ -44,7 +44,7 @@ teardown() {
 	[ "$(cat "$BATS_TEST_TMPDIR"/rm* | sort -u)" = 204 ]
 	[ "$(api GET "/containers/json?all=1" | jq length)" = 0 ]
 	[ -z "$(ctr_dirs)" ]
-	wait_for 10 test -z "$(our_processes)"
+	wait_for 10 no_processes
 	[ -z "$(our_mounts)" ]
 }
 
@@ -72,7 +72,7 @@ teardown() {
 	[ "$fds_after" -le $((fds_before + 1)) ]
 	[ "$(wc -l <"/proc/$(sandbox_pid)/mountinfo")" -eq "$mounts_before" ]
 	[ -z "$(our_mounts)" ]
-	wait_for 10 test -z "$(our_processes)"
+	wait_for 10 no_processes
 	[ -z "$(ctr_dirs)" ]
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/hutch/containers")" ]
 }

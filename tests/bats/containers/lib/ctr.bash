@@ -122,7 +122,6 @@ our_mounts() {
 	grep -F "$XDG_RUNTIME_DIR/hutch/containers" "/proc/$(sandbox_pid)/mountinfo" || true
 }
 
-# wait_for SECONDS CMD...: poll until CMD succeeds.
 # count_at_least N PATTERN FILE: FILE has at least N lines matching PATTERN
 # (for wait_for, which must re-run the check on every try).
 count_at_least() {
@@ -134,6 +133,13 @@ status_is() {
 	[ "$(inspect "$1" | jq -r .State.Status)" = "$2" ]
 }
 
+# no_processes: none of our_processes is left.
+no_processes() {
+	[ -z "$(our_processes)" ]
+}
+
+# wait_for SECONDS CMD...: poll until CMD succeeds (CMD runs anew each
+# try, so it must not be a $(...) argument).
 wait_for() {
 	local t=$1 i
 	shift
