@@ -450,7 +450,9 @@ static int write_new(struct build *b, const char *file, const char *buf, size_t 
 	char path[PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/%s", b->tmp, file);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0 || write_all(fd, buf, len) < 0 || fsync(fd) < 0)
+	/* fchmod: hutchd's umask is 0077, and the /etc files must be
+	 * readable for every user of the container. */
+	if (fd < 0 || fchmod(fd, (mode_t)mode) < 0 || write_all(fd, buf, len) < 0 || fsync(fd) < 0)
 		return hutch_fail(err, errno, "write %s", path);
 	return 0;
 }
@@ -571,6 +573,23 @@ static json_object *state_record(void)
 	return s;
 }
 
+/* The overlay shows the upper dir's own mode for the container's "/": it
+ * must be the image's (0755 as a rule), not the 0700 of a directory made
+ * under hutchd's umask, or no user but root could reach any path. The
+ * monitor keeps an existing upper/. */
+static int make_upper(struct build *b, hutch_error *err)
+{
+	mode_t mode = 0755;
+	struct stat st;
+	if (b->n_lowers > 0 && stat(b->lowers[0], &st) == 0)
+		mode = st.st_mode & 07777;
+	char upper[PATH_MAX + 16];
+	snprintf(upper, sizeof(upper), "%s/upper", b->tmp);
+	if (mkdir(upper, 0700) < 0 || chmod(upper, mode) < 0)
+		return hutch_fail(err, errno, "mkdir %s", upper);
+	return 0;
+}
+
 static int write_container(struct build *b, hutch_error *err)
 {
 	char containers[PATH_MAX];
@@ -616,9 +635,11 @@ static int write_container(struct build *b, hutch_error *err)
 	if (b->n_lowers == 0) {
 		char empty[PATH_MAX + 16];
 		snprintf(empty, sizeof(empty), "%s/lower-empty", b->tmp);
-		if (mkdir(empty, 0755) < 0)
+		if (mkdir(empty, 0700) < 0 || chmod(empty, 0755) < 0)
 			return hutch_fail(err, errno, "mkdir %s", empty);
 	}
+	if (make_upper(b, err) < 0)
+		return -1;
 	monitor = monitor_record(b, sandbox);
 	record = container_record(b);
 	state = state_record();

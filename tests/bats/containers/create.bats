@@ -71,6 +71,8 @@ bad() {
 		[ -f "$d/$f" ]
 	done
 	! ctr_dirs | grep -q '^\.tmp-' || false
+	# the upper dir has the image root's mode: the container's "/" shows it
+	[ "$(stat -c %a "$d/upper")" = "$(stat -c %a "$(jq -r '.lower[0]' "$d/monitor.json")")" ]
 
 	# container.json
 	jq -e --arg id "$id" '.Id == $id and .Name == "/web"' "$d/container.json"
@@ -132,6 +134,7 @@ bad() {
 	# state.json and the /etc files
 	jq -e '.Status == "created"' "$d/state.json"
 	[ "$(cat "$d/hostname")" = "${id:0:12}" ]
+	[ "$(stat -c %a "$d/hosts" "$d/hostname" "$d/resolv.conf" | sort -u)" = 644 ]
 	grep -q "^127.0.0.1	localhost$" "$d/hosts"
 	grep -q "^10.0.2.100	${id:0:12}$" "$d/hosts"
 	grep -q '^nameserver 10.0.2.3$' "$d/resolv.conf"
@@ -565,4 +568,31 @@ load_empty_image() {
 	bad '{"HostConfig": {"Devices": [{"PathOnHost": "/dev/no-such-device"}]}}' 400 \
 		'error gathering device information while adding custom device "/dev/no-such-device"'
 	bad '{"HostConfig": {"Devices": [{"PathOnHost": "/etc/passwd"}]}}' 400 "not a device node"
+}
+
+@test "what create writes runs: read-only root, tmpfs, volume, user, env, hostname, hosts, privileged" {
+	# Without a subuid range only uid 0 exists in the sandbox.
+	local user=user uid=1000 home=/tmp
+	if [ "$HUTCH_TEST_MODE" = solo ]; then
+		user=root uid=0 home=/root
+	fi
+	CTR_EXTRA="{\"User\": \"$user\", \"Env\": [\"GREETING=hi\"], \"Hostname\": \"boxy\",
+		\"HostConfig\": {\"ReadonlyRootfs\": true, \"Tmpfs\": {\"/run\": \"size=1m\"},
+		\"Binds\": [\"runvol:/data\"], \"ExtraHosts\": [\"db:10.1.1.1\"], \"CapDrop\": [\"ALL\"]}}" \
+		create runs sh -c 'id -u; id -g; echo "$GREETING $HOME"; hostname; grep db /etc/hosts; touch /x 2>/dev/null && echo rw-root || echo ro-root; touch /run/ok && echo tmpfs-ok; ls -d /data'
+	start runs
+	local rc log
+	rc=$(wait_exit runs)
+	log=$(jq -j .log "$(cdir "$id")/ctr.log")
+	echo "exit $rc: $log"
+	[ "$rc" = 0 ]
+	[ "$log" = "$uid"$'\n'"$uid"$'\n'"hi $home"$'\nboxy\n10.1.1.1\tdb\nro-root\ntmpfs-ok\n/data' ]
+
+	CTR_EXTRA='{"HostConfig": {"Privileged": true}}' create priv sh -c 'grep CapEff /proc/self/status'
+	start priv
+	[ "$(wait_exit priv)" = 0 ]
+	# every capability the kernel has
+	local eff
+	eff=$(jq -r .log "$(cdir "$id")/ctr.log" | awk '{print $2}')
+	[ "$eff" = "$(printf '%016x' $(((1 << ($(cat /proc/sys/kernel/cap_last_cap) + 1)) - 1)))" ]
 }
