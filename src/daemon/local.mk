@@ -44,7 +44,7 @@ systemduserunitdir = $(prefix)/lib/systemd/user
 systemduserunit_DATA = contrib/systemd/hutchd.socket contrib/systemd/hutchd.service
 CLEANFILES += contrib/systemd/hutchd.service
 EXTRA_DIST += contrib/systemd/hutchd.socket contrib/systemd/hutchd.service.in \
-	tests/bats/images bench/pull
+	tests/bats/images bench/pull bench/run
 contrib/systemd/hutchd.service: contrib/systemd/hutchd.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) contrib/systemd && \
 	sed -e 's|@bindir[@]|$(bindir)|g' $(srcdir)/contrib/systemd/hutchd.service.in >$@
