@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Many containers: 50 started at once all run and are removed at once;
-# 200 created, started, waited for and removed in a row leave no mounts,
-# processes, file descriptors or directories behind.
+# 100 created, started, waited for and removed through the API, and 500
+# `hutch run --rm` in a row, leave no mounts, processes, file descriptors
+# or directories behind.
 # modes: sub solo
 
 load ../helpers
@@ -48,7 +49,7 @@ teardown() {
 	[ -z "$(our_mounts)" ]
 }
 
-@test "200 create/start/wait/rm in a row leave no mounts, processes, fds or directories" {
+@test "100 create/start/wait/rm in a row leave no mounts, processes, fds or directories" {
 	# Warm up: the sandbox, lazily loaded libraries and threads exist.
 	create warm true
 	start warm
@@ -58,14 +59,14 @@ teardown() {
 	fds_before=$(ls "/proc/$HUTCHD_PID/fd" | wc -l)
 	mounts_before=$(wc -l <"/proc/$(sandbox_pid)/mountinfo")
 	local t0=$SECONDS
-	for i in $(seq 1 200); do
+	for i in $(seq 1 100); do
 		create "loop$i" sh -c "exit $((i % 7))"
 		start "$id"
 		[ "$(wait_exit "$id")" = $((i % 7)) ]
 		call DELETE "/containers/$id"
 		[ "$code" = 204 ]
 	done
-	echo "# 200 cycles in $((SECONDS - t0)) s" >&3
+	echo "# 100 cycles in $((SECONDS - t0)) s" >&3
 	local fds_after
 	fds_after=$(ls "/proc/$HUTCHD_PID/fd" | wc -l)
 	echo "fds $fds_before -> $fds_after"
@@ -75,4 +76,37 @@ teardown() {
 	wait_for 10 no_processes
 	[ -z "$(ctr_dirs)" ]
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/hutch/containers")" ]
+}
+
+# hutchd's open file descriptors and threads.
+hutchd_fds() { ls "/proc/$HUTCHD_PID/fd" | wc -l; }
+hutchd_threads() { awk '/^Threads:/ {print $2}' "/proc/$HUTCHD_PID/status"; }
+
+@test "500 hutch run --rm in a row leave no mounts, processes, fds, threads or files" {
+	export HUTCH_SOCKET
+	# Warm up, then take the baseline.
+	hutch run --rm --network none "$IMAGE" true
+	local fds_before threads_before mounts_before i code t0=$SECONDS
+	fds_before=$(hutchd_fds)
+	threads_before=$(hutchd_threads)
+	mounts_before=$(wc -l <"/proc/$(sandbox_pid)/mountinfo")
+	for i in $(seq 1 500); do
+		code=0
+		hutch run --rm --network none "$IMAGE" sh -c "exit $((i % 5))" || code=$?
+		[ "$code" = $((i % 5)) ] || { echo "run $i exited $code"; false; }
+	done
+	echo "# 500 runs in $((SECONDS - t0)) s" >&3
+	echo "fds $fds_before -> $(hutchd_fds), threads $threads_before -> $(hutchd_threads)"
+	[ "$(hutchd_fds)" -le $((fds_before + 1)) ]
+	wait_for 10 threads_at_most "$threads_before"
+	[ "$(wc -l <"/proc/$(sandbox_pid)/mountinfo")" -eq "$mounts_before" ]
+	[ -z "$(our_mounts)" ]
+	wait_for 10 no_processes
+	[ -z "$(ctr_dirs)" ]
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/hutch/containers")" ]
+	[ "$(api GET "/containers/json?all=1" | jq length)" = 0 ]
+}
+
+threads_at_most() {
+	[ "$(hutchd_threads)" -le "$1" ]
 }
