@@ -8,54 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cap-names.h"
 #include "cleanup.h"
 #include "ctr-build-internal.h"
-
-/* Linux's capabilities by number (linux/capability.h). */
-static const char *const cap_names[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-#define N_CAPS (sizeof(cap_names) / sizeof(cap_names[0]))
 
 /* Docker's default set, in Docker's order. */
 static const char *const default_caps[] = {
@@ -75,8 +30,8 @@ static size_t kernel_caps(void)
 			last = -1;
 		fclose(f);
 	}
-	if (last < 0 || (size_t)last >= N_CAPS)
-		return N_CAPS;
+	if (last < 0 || (size_t)last >= hutch_cap_count)
+		return hutch_cap_count;
 	return (size_t)last + 1;
 }
 
@@ -90,9 +45,9 @@ const char *ctr_cap_canonical(const char *name)
 	for (; name[i] && off + i < sizeof(buf) - 1; i++)
 		buf[off + i] = (char)toupper((unsigned char)name[i]);
 	buf[off + i] = '\0';
-	for (size_t c = 0; c < N_CAPS; c++)
-		if (strcmp(buf, cap_names[c]) == 0)
-			return cap_names[c];
+	for (size_t c = 0; c < hutch_cap_count; c++)
+		if (strcmp(buf, hutch_cap_names[c]) == 0)
+			return hutch_cap_names[c];
 	return NULL;
 }
 
@@ -141,8 +96,8 @@ int ctr_caps_compute(json_object *cap_add, json_object *cap_drop, bool privilege
 	size_t known = kernel_caps();
 	if (privileged || has(add, "ALL")) {
 		for (size_t c = 0; c < known; c++)
-			if (privileged || !has(drop, cap_names[c]))
-				caps = ctr_strv_add(caps, cap_names[c]);
+			if (privileged || !has(drop, hutch_cap_names[c]))
+				caps = ctr_strv_add(caps, hutch_cap_names[c]);
 	} else if (has(drop, "ALL")) {
 		for (size_t i = 0; add != NULL && add[i] != NULL; i++)
 			if (!has(caps, add[i]))

@@ -8,6 +8,7 @@ libhutch_a_SOURCES += \
 	src/lib/oci-config-linux.c \
 	src/lib/oci-config-free.c \
 	src/lib/oci-spec.c \
+	src/lib/cap-names.c src/lib/cap-names.h \
 	src/lib/signals.c src/lib/signals.h
 
 # Fixtures of the config tests (also used by the sanitizer build in make check).

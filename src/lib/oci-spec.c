@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cap-names.h"
 #include "oci-config-internal.h"
 #include "oci-config.h"
 #include "rootfs.h"
@@ -191,53 +192,6 @@ json_object *oci_spec_default(bool rootless, uint32_t uid, uint32_t gid)
 	return spec;
 }
 
-/* Every capability of the Linux headers hutch is built against (up to
- * CAP_CHECKPOINT_RESTORE, Linux 5.9). */
-static const char *const known_capabilities[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-    NULL,
-};
-
 /* Copy the list "key" of from into to, keeping the names the parser accepts. */
 static void add_known_names(json_object *to, json_object *from, const char *key,
 			    bool (*known)(const char *))
@@ -281,7 +235,7 @@ static json_object *features_linux(void)
 	for (int t = 0; t < OCI_NS_COUNT; t++)
 		json_object_array_add(ns, json_object_new_string(oci_namespace_type_name(t)));
 	json_object_object_add(l, "namespaces", ns);
-	json_object_object_add(l, "capabilities", strv_json(known_capabilities));
+	json_object_object_add(l, "capabilities", strv_json(hutch_cap_names));
 
 	/* Limits apply on a delegated cgroup v2 tree only; v1 and hybrid
 	 * hosts run containers without a cgroup (see cgroups.h). */
