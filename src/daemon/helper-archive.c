@@ -38,6 +38,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "overlay-options.h"
+#include "sandbox-join.h"
 #include "path-util.h"
 #include "sandbox.h"
 #include "timefmt.h"
@@ -59,17 +60,6 @@ static bool is_mountpoint(const char *path)
 	return stat(path, &st) == 0 && stat(up, &parent) == 0 && st.st_dev != parent.st_dev;
 }
 
-static bool single_uid_namespace(void)
-{
-	_cleanup_free_ char *map = NULL;
-	size_t len = 0, lines = 0;
-	if (read_file_all("/proc/self/uid_map", 4096, &map, &len, NULL) < 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		lines += map[i] == '\n';
-	return lines <= 1;
-}
-
 /* The options the monitor mounts the container's rootfs with
  * (monitor.json's lower, upper and work). */
 static int overlay_options(json_object *layout, char *buf, size_t size, hutch_error *err)
@@ -84,7 +74,7 @@ static int overlay_options(json_object *layout, char *buf, size_t size, hutch_er
 	l.lower = lower;
 	l.n_lower = n_lower;
 	/* Ownership that a single uid cannot store is kept in xattrs. */
-	l.xattr_permissions = single_uid_namespace();
+	l.xattr_permissions = sandbox_maps_single_uid();
 	return overlay_options_build(&l, buf, size, err);
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "file-util.h"
 
 int sandbox_join(pid_t pid, hutch_error *err)
 {
@@ -28,4 +29,15 @@ int sandbox_join(pid_t pid, hutch_error *err)
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return hutch_fail(err, errno, "become root in the sandbox");
 	return 0;
+}
+
+bool sandbox_maps_single_uid(void)
+{
+	_cleanup_free_ char *map = NULL;
+	size_t len = 0, lines = 0;
+	if (read_file_all("/proc/self/uid_map", 4096, &map, &len, NULL) < 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		lines += map[i] == '\n';
+	return lines <= 1;
 }

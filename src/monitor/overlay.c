@@ -20,19 +20,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "overlay-options.h"
-
-/* One line in uid_map: only the user's own uid exists in the sandbox,
- * so ownership that cannot be stored for real goes to an xattr. */
-static bool single_uid_sandbox(void)
-{
-	_cleanup_free_ char *map = NULL;
-	size_t len = 0, lines = 0;
-	if (read_file_all("/proc/self/uid_map", 4096, &map, &len, NULL) < 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		lines += map[i] == '\n';
-	return lines <= 1;
-}
+#include "sandbox-join.h"
 
 static int build_options(const struct monitor *m, char *buf, size_t size, hutch_error *err)
 {
@@ -46,7 +34,7 @@ static int build_options(const struct monitor *m, char *buf, size_t size, hutch_
 	    .upper = c->upper,
 	    .work = c->work,
 	    .allow_other = c->sandbox_pid != 0,
-	    .xattr_permissions = c->sandbox_pid != 0 && single_uid_sandbox(),
+	    .xattr_permissions = c->sandbox_pid != 0 && sandbox_maps_single_uid(),
 	};
 	return overlay_options_build(&l, buf, size, err);
 }
