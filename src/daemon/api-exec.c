@@ -456,6 +456,13 @@ static enum MHD_Result exec_start(struct request *r, const char *id)
 	if (rc == 0) {
 		snprintf(full, sizeof(full), "%s", e->id);
 		tty = e->tty;
+		/* Clients send the terminal's size with the start too (Docker's
+		 * ExecStartCheck.ConsoleSize, what `hutch exec -t` sends): it
+		 * wins over the create's, so the process never sees 0x0. */
+		json_object *size = NULL;
+		if (body != NULL && json_object_object_get_ex(body, "ConsoleSize", &size) &&
+		    json_object_is_type(size, json_type_array))
+			json_object_object_add(e->config, "ConsoleSize", json_object_get(size));
 	}
 	pthread_mutex_unlock(&execs.lock);
 	if (rc < 0)

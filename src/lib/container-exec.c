@@ -139,7 +139,9 @@ static int build_process(const struct exec_options *o, const struct oci_config *
 	ep->p.args = o->args;
 	ep->p.n_args = strv_len(o->args);
 	ep->p.terminal = o->tty_given ? o->tty : false;
-	ep->p.has_console_size = false;
+	ep->p.has_console_size = o->tty && o->console_rows > 0 && o->console_cols > 0;
+	ep->p.console_height = o->console_rows;
+	ep->p.console_width = o->console_cols;
 	if (o->cwd != NULL)
 		ep->p.cwd = (char *)o->cwd;
 	if (o->no_new_privs)

@@ -65,6 +65,9 @@ struct exec_options {
 	bool detach;
 	const char *pid_file;
 	const char *console_socket;
+	/* With tty: the terminal's size before the process starts (0: none),
+	 * so it never sees a 0x0 terminal (runc's process.consoleSize). */
+	unsigned console_rows, console_cols;
 	int preserve_fds;
 };
 

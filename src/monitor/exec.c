@@ -276,6 +276,8 @@ static int exec_start(struct exec_session *x, hutch_error *err)
 	    .detach = true,
 	    .pid_file = x->pid_name,
 	    .console_socket = sp->tty ? x->console_name : NULL,
+	    .console_rows = sp->rows > 0 ? (unsigned)sp->rows : 0,
+	    .console_cols = sp->cols > 0 ? (unsigned)sp->cols : 0,
 	};
 	int saved[3], status = 0;
 	if (child_stdio_install(&x->io, saved, err) < 0)
