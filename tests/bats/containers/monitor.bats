@@ -355,7 +355,9 @@ slirp_reaches_host() {
 	mon_json '.network = "slirp"
 		| .slirp_args = ["--outbound-allow=127.0.0.0/8", "--outbound-allow=10.0.2.2/32"]'
 	# (busybox's static wget crashes in glibc's resolver; nc does not)
-	mon_args sh -c "cat /proc/net/dev; printf 'GET /index.txt HTTP/1.0\r\n\r\n' | nc 10.0.2.2 $SERVER_PORT"
+	# Without a sandbox the network comes up just after the start (see
+	# containers.md): wait for the default route before using it.
+	mon_args sh -c "for i in \$(seq 1 100); do grep -q '^tap0[[:space:]]*00000000' /proc/net/route && break; sleep 0.05; done; cat /proc/net/dev; printf 'GET /index.txt HTTP/1.0\r\n\r\n' | nc 10.0.2.2 $SERVER_PORT"
 	mon_run
 	[ "$status" -eq 0 ]
 	[[ "$(mon_log_text stdout)" == *tap0:* ]]
