@@ -428,7 +428,9 @@ check_archive_roundtrip() {
 	[[ "$output" == *'"Action":"start"'* ]]
 	[[ "$output" == *'"Action":"die"'* ]]
 	local line
-	line=$(grep '"Action":"start"' <<<"$output" | head -n1)
+	# (since= has a one-second grain: the previous test's containers may
+	# be in the replay too, so pick talker's line by name.)
+	line=$(grep '"Action":"start"' <<<"$output" | grep -F '"name":"talker"' | head -n1)
 	[ "$(jq -r .Type <<<"$line")" = container ]
 	[ "$(jq -r .Actor.ID <<<"$line")" = "$id" ]
 	[ "$(jq -r .Actor.Attributes.name <<<"$line")" = talker ]
