@@ -240,6 +240,7 @@ static int create_container(struct create_session *s, bool run_mode, hutch_error
 			return hutch_fail(err, errno, "socketpair for the terminal");
 		s->relay_fd = tv[0];
 		s->console_fd = tv[1];
+		terminal_size_from_stdin(s->cfg->process);
 	}
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

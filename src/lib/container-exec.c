@@ -128,6 +128,8 @@ static int build_process(const struct exec_options *o, const struct oci_config *
 		    oci_process_parse(doc, o->process_file, &ep->parsed, err) < 0)
 			return -1;
 		ep->p = *ep->parsed;
+		if (ep->p.terminal && o->console_socket == NULL)
+			terminal_size_from_stdin(&ep->p);
 		return 0;
 	}
 	if (cfg->process == NULL)
@@ -142,6 +144,8 @@ static int build_process(const struct exec_options *o, const struct oci_config *
 	ep->p.has_console_size = o->tty && o->console_rows > 0 && o->console_cols > 0;
 	ep->p.console_height = o->console_rows;
 	ep->p.console_width = o->console_cols;
+	if (ep->p.terminal && o->console_socket == NULL)
+		terminal_size_from_stdin(&ep->p);
 	if (o->cwd != NULL)
 		ep->p.cwd = (char *)o->cwd;
 	if (o->no_new_privs)

@@ -15,6 +15,17 @@
 #include "log.h"
 #include "terminal.h"
 
+void terminal_size_from_stdin(struct oci_process *p)
+{
+	struct winsize ws;
+	if (p->has_console_size || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0 ||
+	    ws.ws_col == 0)
+		return;
+	p->has_console_size = true;
+	p->console_height = ws.ws_row;
+	p->console_width = ws.ws_col;
+}
+
 int terminal_connect_console_socket(const char *path, hutch_error *err)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};

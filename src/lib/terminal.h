@@ -16,6 +16,12 @@ int terminal_connect_console_socket(const char *path, hutch_error *err);
  * controlling terminal and fds 0, 1, 2. */
 int terminal_setup(int console_fd, const struct oci_process *p, hutch_error *err);
 
+/* A foreground run or exec that relays the pty itself: when the process
+ * has no consoleSize, give it the size of our own terminal (stdin), so the
+ * container's first look at its terminal never sees 0x0; later changes
+ * follow through SIGWINCH in the relay. */
+void terminal_size_from_stdin(struct oci_process *p);
+
 /* Send/receive one fd with SCM_RIGHTS (also used for seccomp listeners). */
 int fd_send(int sock, int fd, const char *payload, hutch_error *err);
 int fd_recv(int sock, int *fd, char *payload, size_t payload_size, hutch_error *err);
