@@ -5,13 +5,18 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "ack.h"
 #include "egress.h"
+#include "gso.h"
 #include "log.h"
 
 /* How many frames one TAP wake-up may move into slirp before the loop
@@ -39,6 +44,8 @@
  * libslirp answers IPv6 packets from the guest that are larger than its
  * MTU with "packet too big". */
 #define SLIRP_MTU_TWO_SEGMENTS (32767 + 40)
+/* The largest virtio-net header a TAP given to us may use. */
+#define VNET_HDR_MAX 64
 
 struct held_frame {
 	bool is_ack;
@@ -90,7 +97,15 @@ struct loop {
 	struct held_frame held[HOLD_MAX];
 	unsigned tap_batch;	 /* frames to read per wake-up, see tap_readable */
 	uint64_t tap_generation; /* the turn the TAP was last readable in */
-	uint8_t frame[FRAME_MAX];
+	/* Bytes of virtio-net header in front of every frame on the TAP
+	 * (IFF_VNET_HDR), 0 without one. */
+	size_t vnet_len;
+	/* Within a turn of the loop, TCP segments to the guest are gathered
+	 * into GSO frames (gso.h); the run goes out at the end of the turn
+	 * or before any frame that does not continue it. */
+	bool coalescing;
+	struct gso_run run;
+	uint8_t rx[VNET_HDR_MAX + FRAME_MAX]; /* header and frame read from the TAP */
 	uint8_t reply[FRAME_MAX];
 };
 
@@ -245,12 +260,32 @@ static int64_t next_timer_ms(struct loop *l)
 
 /* --- libslirp callbacks --------------------------------------------- */
 
-static ssize_t write_frame(struct loop *l, const void *buf, size_t len)
+static const uint8_t zero_vnet_hdr[VNET_HDR_MAX];
+
+/* Write one frame behind a virtio-net header (hdr may be NULL for an
+ * all-zero one, "a plain frame with its checksums done"). */
+static ssize_t write_frame_hdr(struct loop *l, const void *hdr, const void *buf, size_t len)
 {
 	ssize_t n;
-	do
-		n = write(l->tapfd, buf, len);
-	while (n < 0 && errno == EINTR);
+	if (l->vnet_len == 0) {
+		do
+			n = write(l->tapfd, buf, len);
+		while (n < 0 && errno == EINTR);
+	} else {
+		/* A header longer than struct virtio_net_hdr (the mergeable
+		 * buffers variant) ends in fields that are zero here. */
+		size_t first = hdr != NULL ? GSO_VNET_HDR_LEN : l->vnet_len;
+		struct iovec iov[3] = {
+		    {.iov_base = (void *)(hdr != NULL ? hdr : zero_vnet_hdr), .iov_len = first},
+		    {.iov_base = (void *)zero_vnet_hdr, .iov_len = l->vnet_len - first},
+		    {.iov_base = (void *)buf, .iov_len = len},
+		};
+		do
+			n = writev(l->tapfd, iov, 3);
+		while (n < 0 && errno == EINTR);
+		if (n > 0)
+			n = n >= (ssize_t)l->vnet_len ? n - (ssize_t)l->vnet_len : 0;
+	}
 	if (n < 0) {
 		/* A full TAP queue means the guest is not reading: drop the
 		 * frame like a busy NIC would, TCP will send it again. */
@@ -262,6 +297,20 @@ static ssize_t write_frame(struct loop *l, const void *buf, size_t len)
 	}
 	l->stats.frames_out++;
 	return n;
+}
+
+static ssize_t write_frame(struct loop *l, const void *buf, size_t len)
+{
+	return write_frame_hdr(l, NULL, buf, len);
+}
+
+static void flush_run(struct loop *l)
+{
+	if (l->run.len == 0)
+		return;
+	l->stats.segments_merged += l->run.segs - 1;
+	size_t len = gso_finish(&l->run);
+	write_frame_hdr(l, l->run.vnet_hdr, l->run.frame, len);
 }
 
 static void flush_held(struct loop *l)
@@ -309,15 +358,26 @@ static void hold_frame(struct loop *l, const void *buf, size_t len)
 	memcpy(h->data, buf, len);
 }
 
+/* Frames leave in the order slirp sends them: at most one of the run and
+ * the held frames has anything in it, as each is flushed before the
+ * other takes a frame. */
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct loop *l = opaque;
+	if (l->run.len > 0) {
+		if (gso_append(&l->run, buf, len))
+			return (ssize_t)len;
+		flush_run(l);
+	}
 	if (l->holding && len <= HOLD_FRAME_MAX) {
 		hold_frame(l, buf, len);
 		return (ssize_t)len;
 	}
-	/* A large frame goes out at once, behind what is held. */
+	/* A large frame goes out behind what is held, at once or as the
+	 * start of a GSO run. */
 	flush_held(l);
+	if (l->coalescing && l->vnet_len > 0 && gso_start(&l->run, buf, len))
+		return (ssize_t)len;
 	return write_frame(l, buf, len);
 }
 
@@ -508,8 +568,9 @@ static void tap_readable(struct loop *l, int fd, uint32_t events, void *data)
 	l->tap_generation = l->generation;
 	unsigned got = 0;
 	l->holding = true;
+	uint8_t *frame = l->rx + l->vnet_len;
 	while (got < l->tap_batch) {
-		ssize_t n = read(fd, l->frame, sizeof(l->frame));
+		ssize_t n = read(fd, l->rx, l->vnet_len + FRAME_MAX);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -519,23 +580,30 @@ static void tap_readable(struct loop *l, int fd, uint32_t events, void *data)
 		}
 		if (n == 0)
 			break;
+		/* Without offloads set (TUNSETOFFLOAD) the guest's kernel
+		 * sends whole frames with their checksums done: the header
+		 * says nothing, and is not needed. */
+		if ((size_t)n <= l->vnet_len)
+			continue;
+		n -= (ssize_t)l->vnet_len;
 		got++;
 		l->stats.frames_in++;
 		if (l->egress != NULL) {
 			struct egress_packet pkt;
-			if (egress_classify(l->egress, l->frame, (size_t)n, &pkt) == EGRESS_DENY) {
+			if (egress_classify(l->egress, frame, (size_t)n, &pkt) == EGRESS_DENY) {
 				l->stats.frames_denied++;
 				egress_log_denied(l->egress, &pkt);
-				size_t rlen = egress_build_reject(l->frame, (size_t)n, l->reply,
+				size_t rlen = egress_build_reject(frame, (size_t)n, l->reply,
 								  sizeof(l->reply));
 				if (rlen > 0)
 					cb_send_packet(l->reply, rlen, l);
 				continue;
 			}
 		}
-		slirp_input(l->slirp, l->frame, (int)n);
+		slirp_input(l->slirp, frame, (int)n);
 	}
 	l->holding = false;
+	flush_run(l);
 	flush_held(l);
 	if (got == l->tap_batch && streaming && l->tap_batch < TAP_BATCH)
 		l->tap_batch *= 2;
@@ -557,6 +625,19 @@ int loop_new(const struct net_options *o, int tapfd, struct egress *egress, stru
 	if (l->epfd < 0) {
 		free(l);
 		return hutch_fail(err, errno, "epoll_create1");
+	}
+	/* Our own TAP has a virtio-net header (tap.c); one passed with
+	 * --netns-type=tapfd may have one or not. */
+	struct ifreq ifr = {0};
+	if (ioctl(tapfd, TUNGETIFF, &ifr) == 0 && (ifr.ifr_flags & IFF_VNET_HDR)) {
+		int hdr_len = 0;
+		if (ioctl(tapfd, TUNGETVNETHDRSZ, &hdr_len) < 0 || hdr_len < GSO_VNET_HDR_LEN ||
+		    hdr_len > VNET_HDR_MAX) {
+			loop_free(l);
+			return hutch_fail_plain(err, EINVAL,
+						"the TAP's virtio-net header size is not usable");
+		}
+		l->vnet_len = (size_t)hdr_len;
 	}
 	int flags = fcntl(tapfd, F_GETFL);
 	if (flags < 0 || fcntl(tapfd, F_SETFL, flags | O_NONBLOCK) < 0) {
@@ -667,6 +748,7 @@ int loop_run(struct loop *l)
 			if (e != NULL && e->slirp && e->generation == l->generation)
 				e->revents |= epoll_to_slirp(events[i].events);
 		}
+		l->coalescing = true;
 		slirp_pollfds_poll(l->slirp, n < 0, get_revents, l);
 		for (int i = 0; i < n && !l->stopping; i++) {
 			int fd = events[i].data.fd;
@@ -675,6 +757,8 @@ int loop_run(struct loop *l)
 				e->handler(l, fd, events[i].events, e->data);
 		}
 		run_timers(l);
+		l->coalescing = false;
+		flush_run(l);
 	}
 	return l->status;
 }

@@ -58,8 +58,9 @@ struct loop_stats {
 	uint64_t frames_in;
 	uint64_t frames_out;
 	uint64_t frames_denied;
-	uint64_t frames_dropped; /* TAP full, frame to the guest lost */
-	uint64_t acks_coalesced; /* pure ACKs made redundant by a later one */
+	uint64_t frames_dropped;  /* TAP full, frame to the guest lost */
+	uint64_t acks_coalesced;  /* pure ACKs made redundant by a later one */
+	uint64_t segments_merged; /* TCP segments that went out inside a GSO frame */
 };
 const struct loop_stats *loop_get_stats(const struct loop *loop);
 
