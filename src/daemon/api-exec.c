@@ -48,9 +48,8 @@ struct exec {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	struct exec *list;
-} execs = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL};
+} execs = {PTHREAD_MUTEX_INITIALIZER, NULL};
 
 static void exec_free(struct exec *e)
 {
@@ -234,6 +233,7 @@ struct exec_run {
 	struct hutchd *d;
 	char id[CTR_ID_LEN + 1];
 	pid_t pid;
+	int stream_fd; /* our copy of the client's connection */
 };
 
 /* The monitor's spec (containers.md, "Exec"). */
@@ -329,7 +329,6 @@ static void *exec_waiter(void *arg)
 		e->ended_ns = time_now_ns();
 		snprintf(ctr_id, sizeof(ctr_id), "%s", e->ctr_id);
 	}
-	pthread_cond_broadcast(&execs.cond);
 	pthread_mutex_unlock(&execs.lock);
 	struct ctr *c = NULL;
 	hutch_error err = {0};
@@ -342,6 +341,9 @@ static void *exec_waiter(void *arg)
 		ctr_put(c);
 	}
 	log_debug("exec %.12s ended with %d", run->id, code);
+	/* The monitor closed its copy without a shutdown: the client sees its
+	 * stream end only now, when the exit code and exec_die are recorded. */
+	close(run->stream_fd);
 	free(run);
 	return NULL;
 }
@@ -374,17 +376,18 @@ static void exec_run(struct hutchd *d, const char *id, int stream_fd)
 		if (e->tty || write_all(stream_fd, hdr, sizeof(hdr)) == 0)
 			write_all(stream_fd, msg, (size_t)len);
 	}
-	/* The monitor has its own copy. */
-	close(stream_fd);
 	pthread_mutex_unlock(&execs.lock);
 	if (rc < 0) {
+		close(stream_fd);
 		log_error("exec %.12s: %s", id, err.msg);
 		return;
 	}
 	if (run == NULL) {
+		close(stream_fd);
 		log_error("exec %.12s: out of memory", id);
 		return;
 	}
+	run->stream_fd = stream_fd;
 	run->d = d;
 	snprintf(run->id, sizeof(run->id), "%s", id);
 	run->pid = pid;
@@ -588,20 +591,9 @@ static json_object *exec_inspect_locked(struct exec *e)
 static enum MHD_Result exec_json(struct request *r, const char *id)
 {
 	pthread_mutex_lock(&execs.lock);
+	/* A client that read its stream to the end finds the exit code: the
+	 * stream ends only once it is recorded (exec_waiter). */
 	struct exec *e = exec_find_locked(id);
-	if (e != NULL && e->running) {
-		/* A client that read its stream to the end asks for the exit
-		 * code next; the monitor may be exiting just now. */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&execs.cond, &execs.lock, &ts);
-		e = exec_find_locked(id);
-	}
 	_cleanup_json_ json_object *o = e != NULL ? exec_inspect_locked(e) : NULL;
 	pthread_mutex_unlock(&execs.lock);
 	if (o == NULL)

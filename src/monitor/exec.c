@@ -311,6 +311,11 @@ static int exec_run(struct exec_session *x, int stream_fd)
 	x->stream.want_stdout = x->spec.attach_stdout;
 	x->stream.want_stderr = x->spec.attach_stderr && !x->spec.tty;
 	x->stream.want_stdin = x->spec.attach_stdin;
+	/* hutchd keeps the connection open until it has reaped us and recorded
+	 * the exit code: the client's end of stream then means the exit code
+	 * (and the exec_die event) is there, as Docker clients expect when
+	 * they inspect the exec right after its stream ended. */
+	x->stream.peer_ends = true;
 	x->stream.on_input = exec_input;
 	x->stream.on_input_end = exec_input_end;
 	x->stream.on_gone = exec_stream_gone;

@@ -137,6 +137,8 @@ struct stream {
 	bool input_closed; /* the client half-closed (or we stop reading) */
 	bool input_paused; /* the container's stdin is full */
 	bool closing;	   /* shut down once the buffer is written */
+	bool peer_ends;	   /* close without shutdown: another holder of the
+			    * connection (hutchd, for an exec) ends it */
 	char *buf;	   /* output waiting for the client */
 	size_t len, cap;
 	struct stream *next;

@@ -40,7 +40,8 @@ void stream_close(struct stream *s)
 	if (s->fd < 0)
 		return;
 	loop_unwatch(&s->w);
-	shutdown(s->fd, SHUT_RDWR);
+	if (!s->peer_ends)
+		shutdown(s->fd, SHUT_RDWR);
 	close(s->fd);
 	s->fd = -1;
 	free(s->buf);
