@@ -91,3 +91,18 @@ edit_config() {
 	jq "$@" "$filter" "$dir/config.json" >"$dir/config.json.new" &&
 		mv "$dir/config.json.new" "$dir/config.json"
 }
+
+# wait_until SECONDS CMD...: run CMD until it succeeds, every 0.05 s, for
+# at most SECONDS of wall time (then one last try decides). For a
+# condition the test waits for, instead of a pause that hopes it came:
+# give generous SECONDS, they cost nothing when things are fast. CMD runs
+# anew on each try, so it must not be a $(...) argument (taken once).
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		"$@" && return 0
+		sleep 0.05
+	done
+	"$@"
+}

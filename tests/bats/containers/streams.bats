@@ -29,10 +29,37 @@ hj() {
 
 # A container that printed to both streams and exited.
 make_talker() {
-	# Pauses keep the order: the monitor reads stdout and stderr apart.
-	create talker sh -c 'echo out1; sleep 0.2; echo err1 >&2; sleep 0.2; echo out2'
+	# The monitor reads stdout and stderr from two pipes: a line waits
+	# until the one before it is in the log, or a monitor that gets the
+	# CPU late would read out1 and out2 in one go, before err1.
+	gated_create talker 'echo out1; gate 1; echo err1 >&2; gate 2; echo out2'
 	start talker
+	local log=$XDG_DATA_HOME/hutch/containers/$id/ctr.log
+	wait_for 60 grep -q out1 "$log"
+	open_gate 1
+	wait_for 60 grep -q err1 "$log"
+	open_gate 2
 	[ "$(wait_exit talker)" = 0 ]
+}
+
+# gated_create NAME SCRIPT: a container running `sh -c SCRIPT` where
+# `gate NAME` waits until the test calls `open_gate NAME` (a file in a
+# directory bound at /gate): a step of the container that must come after
+# something the test saw, never after a guessed pause.
+gated_create() {
+	local dir=$BATS_TEST_TMPDIR/gate
+	mkdir -p "$dir"
+	CTR_EXTRA=$(jq -nc --arg d "$dir" '{HostConfig: {Binds: [$d + ":/gate"]}}') \
+		create "$1" sh -c "gate() { until [ -e /gate/\$1 ]; do sleep 0.02; done; }; $2"
+}
+
+open_gate() {
+	touch "$BATS_TEST_TMPDIR/gate/$1"
+}
+
+# events_since_have T0 TEXT: the events since T0 include TEXT.
+events_since_have() {
+	api GET "/events?since=$1&until=$(($(date +%s) + 1))" | grep -qF -- "$2"
 }
 
 exec_create() {
@@ -86,9 +113,13 @@ make_sleeper() {
 	# The entries' own times bound since and until.
 	local t
 	t=$(head -n1 "$XDG_DATA_HOME/hutch/containers/$id/ctr.log" | jq -r .time)
-	local secs
+	local secs last
 	secs=$(date -d "$t" +%s)
-	run hj GET "/containers/talker/logs?stdout=1&since=$((secs + 5))" --no-upgrade
+	# (the last entry's own time: on a loaded machine it can be seconds
+	# after the first)
+	t=$(tail -n1 "$XDG_DATA_HOME/hutch/containers/$id/ctr.log" | jq -r .time)
+	last=$(date -d "$t" +%s)
+	run hj GET "/containers/talker/logs?stdout=1&since=$((last + 5))" --no-upgrade
 	[ -z "$output" ]
 	run hj GET "/containers/talker/logs?stdout=1&since=$((secs - 5))" --no-upgrade
 	[ "$output" = "$(printf 'out1\nout2')" ]
@@ -100,14 +131,21 @@ make_sleeper() {
 }
 
 @test "logs: follow streams until the container exits" {
-	create follower sh -c 'echo one; sleep 1; echo two; sleep 1; echo three'
+	gated_create follower 'echo one; echo two; gate go; echo three'
 	start follower
-	local t0=$SECONDS
-	run hj GET "/containers/follower/logs?stdout=1&follow=1" --no-upgrade
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf 'one\ntwo\nthree')" ]
-	[ $((SECONDS - t0)) -ge 1 ]
+	local live=$BATS_TEST_TMPDIR/live
+	hj GET "/containers/follower/logs?stdout=1&follow=1" --no-upgrade --live "$live" \
+		>"$BATS_TEST_TMPDIR/out" &
+	local client=$!
+	# Only once the follower saw "two" does the container go on: "three"
+	# can only come through a reply that followed.
+	wait_for 60 grep -q two "$live"
+	open_gate go
+	local st=0
+	wait "$client" || st=$?
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$st" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "$(printf 'one\ntwo\nthree')" ]
 	# A stopped container is not followed: the reply ends at once.
 	run hj GET "/containers/follower/logs?stdout=1&follow=1" --no-upgrade --timeout 10
 	[ "$status" -eq 0 ]
@@ -117,12 +155,12 @@ make_sleeper() {
 @test "logs: follow ends at until while the container still runs" {
 	create chatty sh -c 'while true; do echo tick; sleep 0.2; done'
 	start chatty
-	local t0=$SECONDS
+	# The container never exits: only until ends the reply (a follow that
+	# ignored it would time out, status 3).
 	run hj GET "/containers/chatty/logs?stdout=1&follow=1&until=$(($(date +%s) + 2))" \
-		--no-upgrade --timeout 20
+		--no-upgrade --timeout 60
 	[ "$status" -eq 0 ]
 	[[ "$output" == tick* ]]
-	[ $((SECONDS - t0)) -lt 10 ]
 }
 
 @test "logs: a tty container's log is raw" {
@@ -145,7 +183,8 @@ make_sleeper() {
 		--stdin "$(printf 'hello\nworld\n')" --headers "$BATS_TEST_TMPDIR/h" \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
 	local client=$!
-	sleep 0.5
+	# Started once the attach is upgraded, as docker run does.
+	wait_for 60 grep -q "^HTTP/1.1 101" "$BATS_TEST_TMPDIR/h"
 	start catter
 	wait "$client"
 	cat "$BATS_TEST_TMPDIR/h"
@@ -172,17 +211,27 @@ make_sleeper() {
 }
 
 @test "attach: to a running container, without the upgrade 400, the websocket 501" {
-	create ticker sh -c 'sleep 1; echo late; sleep 1'
+	# It ticks until the gate opens: the attach is known to be connected
+	# once a tick came through it (output before that is not replayed).
+	gated_create ticker 'until [ -e /gate/go ]; do echo tick; sleep 0.1; done; echo late'
 	start ticker
-	run hj POST "/containers/ticker/attach?stream=1&stdout=1&stderr=1"
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "$output" = late ]
 	call POST "/containers/ticker/attach?stream=1&stdout=1"
 	[ "$code" = 400 ]
 	[[ "$body" == *Upgrade* ]]
 	call GET "/containers/ticker/attach/ws?stream=1"
 	[ "$code" = 501 ]
+	local live=$BATS_TEST_TMPDIR/live
+	hj POST "/containers/ticker/attach?stream=1&stdout=1&stderr=1" --live "$live" \
+		>"$BATS_TEST_TMPDIR/out" &
+	local client=$!
+	wait_for 60 grep -q tick "$live"
+	open_gate go
+	local st=0
+	wait "$client" || st=$?
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$st" -eq 0 ]
+	[ "$(tail -n1 "$BATS_TEST_TMPDIR/out")" = late ]
+	[ "$(grep -vx tick "$BATS_TEST_TMPDIR/out")" = late ]
 }
 
 # ------------------------------------------------------------------ exec
@@ -228,18 +277,22 @@ make_sleeper() {
 	exec_create box '{"Cmd":["sh","-c","echo made >/tmp/detached; exit 4"]}'
 	call POST "/exec/$exec_id/start" -H 'Content-Type: application/json' -d '{"Detach":true}'
 	[ "$code" = 200 ]
-	wait_for 10 sh -c "curl -s --unix-socket '$HUTCH_SOCKET' http://d/exec/$exec_id/json | jq -e '.ExitCode == 4'"
+	wait_for 60 sh -c "curl -s --unix-socket '$HUTCH_SOCKET' http://d/exec/$exec_id/json | jq -e '.ExitCode == 4'"
 	exec_create box '{"Cmd":["cat","/tmp/detached"],"AttachStdout":true}'
 	run hj POST "/exec/$exec_id/start" --body '{}'
 	[ "$output" = made ]
-	# Resize reaches a running tty exec; a finished one is a 409.
-	exec_create box '{"Cmd":["sh","-c","sleep 1; stty size"],"Tty":true,"AttachStdout":true}'
-	hj POST "/exec/$exec_id/start" --body '{"Tty":true}' >"$BATS_TEST_TMPDIR/sized" &
+	# Resize reaches a running tty exec; a finished one is a 409. The exec
+	# says when it runs, then waits (at most a minute) for the new size.
+	local script='echo ready; i=0; while [ "$(stty size)" != "42 123" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done; stty size'
+	exec_create box "$(jq -nc --arg s "$script" '{Cmd: ["sh", "-c", $s], Tty: true, AttachStdout: true}')"
+	local live=$BATS_TEST_TMPDIR/live
+	hj POST "/exec/$exec_id/start" --body '{"Tty":true}' --live "$live" >"$BATS_TEST_TMPDIR/sized" &
 	local client=$!
-	sleep 0.3
+	wait_for 60 grep -q ready "$live"
 	call POST "/exec/$exec_id/resize?h=42&w=123"
 	[ "$code" = 200 ]
 	wait "$client"
+	cat "$BATS_TEST_TMPDIR/sized"
 	[[ "$(cat "$BATS_TEST_TMPDIR/sized")" == *"42 123"* ]]
 	call POST "/exec/$exec_id/resize?h=42&w=123"
 	[ "$code" = 409 ]
@@ -464,7 +517,8 @@ check_archive_roundtrip() {
 	make_sleeper box
 	exec_create box '{"Cmd":["sh","-c","exit 5"]}'
 	hj POST "/exec/$exec_id/start" --body '{}'
-	sleep 0.5
+	# (exec_die is recorded as the exec's monitor is reaped)
+	wait_for 60 events_since_have "$t0" '"Action":"exec_die"'
 	run api GET "/events?since=$t0&until=$(($(date +%s) + 1))"
 	echo "$output"
 	[[ "$output" == *'"Action":"exec_create: sh -c exit 5"'* ]]
@@ -508,10 +562,17 @@ check_archive_roundtrip() {
 	[[ "${lines[0]}" =~ ^20[0-9-]+T[0-9:.]+Z\ out1$ ]]
 	run with_timeout 30 docker logs --until "$((t0 - 60))" talker
 	[ -z "$output" ]
-	create ticker sh -c 'sleep 1; echo from-attach; exit 4'
+	# attach shows only what comes after it connected: the container ticks
+	# until the gate opens, which the test does once a tick came through.
+	gated_create ticker 'until [ -e /gate/go ]; do echo tick; sleep 0.1; done; echo from-attach; exit 4'
 	start ticker
-	run with_timeout 30 docker attach ticker
-	echo "$output"
-	[ "$status" -eq 4 ]
-	[ "$output" = from-attach ]
+	with_timeout 60 docker attach ticker >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local client=$!
+	wait_for 60 grep -q tick "$BATS_TEST_TMPDIR/out"
+	open_gate go
+	local st=0
+	wait "$client" || st=$?
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$st" -eq 4 ]
+	[ "$(grep -vx tick "$BATS_TEST_TMPDIR/out")" = from-attach ]
 }

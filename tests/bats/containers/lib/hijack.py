@@ -9,6 +9,9 @@ hijack.py SOCKET METHOD PATH [options]
   --keep-open SECS   without --stdin: wait this long before half-closing
   --headers FILE     write the status line and headers to FILE
   --frames FILE      write one line per frame: "STREAM LENGTH"
+  --live FILE        append the raw bytes of the reply body to FILE as
+                     they come (the output proper is written at the end), so
+                     a test can wait for a word before it acts
   --timeout SECS     give up after SECS (exit 3)
 
 The reply body is demultiplexed when the Content-Type says
@@ -39,34 +42,47 @@ def read_headers(sock):
     return lines, headers, rest
 
 
-def read_all(sock, rest):
+def read_all(sock, rest, live=None):
     data = bytearray(rest)
+    if live:
+        live.write(rest)
     while True:
         chunk = sock.recv(65536)
         if not chunk:
             return bytes(data)
+        if live:
+            live.write(chunk)
         data += chunk
 
 
-def read_body(sock, rest, headers):
+def read_body(sock, rest, headers, live=None):
     """A plain HTTP body: by its length, its chunks, or to the end."""
     data = bytearray(rest)
+    if live:
+        live.write(rest)
+
+    def more():
+        chunk = sock.recv(65536)
+        if chunk and live:
+            live.write(chunk)
+        return chunk
+
     if "content-length" in headers:
         want = int(headers["content-length"])
         while len(data) < want:
-            chunk = sock.recv(65536)
+            chunk = more()
             if not chunk:
                 break
             data += chunk
         return bytes(data)
     if headers.get("transfer-encoding", "").lower() == "chunked":
         while not data.endswith(b"0\r\n\r\n"):
-            chunk = sock.recv(65536)
+            chunk = more()
             if not chunk:
                 break
             data += chunk
         return bytes(data)
-    return read_all(sock, bytes(data))
+    return bytes(data) + read_all(sock, b"", live)
 
 
 def dechunk(data):
@@ -117,6 +133,7 @@ def main():
     ap.add_argument("--keep-open", type=float, default=0)
     ap.add_argument("--headers")
     ap.add_argument("--frames")
+    ap.add_argument("--live")
     ap.add_argument("--timeout", type=float, default=60)
     a = ap.parse_args()
 
@@ -146,7 +163,11 @@ def main():
             elif a.keep_open:
                 time.sleep(a.keep_open)
                 sock.shutdown(socket.SHUT_WR)
-        data = read_all(sock, rest) if status == 101 else read_body(sock, rest, headers)
+        live = open(a.live, "ab", buffering=0) if a.live else None
+        if status == 101:
+            data = read_all(sock, rest, live)
+        else:
+            data = read_body(sock, rest, headers, live)
     except socket.timeout:
         sys.stderr.write("timed out\n")
         return 3
