@@ -39,13 +39,20 @@ teardown() {
 }
 
 @test "wait replies as Docker does and waits for the exit" {
-	create waiter sleep 2
-	start waiter
-	local t0=$SECONDS
-	call POST /containers/waiter/wait
-	[ "$code" = 200 ]
-	[ "$body" = '{"StatusCode":0,"Error":null}' ]
-	[ $((SECONDS - t0)) -ge 1 ]
+	start_trapping waiter 'trap "exit 0" USR1'
+	local out=$BATS_TEST_TMPDIR/wait.out
+	api POST /containers/waiter/wait -D "$BATS_TEST_TMPDIR/wait.h" -w '%{http_code}' >"$out" &
+	local waiter=$!
+	# It waits: the reply's headers come at once, its body not before the
+	# container ends, which it does only when told to.
+	wait_for 60 grep -q "^HTTP/1.1 200" "$BATS_TEST_TMPDIR/wait.h"
+	kill -0 "$waiter"
+	[ ! -s "$out" ]
+	call POST "/containers/waiter/kill?signal=USR1"
+	[ "$code" = 204 ]
+	wait "$waiter"
+	[ "$(cat "$out")" = '{"StatusCode":0,"Error":null}
+200' ]
 	call POST "/containers/waiter/wait?condition=bogus"
 	[ "$code" = 400 ]
 	[[ "$body" == *"invalid condition"* ]]
@@ -57,9 +64,10 @@ teardown() {
 @test "wait condition=next-exit waits for a start and its exit" {
 	create nexter sh -c 'exit 5'
 	local out=$BATS_TEST_TMPDIR/wait.out
-	api POST "/containers/nexter/wait?condition=next-exit" >"$out" &
+	api POST "/containers/nexter/wait?condition=next-exit" -D "$BATS_TEST_TMPDIR/wait.h" >"$out" &
 	local waiter=$!
-	sleep 0.5
+	# The wait has taken its count of exits once its headers are out.
+	wait_for 60 grep -q "^HTTP/1.1 200" "$BATS_TEST_TMPDIR/wait.h"
 	start nexter
 	wait "$waiter"
 	[ "$(jq -r .StatusCode "$out")" = 5 ]
@@ -226,7 +234,7 @@ teardown() {
 	t0=$SECONDS
 	call POST "/containers/trapper/stop?t=30"
 	[ "$code" = 204 ]
-	[ $((SECONDS - t0)) -le 5 ]
+	[ $((SECONDS - t0)) -lt 25 ]
 	[ "$(inspect trapper | jq -r .State.ExitCode)" = 7 ]
 	call POST "/containers/trapper/start"
 	[ "$code" = 204 ]
@@ -242,7 +250,7 @@ teardown() {
 	start target
 	local log=$XDG_DATA_HOME/hutch/containers/$id/ctr.log
 	# The count is taken anew on every try (a $(...) here would be taken once).
-	wait_for 10 count_at_least 2 ready "$log" ||
+	wait_for 60 count_at_least 2 ready "$log" ||
 		{ cat "$log" "${log%/*}/monitor.log"; inspect target; false; }
 	call POST "/containers/target/kill?signal=15"
 	[ "$code" = 204 ]
@@ -262,7 +270,7 @@ teardown() {
 	call POST "/containers/again/restart?t=0"
 	[ "$code" = 204 ]
 	[ "$(inspect again | jq -r .State.Status)" = running ]
-	wait_for 10 count_at_least 2 run "$XDG_DATA_HOME/hutch/containers/$id/ctr.log"
+	wait_for 60 count_at_least 2 run "$XDG_DATA_HOME/hutch/containers/$id/ctr.log"
 }
 
 @test "rm of a running container is 409, rm -f removes it and everything it had" {
@@ -286,10 +294,13 @@ teardown() {
 }
 
 @test "AutoRemove: the container goes when it exits; wait condition=removed" {
-	CTR_EXTRA='{"HostConfig":{"AutoRemove":true}}' create gone sh -c 'sleep 1; exit 4'
+	CTR_EXTRA='{"HostConfig":{"AutoRemove":true}}' create gone sh -c 'exit 4'
 	local out=$BATS_TEST_TMPDIR/removed.out
-	api POST "/containers/gone/wait?condition=removed" >"$out" &
+	api POST "/containers/gone/wait?condition=removed" -D "$BATS_TEST_TMPDIR/wait.h" >"$out" &
 	local waiter=$!
+	# Started once the wait is in place (its headers are out), or the
+	# container could be gone before the wait found it.
+	wait_for 60 grep -q "^HTTP/1.1 200" "$BATS_TEST_TMPDIR/wait.h"
 	start gone
 	wait "$waiter"
 	[ "$(jq -r .StatusCode "$out")" = 4 ]
@@ -345,8 +356,13 @@ teardown() {
 @test "top lists the container's processes" {
 	create tops sh -c 'sleep 101 & sleep 102; true'
 	start tops
-	top_shows() { api GET /containers/tops/top | grep -q "$1"; }
-	wait_for 10 top_shows 'sleep 101'
+	# Both sleeps have been exec'd (the shell forks them one after the other).
+	top_shows() {
+		local out
+		out=$(api GET /containers/tops/top)
+		[[ "$out" == *"sleep 101"* && "$out" == *"sleep 102"* ]]
+	}
+	wait_for 60 top_shows
 	run api GET /containers/tops/top
 	echo "$output"
 	[ "$(jq -r '.Titles | index("PID")' <<<"$output")" -ge 0 ]

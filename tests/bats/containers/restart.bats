@@ -51,15 +51,16 @@ kill9_hutchd() {
 	[ "$(jq -r '.[0].State' <<<"$output")" = running ]
 	[ "$(inspect survivor | jq -r .State.Pid)" = "$pid" ]
 	local out=$BATS_TEST_TMPDIR/wait.out
-	api POST /containers/survivor/wait >"$out" &
+	api POST /containers/survivor/wait -D "$BATS_TEST_TMPDIR/wait.h" >"$out" &
 	local waiter=$!
-	sleep 0.5
+	# (the wait is in place once its headers are out)
+	wait_for 60 grep -q "^HTTP/1.1 200" "$BATS_TEST_TMPDIR/wait.h"
 	call POST "/containers/survivor/kill?signal=USR1"
 	[ "$code" = 204 ]
 	wait "$waiter"
 	[ "$(jq -r .StatusCode "$out")" = 9 ]
 	[ "$(inspect survivor | jq -r .State.Status)" = exited ]
-	wait_for 10 test ! -e "/proc/$mon"
+	wait_for 60 test ! -e "/proc/$mon"
 }
 
 @test "a graceful stop of hutchd leaves containers running too" {
@@ -82,7 +83,7 @@ kill9_hutchd() {
 	kill9_hutchd
 	# The container's init runs as our own uid (root in the sandbox).
 	kill -USR1 "$pid"
-	wait_for 20 test ! -e "/proc/$mon"
+	wait_for 60 test ! -e "/proc/$mon"
 	start_hutchd
 	run inspect quick
 	[ "$(jq -r .State.Status <<<"$output")" = exited ]
@@ -99,7 +100,7 @@ kill9_hutchd() {
 	CTR_EXTRA='{"HostConfig":{"AutoRemove":true}}' start_trapping autogone 'trap "exit 0" USR1'
 	kill9_hutchd
 	kill -USR1 "$pid"
-	wait_for 20 test ! -e "/proc/$mon"
+	wait_for 60 test ! -e "/proc/$mon"
 	[ -d "$XDG_DATA_HOME/hutch/containers/$id" ]
 	start_hutchd
 	call GET "/containers/$id/json"
@@ -114,7 +115,7 @@ kill9_hutchd() {
 	pids_of orphan
 	kill -9 "$mon"
 	kill -9 "$pid" 2>/dev/null || true
-	wait_for 10 status_is orphan exited
+	wait_for 60 status_is orphan exited
 	run inspect orphan
 	[ "$(jq -r .State.ExitCode <<<"$output")" = 255 ]
 	[ "$(jq -r .State.Error <<<"$output")" = "monitor died" ]
@@ -130,7 +131,7 @@ kill9_hutchd() {
 	kill9_hutchd
 	kill -9 "$mon"
 	kill -9 "$pid" 2>/dev/null || true
-	wait_for 10 test ! -e "/proc/$mon"
+	wait_for 60 test ! -e "/proc/$mon"
 	start_hutchd
 	run inspect lost
 	[ "$(jq -r .State.Status <<<"$output")" = exited ]

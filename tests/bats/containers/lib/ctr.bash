@@ -85,7 +85,7 @@ pids_of() {
 start_trapping() {
 	create "$1" sh -c "$2; echo ready; while :; do sleep 0.1; done"
 	start "$1"
-	wait_for 10 grep -q ready "$XDG_DATA_HOME/hutch/containers/$id/ctr.log"
+	wait_for 60 grep -q ready "$XDG_DATA_HOME/hutch/containers/$id/ctr.log"
 	pids_of "$1"
 }
 
