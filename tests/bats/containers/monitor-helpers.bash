@@ -20,11 +20,7 @@ mon_setup() {
 		unshare --user --map-root-user --mount sleep infinity </dev/null >/dev/null 2>&1 3>&- &
 		HOLDER=$!
 		# Wait until the holder has its own namespaces.
-		local i
-		for i in $(seq 100); do
-			[ "$(readlink /proc/$HOLDER/ns/user)" != "$(readlink /proc/self/ns/user)" ] && break
-			sleep 0.05
-		done
+		wait_until 60 holder_unshared || return 1
 		mon_config 'del(.linux.uidMappings, .linux.gidMappings)
 			| .linux.namespaces |= map(select(.type != "user"))'
 	fi
@@ -39,6 +35,13 @@ mon_setup() {
 		runtime_dir: $r, sandbox_pid: $sandbox, tty: false, open_stdin: false,
 		stdin_once: false, network: "none", mtu: 65520, slirp_args: [], ports: [],
 		log_path: ($c + "/ctr.log"), log_max_bytes: 0, stop_signal: 15}' >"$CDIR/monitor.json"
+}
+
+# The holder is ready once unshare has exec'd sleep (its namespaces and
+# id maps are all set up by then).
+holder_unshared() {
+	[ "$(readlink "/proc/$HOLDER/ns/user")" != "$(readlink /proc/self/ns/user)" ] &&
+		[ "$(cat "/proc/$HOLDER/comm" 2>/dev/null)" = sleep ]
 }
 
 # A monitor still running is asked to kill its container, so it cleans up

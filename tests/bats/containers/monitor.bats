@@ -67,10 +67,8 @@ teardown() {
 	[[ "$output" == *"no terminal"* ]]
 	run mon_ctl '{"op":"kill","signal":99}'
 	[[ "$output" == *"signal must be"* ]]
-	for i in $(seq 100); do
-		grep -q ready "$CDIR/ctr.log" && break
-		sleep 0.05
-	done
+	# (the TERM trap is set once it said ready)
+	wait_until 60 grep -q ready "$CDIR/ctr.log"
 	run mon_ctl '{"op":"kill"}'
 	[ "$output" = '{"ok":true}' ]
 	wait "$MON_PID" || status=$?
@@ -146,7 +144,6 @@ p, ready, go = spawn_created()
 assert json.load(open(CDIR + "/monitor.json"))["id"] in open("/proc/%d/cmdline" % int(open(RDIR + "/monitor.pid").read())).read()
 a = attach(pass_fd=True)
 b = attach()
-time.sleep(0.1)
 start(ready, go)
 fa, fb = read_frames(a), read_frames(b)
 assert fa == {1: b"hello\n", 2: b"oops\n"}, fa
@@ -274,7 +271,12 @@ print("exit", p.wait())
 
 @test "the monitor outlives its parent; nothing is left afterwards" {
 	mon_setup
-	mon_args sh -c 'sleep 1; echo late'
+	# The container runs until the test has looked (a file in a bound
+	# directory), not for a guessed second.
+	mkdir "$BATS_TEST_TMPDIR/gate"
+	mon_config '.mounts += [{"destination": "/gate", "type": "bind", "source": $g, "options": ["bind"]}]' \
+		--arg g "$BATS_TEST_TMPDIR/gate"
+	mon_args sh -c 'until [ -e /gate/go ]; do sleep 0.05; done; echo late'
 	run mon_py '
 p, ready, go = spawn_created()
 start(ready, go)
@@ -285,6 +287,7 @@ os._exit(0)
 	mpid=$output
 	kill -0 "$mpid"
 	[ "$(mon_status)" = running ]
+	touch "$BATS_TEST_TMPDIR/gate/go"
 	mon_wait_gone "$mpid"
 	[ "$(mon_status)" = exited ]
 	[ "$(jq .ExitCode "$CDIR/state.json")" = 0 ]
@@ -330,11 +333,7 @@ serve_http() {
 	SERVER_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	python3 -m http.server -b 127.0.0.1 -d "$1" "$SERVER_PORT" </dev/null >/dev/null 2>&1 3>&- &
 	SERVER_PID=$!
-	for i in $(seq 100); do
-		python3 -c "import socket; socket.create_connection(('127.0.0.1', $SERVER_PORT))" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_until 60 python3 -c "import socket; socket.create_connection(('127.0.0.1', $SERVER_PORT))" 2>/dev/null
 }
 
 # slirp_reaches_host [sandbox]: the container gets a file from a web server
@@ -357,7 +356,7 @@ slirp_reaches_host() {
 	# (busybox's static wget crashes in glibc's resolver; nc does not)
 	# Without a sandbox the network comes up just after the start (see
 	# containers.md): wait for the default route before using it.
-	mon_args sh -c "for i in \$(seq 1 100); do grep -q '^tap0[[:space:]]*00000000' /proc/net/route && break; sleep 0.05; done; cat /proc/net/dev; printf 'GET /index.txt HTTP/1.0\r\n\r\n' | nc 10.0.2.2 $SERVER_PORT"
+	mon_args sh -c "for i in \$(seq 1 1200); do grep -q '^tap0[[:space:]]*00000000' /proc/net/route && break; sleep 0.05; done; cat /proc/net/dev; printf 'GET /index.txt HTTP/1.0\r\n\r\n' | nc 10.0.2.2 $SERVER_PORT"
 	mon_run
 	[ "$status" -eq 0 ]
 	[[ "$(mon_log_text stdout)" == *tap0:* ]]
@@ -387,7 +386,7 @@ slirp_reaches_host() {
 	[ "$(jq -c .Ports "$CDIR/state.json")" = "[{\"proto\":\"tcp\",\"host_ip\":\"127.0.0.1\",\"host_port\":$port,\"container_port\":80}]" ]
 	run python3 -c "
 import time, urllib.request
-for i in range(100):
+for i in range(600):
     try:
         print(urllib.request.urlopen('http://127.0.0.1:$port/index.html', timeout=5).read().decode(), end='')
         break
@@ -476,8 +475,9 @@ print("exit", p.wait())
 	init=$(command -v hutch-init)
 	mon_config '.mounts += [{"destination": "/init", "type": "bind", "source": $i, "options": ["bind", "ro"]}]' --arg i "$init"
 	# an orphan that dies while the shell still runs would stay a zombie
-	# without a reaping init
-	mon_args /init -- sh -c 'sh -c "sleep 0.2 & exit"; sleep 1; ps -o stat,comm | grep -c "^Z" ; exit 9'
+	# without a reaping init (which may take its time to reap it on a busy
+	# machine: look until the orphan is gone, for 20 s at most)
+	mon_args /init -- sh -c 'sh -c "sleep 0.2 & exit"; i=0; while [ $i -lt 200 ] && ps -o stat,comm,args | grep -q -e "^Z" -e "[s]leep 0.2"; do sleep 0.1; i=$((i + 1)); done; ps -o stat,comm | grep -c "^Z" ; exit 9'
 	mon_run
 	[ "$status" -eq 9 ]
 	[ "$(mon_log_text stdout)" = 0 ]
@@ -486,10 +486,7 @@ print("exit", p.wait())
 	mon_config '.mounts += [{"destination": "/init", "type": "bind", "source": $i, "options": ["bind", "ro"]}]' --arg i "$init"
 	mon_args /init sh -c 'echo ready; sleep 100'
 	mon_start
-	for i in $(seq 100); do
-		grep -q ready "$CDIR/ctr.log" 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_until 60 grep -q ready "$CDIR/ctr.log"
 	mon_ctl '{"op":"kill","signal":15}'
 	wait "$MON_PID" || status=$?
 	[ "$status" -eq 143 ]
