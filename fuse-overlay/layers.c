@@ -148,6 +148,10 @@ int ovl_probe_wh(const struct ovl_fs *fs, const int *span, int nspan, const char
 		}
 		if (errno != ENOENT && errno != ENOTDIR)
 			return -errno;
+		/* A whiteout in the last layer hides nothing: unless the
+		 * caller asks where whiteouts are, the answer is the same. */
+		if (wh_layer == NULL && i == nspan - 1)
+			break;
 		struct stat whst;
 		if (fstatat(fs->layers[l].fd, wh, &whst, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (wh_layer != NULL)

@@ -287,8 +287,12 @@ int ovl_node_stat(struct ovl_fs *fs, struct ovl_node *n, struct stat *st)
 		return r;
 	if (fstatat(fs->layers[n->layer].fd, rel, st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	long pending;
-	ovl_entry_ino(fs, n->layer, rel, st, &pending);
+	/* The node knows its inode number; the origin record only adds the
+	 * names of a copied-up hard-linked file not linked in yet, and such a
+	 * file has its index link besides its name. */
+	long pending = -1;
+	if (S_ISREG(st->st_mode) && st->st_nlink > 1)
+		ovl_entry_ino(fs, n->layer, rel, st, &pending);
 	present(fs, n, n->layer, rel, st, n->ino, pending);
 	return 0;
 }
