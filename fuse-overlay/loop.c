@@ -69,6 +69,26 @@ static bool slow_by_nature(const struct fuse_buf *buf)
 	}
 }
 
+/* Requests nobody waits for that take microseconds and never wait for the
+ * tree lock: closing a file or directory, forgetting nodes. The kernel
+ * sends them as the program goes on (a close, then the next open), so the
+ * next request is usually queued by the time one is read; handing over
+ * for them would move that next request to another thread for nothing. */
+static bool quick_by_nature(const struct fuse_buf *buf)
+{
+	const struct fuse_in_header *in = buf->mem;
+	switch (in->opcode) {
+	case FUSE_FORGET:
+	case FUSE_BATCH_FORGET:
+	case FUSE_RELEASE:
+	case FUSE_RELEASEDIR:
+	case FUSE_INTERRUPT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* The loop and the role of the calling thread, for ovl_loop_detach(). */
 static _Thread_local struct loop *my_loop;
 static _Thread_local bool serving_as_reader;
@@ -127,6 +147,10 @@ static bool read_and_serve(struct loop *l, struct worker *w)
 				fuse_session_exit(l->se);
 			}
 			return false;
+		}
+		if (quick_by_nature(&w->buf)) {
+			fuse_session_process_buf(l->se, &w->buf);
+			continue;
 		}
 		bool slow = slow_by_nature(&w->buf);
 		if (!slow && atomic_load(&l->slow_in_flight) == 0 && !more_waiting(l->se)) {
