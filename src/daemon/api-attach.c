@@ -17,11 +17,22 @@ struct attach {
 	struct hutchd *d;
 	struct ctr *c;
 	bool logs, stream, in, out, errs;
+	bool in_flight; /* ctr_attach_begin without its end yet */
 };
+
+/* The session is queued, handed over or given up: a start may go on. */
+static void attach_settled(struct attach *a)
+{
+	if (a->in_flight) {
+		a->in_flight = false;
+		ctr_attach_end(a->d, a->c);
+	}
+}
 
 static void attach_free(void *cls)
 {
 	struct attach *a = cls;
+	attach_settled(a);
 	ctr_put(a->c);
 	free(a);
 }
@@ -61,6 +72,7 @@ static void attach_hijacked(void *cls, int fd, const char *extra, size_t extra_l
 	if (a->logs && (a->out || a->errs) && send_logs(a, fd, &err) < 0) {
 		log_info("attach to %.12s: %s", a->c->id, err.msg);
 		close(fd);
+		attach_settled(a);
 		return;
 	}
 	if (!a->stream) {
@@ -69,6 +81,7 @@ static void attach_hijacked(void *cls, int fd, const char *extra, size_t extra_l
 	}
 	if (ctr_attach(a->d, a->c, fd, a->in, a->out, a->errs, &err) < 0)
 		log_warning("attach to %.12s: %s", a->c->id, err.msg);
+	attach_settled(a);
 }
 
 enum MHD_Result api_attach(struct request *r, struct ctr *c)
@@ -103,5 +116,9 @@ enum MHD_Result api_attach(struct request *r, struct ctr *c)
 	a->in = query_bool(r, "stdin");
 	a->out = query_bool(r, "stdout");
 	a->errs = query_bool(r, "stderr");
+	if (a->stream) {
+		ctr_attach_begin(r->d, a->c);
+		a->in_flight = true;
+	}
 	return reply_hijack(r, !c->tty, attach_hijacked, a, attach_free);
 }

@@ -366,6 +366,22 @@ void ctr_refresh(struct hutchd *d, struct ctr *c)
 
 /* ----------------------------------------------------------------- waits */
 
+void ctr_attach_begin(struct hutchd *d, struct ctr *c)
+{
+	ctr_lock(d);
+	c->attaching++;
+	ctr_unlock(d);
+}
+
+void ctr_attach_end(struct hutchd *d, struct ctr *c)
+{
+	ctr_lock(d);
+	c->attaching--;
+	/* Not a status change (no new generation): only wakes a start. */
+	pthread_cond_broadcast(&d->containers->changed);
+	ctr_unlock(d);
+}
+
 int ctr_wait_until(struct hutchd *d, struct ctr *c, ctr_pred pred, void *arg, int timeout_ms,
 		   bool (*cancel)(void *arg), void *cancel_arg)
 {

@@ -46,6 +46,8 @@ struct ctr {
 	bool removed;		   /* gone from the registry and from disk */
 	struct ctr_attach *attach; /* attach sessions waiting for the start */
 	bool attach_ready;	   /* the monitor's attach.sock takes sessions */
+	unsigned attaching;	   /* attach sessions past their 101, not yet
+				    * queued or handed over */
 	unsigned exits;		   /* times it exited (wait condition=next-exit) */
 };
 
@@ -92,6 +94,14 @@ json_object *ctr_inspect(struct hutchd *d, struct ctr *c);
  * running the attach is handed over at once. Takes ownership of fd. */
 int ctr_attach(struct hutchd *d, struct ctr *c, int fd, bool in, bool out, bool errs,
 	       hutch_error *err);
+
+/* An attach request is in flight from its 101 (begin, called before the
+ * reply is queued) until its session is queued or handed over (end): a
+ * client that got the 101 may start the container at once, and the start
+ * waits for these, or the container's first output could come before the
+ * session reached the monitor and be lost to it. */
+void ctr_attach_begin(struct hutchd *d, struct ctr *c);
+void ctr_attach_end(struct hutchd *d, struct ctr *c);
 
 /* Send a ctl.sock request and return the reply (caller puts). A reply
  * {"error":"..."} is returned as a failure with that message. */

@@ -408,6 +408,12 @@ static void clean_run_dir(struct ctr *c)
 	}
 }
 
+static bool no_attach_in_flight(struct ctr *c, void *arg)
+{
+	(void)arg;
+	return c->attaching == 0;
+}
+
 static int run_handshake(struct hutchd *d, struct ctr *c, hutch_error *err)
 {
 	char exe[PATH_MAX];
@@ -442,6 +448,10 @@ static int run_handshake(struct hutchd *d, struct ctr *c, hutch_error *err)
 		ctr_watch_monitor(d, c, pid, pidfd);
 	if (expect(c, ready_r, "created", MONITOR_CREATE_TIMEOUT_MS, err) < 0)
 		goto fail;
+	/* docker run starts once its attach got the 101: the session may not
+	 * be queued yet. (A client that never gets that far is not waited for
+	 * long.) */
+	ctr_wait_until(d, c, no_attach_in_flight, NULL, 5000, NULL, NULL);
 	hand_over_attaches(d, c);
 	if (write_all(go_w, "start\n", 6) < 0) {
 		hutch_fail(err, errno, "tell hutch-monitor of %.12s to start", c->id);
