@@ -39,8 +39,12 @@ pty() {
 }
 
 @test "run -it follows resizes and takes keyboard input" {
+	# The new size travels by SIGWINCH, hutch and hutchd to the monitor,
+	# the typed line by the attach stream: either may come first, so the
+	# container waits (a minute at most) for the size to change.
+	local script='echo size=$(stty size); read x; i=0; while [ "$(stty size)" = "24 80" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done; echo size=$(stty size); read y; exit 9'
 	run pty 24 80 '[["expect","size=24 80"],["resize",40,120],["send","go\r"],["expect","size=40 120"],["send","exit 9\r"]]' -- \
-		hutch run $NONET -it --rm "$IMG" sh -c 'echo size=$(stty size); read x; echo size=$(stty size); read y; exit 9'
+		hutch run $NONET -it --rm "$IMG" sh -c "$script"
 	echo "$output"
 	[ "$status" -eq 9 ]
 }

@@ -230,10 +230,8 @@ done" ]
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ ^[0-9a-f]{64}$ ]]
 	id=$output
-	for i in $(seq 50); do
-		hutch logs web | grep -q started && break
-		sleep 0.1
-	done
+	logs_have() { hutch logs web | grep -q started; }
+	wait_until 60 logs_have
 	run hutch logs web
 	[ "$output" = started ]
 	run hutch ps --format '{{.ID}} {{.Names}} {{.State}}'
@@ -247,10 +245,7 @@ done" ]
 	[ "$output" = piped ]
 	run with_timeout 30 hutch exec -d web touch /tmp/detached
 	[ "$status" -eq 0 ]
-	for i in $(seq 50); do
-		hutch exec web test -e /tmp/detached && break
-		sleep 0.1
-	done
+	wait_until 60 with_timeout 30 hutch exec web test -e /tmp/detached
 	run -127 with_timeout 30 hutch exec web nosuchcommand
 	run with_timeout 60 hutch stop web
 	[ "$status" -eq 0 ]
@@ -303,10 +298,7 @@ three" ]
 	port=$(free_port)
 	hutch run -d --name www -p "127.0.0.1:$port:8080" "$IMG" \
 		sh -c 'mkdir /www && echo hello-web > /www/index.html && exec httpd -f -p 8080 -h /www' >/dev/null
-	for i in $(seq 100); do
-		curl -sf "http://127.0.0.1:$port/" >/dev/null && break
-		sleep 0.1
-	done
+	wait_until 60 curl -sf -o /dev/null "http://127.0.0.1:$port/"
 	run curl -sf "http://127.0.0.1:$port/"
 	[ "$status" -eq 0 ]
 	[ "$output" = hello-web ]
@@ -411,11 +403,21 @@ three" ]
 }
 
 @test "attach follows a running container to its exit code" {
-	hutch run $NONET -d --name talk "$IMG" sh -c 'sleep 1; echo late; exit 2' >/dev/null
-	run with_timeout 30 hutch attach talk
-	echo "$output"
+	# attach shows only what comes after it connected: the container ticks
+	# until a file appears in a bound directory, made once a tick came
+	# through the attach.
+	mkdir "$BATS_TEST_TMPDIR/gate"
+	hutch run $NONET -d --name talk -v "$BATS_TEST_TMPDIR/gate:/gate" "$IMG" \
+		sh -c 'until [ -e /gate/go ]; do echo tick; sleep 0.1; done; echo late; exit 2' >/dev/null
+	with_timeout 60 hutch attach talk >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local client=$!
+	wait_until 60 grep -q tick "$BATS_TEST_TMPDIR/out"
+	touch "$BATS_TEST_TMPDIR/gate/go"
+	status=0
+	wait "$client" || status=$?
+	cat "$BATS_TEST_TMPDIR/out"
 	[ "$status" -eq 2 ]
-	[ "$output" = late ]
+	[ "$(grep -vx tick "$BATS_TEST_TMPDIR/out")" = late ]
 	run hutch attach talk
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"You cannot attach to a stopped container"* ]]
@@ -433,6 +435,9 @@ three" ]
 
 @test "top lists the container's processes" {
 	hutch run $NONET -d --name topped "$IMG" sleep 1000 >/dev/null
+	# (the start returns before the container's init has exec'd sleep)
+	top_shows() { hutch top topped | grep -q "sleep 1000"; }
+	wait_until 60 top_shows
 	run hutch top topped
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -445,10 +450,8 @@ three" ]
 		sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done' \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 &
 	pid=$!
-	for i in $(seq 100); do
-		grep -q ready "$BATS_TEST_TMPDIR/out" && break
-		sleep 0.1
-	done
+	# (the trap is set once it said ready)
+	wait_until 60 grep -q ready "$BATS_TEST_TMPDIR/out"
 	kill -TERM "$pid"
 	status=0
 	wait "$pid" || status=$?

@@ -6,6 +6,8 @@
 load ../helpers
 load ../images/lib/registry
 
+bats_require_minimum_version 1.5.0
+
 setup_file() {
 	require_cmd docker docker-registry skopeo python3 curl
 	start_registry "$BATS_FILE_TMPDIR/registry"
@@ -62,12 +64,8 @@ teardown() {
 		sh -c 'mkdir -p /www && echo served-by-hutch >/www/index.html && exec httpd -f -p 8080 -h /www'
 	echo "$output"
 	[ "$status" -eq 0 ]
-	local i body=
-	for i in $(seq 1 100); do
-		body=$(curl -s --max-time 2 "http://127.0.0.1:$port/index.html") && [ -n "$body" ] && break
-		sleep 0.1
-	done
-	[ "$body" = served-by-hutch ]
+	served() { [ "$(curl -s --max-time 2 "http://127.0.0.1:$port/index.html")" = served-by-hutch ]; }
+	wait_until 60 served
 	run with_timeout 30 docker port web 8080
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"127.0.0.1:$port"* ]]
@@ -98,11 +96,7 @@ teardown() {
 
 @test "docker exec runs in the container and returns its exit code" {
 	with_timeout 60 docker run -d --name target "$IMAGE" sh -c 'echo inside >/tmp/mark; sleep 300' >/dev/null
-	local i
-	for i in $(seq 1 50); do
-		with_timeout 30 docker exec target test -f /tmp/mark && break
-		sleep 0.1
-	done
+	wait_until 60 with_timeout 30 docker exec target test -f /tmp/mark
 	run with_timeout 30 docker exec target cat /tmp/mark
 	[ "$status" -eq 0 ]
 	[ "$output" = inside ]

@@ -4,7 +4,7 @@
   pty-run.py ROWS COLS STEPS_JSON -- COMMAND [ARG...]
 
 STEPS_JSON is a list of steps run in order:
-  ["expect", TEXT]        wait (20 s at most) until TEXT has been output
+  ["expect", TEXT]        wait (60 s at most) until TEXT has been output
   ["send", TEXT]          type TEXT (\\u0010 is ctrl-p, \\u0011 ctrl-q)
   ["resize", ROWS, COLS]  change the terminal's size (the command gets SIGWINCH)
 Everything the command writes is copied to stdout; the exit status is the
@@ -42,7 +42,7 @@ def main():
     for step in steps:
         if step[0] == "expect":
             want = step[1].encode()
-            deadline = time.time() + 20
+            deadline = time.time() + 60
             while want not in seen:
                 if time.time() > deadline or not pump(0.1):
                     if want in seen:
@@ -63,7 +63,7 @@ def main():
         code = os.waitstatus_to_exitcode(status)
         sys.exit(code if code >= 0 else 128 - code)
 
-    deadline = time.time() + 30
+    deadline = time.time() + 60
     while time.time() < deadline:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
