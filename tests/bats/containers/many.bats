@@ -45,7 +45,7 @@ teardown() {
 	[ "$(cat "$BATS_TEST_TMPDIR"/rm* | sort -u)" = 204 ]
 	[ "$(api GET "/containers/json?all=1" | jq length)" = 0 ]
 	[ -z "$(ctr_dirs)" ]
-	wait_for 10 no_processes
+	wait_for 60 no_processes
 	[ -z "$(our_mounts)" ]
 }
 
@@ -56,7 +56,7 @@ teardown() {
 	wait_exit warm >/dev/null
 	api DELETE /containers/warm >/dev/null
 	local fds_before mounts_before i
-	fds_before=$(ls "/proc/$HUTCHD_PID/fd" | wc -l)
+	fds_before=$(hutchd_fds)
 	mounts_before=$(wc -l <"/proc/$(sandbox_pid)/mountinfo")
 	local t0=$SECONDS
 	for i in $(seq 1 100); do
@@ -67,13 +67,12 @@ teardown() {
 		[ "$code" = 204 ]
 	done
 	echo "# 100 cycles in $((SECONDS - t0)) s" >&3
-	local fds_after
-	fds_after=$(ls "/proc/$HUTCHD_PID/fd" | wc -l)
-	echo "fds $fds_before -> $fds_after"
-	[ "$fds_after" -le $((fds_before + 1)) ]
+	echo "fds $fds_before -> $(hutchd_fds)"
+	# (a connection's descriptor goes a moment after its reply)
+	wait_for 60 fds_at_most $((fds_before + 1))
 	[ "$(wc -l <"/proc/$(sandbox_pid)/mountinfo")" -eq "$mounts_before" ]
 	[ -z "$(our_mounts)" ]
-	wait_for 10 no_processes
+	wait_for 60 no_processes
 	[ -z "$(ctr_dirs)" ]
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/hutch/containers")" ]
 }
@@ -97,11 +96,11 @@ hutchd_threads() { awk '/^Threads:/ {print $2}' "/proc/$HUTCHD_PID/status"; }
 	done
 	echo "# 500 runs in $((SECONDS - t0)) s" >&3
 	echo "fds $fds_before -> $(hutchd_fds), threads $threads_before -> $(hutchd_threads)"
-	[ "$(hutchd_fds)" -le $((fds_before + 1)) ]
-	wait_for 10 threads_at_most "$threads_before"
+	wait_for 60 fds_at_most $((fds_before + 1))
+	wait_for 60 threads_at_most "$threads_before"
 	[ "$(wc -l <"/proc/$(sandbox_pid)/mountinfo")" -eq "$mounts_before" ]
 	[ -z "$(our_mounts)" ]
-	wait_for 10 no_processes
+	wait_for 60 no_processes
 	[ -z "$(ctr_dirs)" ]
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/hutch/containers")" ]
 	[ "$(api GET "/containers/json?all=1" | jq length)" = 0 ]
@@ -109,4 +108,8 @@ hutchd_threads() { awk '/^Threads:/ {print $2}' "/proc/$HUTCHD_PID/status"; }
 
 threads_at_most() {
 	[ "$(hutchd_threads)" -le "$1" ]
+}
+
+fds_at_most() {
+	[ "$(hutchd_fds)" -le "$1" ]
 }
