@@ -358,7 +358,12 @@ static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const str
 		close(dst);
 		return 0;
 	}
-	if (r == 0 && dst >= 0 && fs->opts.fsync && fsync(dst) < 0)
+	/* The data must be on disk before the name shows it, or a crash
+	 * could leave an empty copy hiding the lower file. A copy without
+	 * data needs no sync: its metadata reaches the journal before the
+	 * rename does. */
+	bool has_data = data && st->st_size > 0;
+	if (r == 0 && dst >= 0 && has_data && fs->opts.fsync && fsync(dst) < 0)
 		r = -errno;
 	if (r == 0 && renameat(fs->workfd, tmp, fs->layers[0].fd, rel) < 0)
 		r = -errno;
