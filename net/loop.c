@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -556,6 +557,15 @@ static void prune_slirp_fds(struct loop *l)
 	}
 }
 
+static bool vnet_hdr_needs_work(const uint8_t *hdr, size_t vnet_len)
+{
+	if (vnet_len == 0)
+		return false;
+	struct virtio_net_hdr h;
+	memcpy(&h, hdr, sizeof(h));
+	return h.gso_type != VIRTIO_NET_HDR_GSO_NONE || (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+}
+
 /* Move a batch of frames from the guest into slirp. The batch adapts:
  * reading until EAGAIN costs an empty read() per wake-up, pure overhead
  * for request/response traffic that brings one frame at a time. So the
@@ -580,11 +590,13 @@ static void tap_readable(struct loop *l, int fd, uint32_t events, void *data)
 		}
 		if (n == 0)
 			break;
-		/* Without offloads set (TUNSETOFFLOAD) the guest's kernel
-		 * sends whole frames with their checksums done: the header
-		 * says nothing, and is not needed. */
-		if ((size_t)n <= l->vnet_len)
+		/* With the offloads off (loop_new) the header says nothing;
+		 * a frame that still claims to be GSO or to lack its
+		 * checksum cannot go to slirp as it is. */
+		if ((size_t)n <= l->vnet_len || vnet_hdr_needs_work(l->rx, l->vnet_len)) {
+			l->stats.frames_dropped++;
 			continue;
+		}
 		n -= (ssize_t)l->vnet_len;
 		got++;
 		l->stats.frames_in++;
@@ -638,6 +650,14 @@ int loop_new(const struct net_options *o, int tapfd, struct egress *egress, stru
 						"the TAP's virtio-net header size is not usable");
 		}
 		l->vnet_len = (size_t)hdr_len;
+		/* No offloads towards us: the guest's kernel then sends
+		 * whole frames with their checksums done, which is what
+		 * libslirp reads. Ours has none; a TAP passed with
+		 * --netns-type=tapfd may have been given some. */
+		if (ioctl(tapfd, TUNSETOFFLOAD, 0) < 0) {
+			loop_free(l);
+			return hutch_fail(err, errno, "turn off the TAP's offloads");
+		}
 	}
 	int flags = fcntl(tapfd, F_GETFL);
 	if (flags < 0 || fcntl(tapfd, F_SETFL, flags | O_NONBLOCK) < 0) {

@@ -58,7 +58,8 @@ struct loop_stats {
 	uint64_t frames_in;
 	uint64_t frames_out;
 	uint64_t frames_denied;
-	uint64_t frames_dropped;  /* TAP full, frame to the guest lost */
+	uint64_t frames_dropped;  /* TAP full, frame to the guest lost; or a
+				   * frame from the guest slirp cannot take */
 	uint64_t acks_coalesced;  /* pure ACKs made redundant by a later one */
 	uint64_t segments_merged; /* TCP segments that went out inside a GSO frame */
 };
