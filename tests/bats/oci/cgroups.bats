@@ -33,13 +33,7 @@ have_cgroup() {
 }
 
 wait_for_status() {
-	local i
-	for i in $(seq 100); do
-		[ "$(oci state "$ID" 2>/dev/null | jq -r .status)" = "$1" ] && return 0
-		sleep 0.05
-	done
-	echo "container $ID never became $1: $(oci state "$ID" 2>&1)" >&2
-	return 1
+	wait_status "$@"
 }
 
 # cgroup_dir CONTROLLER: the container's cgroup directory on a v1 host,
@@ -98,14 +92,13 @@ cgroup_dir() {
 	[ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] || skip "checks the v1 files of this host"
 	edit_config "$BUNDLE" '.linux.resources = {pids: {limit: 42},
 		memory: {limit: 67108864}, cpu: {shares: 512}}
-		| .process.args = ["sh", "-c", "cat /proc/self/cgroup; sleep 3"]'
+		| .process.args = ["sh", "-c", "cat /proc/self/cgroup; until [ -e /go ]; do sleep 0.05; done"]'
 	local out=$BATS_TEST_TMPDIR/run.out
 	oci run --bundle "$BUNDLE" "$ID" </dev/null >"$out" 2>&1 3>&- 4>&- &
-	local run_pid=$! i
-	for i in $(seq 100); do
-		grep -q ':pids:' "$out" && break
-		sleep 0.05
-	done
+	local run_pid=$!
+	# The container runs until the test has looked at its cgroups (it
+	# waits for /go), not for a guessed three seconds.
+	wait_until 60 grep -q ':pids:' "$out"
 	# the container's own view of its cgroups, as hierarchy paths
 	local pids mem cpu
 	pids=/sys/fs/cgroup/pids$(awk -F: '$2 == "pids" {print $3}' "$out")
@@ -115,6 +108,7 @@ cgroup_dir() {
 	[ "$(cat "$pids/pids.max")" = 42 ]
 	[ "$(cat "$mem/memory.limit_in_bytes")" = 67108864 ]
 	[ "$(cat "$cpu/cpu.shares")" = 512 ]
+	touch "$BUNDLE/rootfs/go"
 	wait "$run_pid"
 	[ ! -d "$pids" ]
 	[ ! -d "$mem" ]
@@ -173,13 +167,10 @@ cgroup_dir() {
 	run oci start "$ID"
 	[ "$status" -eq 0 ]
 	wait_for_status running
-	local procs i
+	local procs
 	procs=$(cgroup_dir pids)/cgroup.procs
-	for i in $(seq 100); do
-		[ "$(wc -l <"$procs")" -ge 3 ] && break
-		sleep 0.05
-	done
-	[ "$(wc -l <"$procs")" -ge 3 ]
+	procs_at_least_3() { [ "$(wc -l <"$procs")" -ge 3 ]; }
+	wait_until 60 procs_at_least_3
 	run oci kill --all "$ID" KILL
 	[ "$status" -eq 0 ]
 	wait_for_status stopped
@@ -213,7 +204,7 @@ cgroup_dir() {
 		oci resume "$ID"
 		grep -qx 'frozen 0' "$dir/cgroup.events"
 		oci kill --all "$ID" KILL
-		for i in $(seq 100); do
+		for i in $(seq 1200); do
 			[ "$(oci state "$ID" | jq -r .status)" = stopped ] && break
 			sleep 0.05
 		done

@@ -76,13 +76,13 @@ assert_no_trace() {
 
 # wait_for_status STATUS: poll `state` until the container reaches it.
 wait_for_status() {
-	local i
-	for i in $(seq 100); do
-		[ "$(oci state "$ID" 2>/dev/null | jq -r .status)" = "$1" ] && return 0
-		sleep 0.05
-	done
+	wait_until 60 oci_status_is "$1" && return 0
 	echo "container $ID never became $1: $(oci state "$ID" 2>&1)" >&2
 	return 1
+}
+
+oci_status_is() {
+	[ "$(oci state "$ID" 2>/dev/null | jq -r .status)" = "$1" ]
 }
 
 @test "malformed config.json is refused with the file and the position" {

@@ -23,6 +23,13 @@ teardown() {
 
 start_container() {
 	oci run --detach --bundle "$BUNDLE" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&-
+	# (run --detach returns once the init is told to exec, maybe before it did)
+	wait_until 60 init_is sleep
+}
+
+# init_is COMM: the container's init has exec'd COMM.
+init_is() {
+	[ "$(cat "/proc/$(oci state "$ID" | jq .pid)/comm" 2>/dev/null)" = "$1" ]
 }
 
 @test "exec runs in the container's namespaces and root" {
@@ -104,10 +111,7 @@ start_container() {
 	edit_config "$BUNDLE" '.process.args = ["true"]'
 	oci create --bundle "$BUNDLE" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&-
 	oci start "$ID"
-	for _ in $(seq 50); do
-		[ "$(oci state "$ID" | jq -r .status)" = stopped ] && break
-		sleep 0.1
-	done
+	wait_status stopped
 	run oci exec "$ID" true
 	[ "$status" -ne 0 ]
 	[[ $output == *stopped* ]]
@@ -125,10 +129,7 @@ start_container() {
 	local sock=$BATS_TEST_TMPDIR/console.sock
 	recvtty --no-stdin --timeout 30 "$sock" >"$BATS_TEST_TMPDIR/tty.out" 3>&- &
 	RECV_PID=$!
-	for _ in $(seq 100); do
-		[ -S "$sock" ] && break
-		sleep 0.05
-	done
+	wait_until 60 test -S "$sock"
 	run oci exec --tty --console-socket "$sock" "$ID" sh -c 'test -t 0 && test -t 1 && echo tty-ok $(tty)'
 	[ "$status" -eq 0 ]
 	wait "$RECV_PID" || true

@@ -30,11 +30,7 @@ run_in_background() {
 	rm -f "$BUNDLE/rootfs/tmp/ready"
 	hutch-oci --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	RUNNER=$!
-	for _ in $(seq 200); do
-		[ -e "$BUNDLE/rootfs/tmp/ready" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_until 60 test -e "$BUNDLE/rootfs/tmp/ready"
 }
 
 # wait_runner: the runner's exit status in RC (not in a subshell: only
@@ -88,19 +84,12 @@ TRAPS='trap "exit 10" USR1; trap "exit 12" USR2; trap "exit 15" TERM; trap "exit
 	args sh -c 'sleep 1000 & sleep 1000 & trap "" TERM; wait'
 	oci run --detach --bundle "$BUNDLE" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&-
 	local pids
-	for _ in $(seq 50); do
-		pids=$(oci ps --format json "$ID" | jq -r '.[]')
-		[ "$(wc -w <<<"$pids")" -ge 3 ] && break
-		sleep 0.1
-	done
-	[ "$(wc -w <<<"$pids")" -ge 3 ]
+	three_processes() { [ "$(oci ps --format json "$ID" | jq length)" -ge 3 ]; }
+	wait_until 60 three_processes
+	pids=$(oci ps --format json "$ID" | jq -r '.[]')
 	run oci kill --all "$ID" KILL
 	[ "$status" -eq 0 ]
-	for _ in $(seq 50); do
-		[ "$(oci state "$ID" | jq -r .status)" = stopped ] && break
-		sleep 0.1
-	done
-	[ "$(oci state "$ID" | jq -r .status)" = stopped ]
+	wait_status stopped
 	local p
 	for p in $pids; do
 		# gone, or a zombie waiting for a reaper that is not us
@@ -113,10 +102,7 @@ TRAPS='trap "exit 10" USR1; trap "exit 12" USR2; trap "exit 15" TERM; trap "exit
 	args true
 	oci create --bundle "$BUNDLE" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&-
 	oci start "$ID"
-	for _ in $(seq 50); do
-		[ "$(oci state "$ID" | jq -r .status)" = stopped ] && break
-		sleep 0.1
-	done
+	wait_status stopped
 	run oci kill "$ID" KILL
 	[ "$status" -ne 0 ]
 	[[ $output == *"not running"* ]]
@@ -139,11 +125,9 @@ TRAPS='trap "exit 10" USR1; trap "exit 12" USR2; trap "exit 15" TERM; trap "exit
 	oci run --detach --bundle "$BUNDLE" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&-
 	local init
 	init=$(oci state "$ID" | jq .pid)
-	for _ in $(seq 50); do
-		run oci ps --format json "$ID"
-		[ "$(jq length <<<"$output")" -ge 2 ] && break
-		sleep 0.1
-	done
+	two_processes() { [ "$(oci ps --format json "$ID" | jq length)" -ge 2 ]; }
+	wait_until 60 two_processes
+	run oci ps --format json "$ID"
 	[ "$(jq length <<<"$output")" -eq 2 ]
 	[ "$(jq "index($init)" <<<"$output")" != null ]
 	run oci ps "$ID"
@@ -157,10 +141,7 @@ TRAPS='trap "exit 10" USR1; trap "exit 12" USR2; trap "exit 15" TERM; trap "exit
 	args true
 	oci create --bundle "$BUNDLE" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&-
 	oci start "$ID"
-	for _ in $(seq 50); do
-		[ "$(oci state "$ID" | jq -r .status)" = stopped ] && break
-		sleep 0.1
-	done
+	wait_status stopped
 	run oci ps --format json "$ID"
 	[ "$status" -eq 0 ]
 	[ "$output" = "[]" ]

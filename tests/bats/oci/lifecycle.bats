@@ -49,17 +49,10 @@ status_of() {
 	run oci start "$ID"
 	[ "$status" -eq 0 ]
 	[ "$(status_of "$ID")" = running ]
-	for _ in $(seq 100); do
-		[ -e "$BUNDLE/rootfs/tmp/ready" ] && break
-		sleep 0.1
-	done
+	wait_until 60 test -e "$BUNDLE/rootfs/tmp/ready"
 	run oci kill "$ID" TERM
 	[ "$status" -eq 0 ]
-	for _ in $(seq 50); do
-		[ "$(status_of "$ID")" = stopped ] && break
-		sleep 0.1
-	done
-	[ "$(status_of "$ID")" = stopped ]
+	wait_status stopped
 	run oci delete "$ID"
 	[ "$status" -eq 0 ]
 	run oci state "$ID"
@@ -88,10 +81,7 @@ status_of() {
 	args sleep 100
 	hutch-oci --root "$STATE" run --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 &
 	local runner=$!
-	for _ in $(seq 50); do
-		[ "$(oci state "$ID" 2>/dev/null | jq -r .status)" = running ] && break
-		sleep 0.1
-	done
+	wait_status running
 	oci kill "$ID" KILL
 	local st=0
 	wait "$runner" || st=$?
@@ -105,10 +95,7 @@ status_of() {
 	args sh -c 'trap "exit 7" TERM; touch /tmp/ready; while :; do sleep 0.1; done'
 	hutch-oci --root "$STATE" run --bundle "$BUNDLE" "$ID" >/dev/null 2>&1 3>&- &
 	local runner=$!
-	for _ in $(seq 100); do
-		[ -e "$BUNDLE/rootfs/tmp/ready" ] && break
-		sleep 0.1
-	done
+	wait_until 60 test -e "$BUNDLE/rootfs/tmp/ready"
 	kill -TERM "$runner"
 	local st=0
 	wait "$runner" || st=$?

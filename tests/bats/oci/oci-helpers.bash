@@ -38,3 +38,16 @@ full_mapping() {
 		;;
 	esac
 }
+
+# oci_status_is STATUS: the container $ID is in STATUS now (for wait_until).
+oci_status_is() {
+	[ "$(oci state "$ID" 2>/dev/null | jq -r .status)" = "$1" ]
+}
+
+# wait_status STATUS: wait (a minute at most: the machine may be loaded)
+# until the container $ID is in STATUS.
+wait_status() {
+	wait_until 60 oci_status_is "$1" && return 0
+	echo "container $ID never became $1: $(oci state "$ID" 2>&1)" >&2
+	return 1
+}

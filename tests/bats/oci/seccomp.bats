@@ -155,10 +155,7 @@ seccomp() {
 	seccomp-listener --timeout 30 --state-file "$state" "$sock" 3>&- &
 	LISTENER_PID=$!
 	local i
-	for i in $(seq 100); do
-		[ -S "$sock" ] && break
-		sleep 0.05
-	done
+	wait_until 60 test -S "$sock"
 	seccomp '[{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]'
 	edit_config "$BUNDLE" '.linux.seccomp.listenerPath = $p
 		| .linux.seccomp.listenerMetadata = "hello-agent"' --arg p "$sock"

@@ -38,11 +38,7 @@ start_recvtty() {
 	recvtty --no-stdin --timeout 30 --name-file "$BATS_TEST_TMPDIR/tty.name" "$SOCK" \
 		>"$BATS_TEST_TMPDIR/tty.out" 3>&- &
 	RECV_PID=$!
-	local i
-	for i in $(seq 100); do
-		[ -S "$SOCK" ] && return 0
-		sleep 0.05
-	done
+	wait_until 60 test -S "$SOCK" && return 0
 	echo "recvtty never listened on $SOCK" >&2
 	return 1
 }
