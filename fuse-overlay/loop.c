@@ -4,7 +4,8 @@
  * One thread at a time (the reader) waits on /dev/fuse; the others wait on
  * a condition variable. Having read a request, the reader keeps its role
  * and serves the request itself when no other one is waiting and the
- * request is not slow by nature (fsync). Otherwise it first lets another
+ * request is not slow by nature (fsync); closes and forgets it always
+ * serves itself. Otherwise it first lets another
  * thread become the reader (waking an idle one, or starting one up to the
  * limit), so requests that arrive together are served in parallel. A
  * request that turns out slow while served (the copy-up of a big file or
@@ -52,10 +53,23 @@ struct loop {
 	atomic_int slow_in_flight;
 };
 
-/* Requests that are slow by nature: they wait for the disk. Others that
- * may turn out slow (a copy-up of a big file or of a tree) let go of the
- * reader role themselves when they find out (ovl_loop_detach). */
-static bool slow_by_nature(const struct fuse_buf *buf)
+enum request_kind {
+	/* Served by the reader unless others wait. */
+	REQ_USUAL,
+	/* Slow by nature: they wait for the disk. Others that may turn out
+	 * slow (a copy-up of a big file or of a tree) let go of the reader
+	 * role themselves when they find out (ovl_loop_detach). */
+	REQ_SLOW,
+	/* Nobody waits for them, they take microseconds and never wait for
+	 * the tree lock: closing a file or directory, forgetting nodes. The
+	 * kernel sends them as the program goes on (a close, then the next
+	 * open), so the next request is usually queued by the time one is
+	 * read; handing over for them would move that next request to
+	 * another thread for nothing. Always served by the reader. */
+	REQ_QUICK,
+};
+
+static enum request_kind kind_of(const struct fuse_buf *buf)
 {
 	const struct fuse_in_header *in = buf->mem;
 	switch (in->opcode) {
@@ -63,29 +77,15 @@ static bool slow_by_nature(const struct fuse_buf *buf)
 	case FUSE_FSYNCDIR:
 	case FUSE_FALLOCATE:
 	case FUSE_COPY_FILE_RANGE:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Requests nobody waits for that take microseconds and never wait for the
- * tree lock: closing a file or directory, forgetting nodes. The kernel
- * sends them as the program goes on (a close, then the next open), so the
- * next request is usually queued by the time one is read; handing over
- * for them would move that next request to another thread for nothing. */
-static bool quick_by_nature(const struct fuse_buf *buf)
-{
-	const struct fuse_in_header *in = buf->mem;
-	switch (in->opcode) {
+		return REQ_SLOW;
 	case FUSE_FORGET:
 	case FUSE_BATCH_FORGET:
 	case FUSE_RELEASE:
 	case FUSE_RELEASEDIR:
 	case FUSE_INTERRUPT:
-		return true;
+		return REQ_QUICK;
 	default:
-		return false;
+		return REQ_USUAL;
 	}
 }
 
@@ -148,11 +148,12 @@ static bool read_and_serve(struct loop *l, struct worker *w)
 			}
 			return false;
 		}
-		if (quick_by_nature(&w->buf)) {
+		enum request_kind kind = kind_of(&w->buf);
+		if (kind == REQ_QUICK) {
 			fuse_session_process_buf(l->se, &w->buf);
 			continue;
 		}
-		bool slow = slow_by_nature(&w->buf);
+		bool slow = kind == REQ_SLOW;
 		if (!slow && atomic_load(&l->slow_in_flight) == 0 && !more_waiting(l->se)) {
 			serving_as_reader = true;
 			fuse_session_process_buf(l->se, &w->buf);
