@@ -11,6 +11,7 @@ libhutch_image_a_SOURCES = \
 	src/image/store.c src/image/store.h \
 	src/image/unpack.c src/image/unpack.h \
 	src/image/writeback.c src/image/writeback.h \
+	src/image/gunzip.c src/image/gunzip.h \
 	src/image/registry.c src/image/registry.h
 libhutch_image_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(JSONC_CFLAGS) -I$(top_srcdir)/src/image
@@ -19,12 +20,17 @@ IMAGE_LIBS = libhutch-image.a $(HUTCH_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(CRYPT
 	$(JSONC_LIBS) -lpthread
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test-image-reference tests/unit/test-image-parsers
+check_PROGRAMS += tests/unit/test-image-reference tests/unit/test-image-parsers \
+	tests/unit/test-image-gunzip
 tests_unit_test_image_reference_SOURCES = tests/unit/test-image-reference.c
 tests_unit_test_image_reference_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/src/image
 tests_unit_test_image_reference_LDADD = $(IMAGE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_image_parsers_SOURCES = tests/unit/test-image-parsers.c
 tests_unit_test_image_parsers_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/src/image
 tests_unit_test_image_parsers_LDADD = $(IMAGE_LIBS) $(CMOCKA_LIBS)
-TESTS += tests/unit/test-image-reference tests/unit/test-image-parsers
+tests_unit_test_image_gunzip_SOURCES = tests/unit/test-image-gunzip.c
+tests_unit_test_image_gunzip_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/src/image
+tests_unit_test_image_gunzip_LDADD = $(IMAGE_LIBS) $(CMOCKA_LIBS)
+TESTS += tests/unit/test-image-reference tests/unit/test-image-parsers \
+	tests/unit/test-image-gunzip
 endif

@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "gunzip.h"
 #include "whiteout.h"
 #include "writeback.h"
 
@@ -40,13 +41,18 @@ struct blob_source {
 	char *buf;
 	struct writeback *wb;
 	size_t unflushed; /* bytes read since its writeback was last started */
+	/* The first chunk, read ahead to see the compression (then handed
+	 * out before anything else). */
+	const void *peeked;
+	size_t peeked_len;
 };
 
 struct unpacker {
 	int root_fd;
 	struct blob_source src;
 	struct writeback *wb;
-	struct archive *raw; /* decompresses the blob */
+	struct archive *raw; /* decompresses the blob, unless gz does */
+	struct gunzip *gz;   /* gzip blobs, when libisal is there (gunzip.h) */
 	struct archive *tar; /* parses the decompressed stream */
 	digest_ctx *diff;    /* hashes the decompressed stream: the diff_id */
 	char *buf;
@@ -76,9 +82,16 @@ static int follow_wait(struct blob_source *src)
 	}
 }
 
-static la_ssize_t read_blob(struct archive *a, void *data, const void **out)
+/* The next chunk of the compressed blob: its length, 0 at the end of the
+ * blob, -1 with *why set on failure. */
+static ssize_t blob_next(struct blob_source *src, const void **out, const char **why)
 {
-	struct blob_source *src = data;
+	if (src->peeked_len > 0) {
+		size_t n = src->peeked_len;
+		*out = src->peeked;
+		src->peeked_len = 0;
+		return (ssize_t)n;
+	}
 	for (;;) {
 		ssize_t n = read(src->fd, src->buf, COPY_BUF);
 		if (n > 0) {
@@ -95,7 +108,7 @@ static la_ssize_t read_blob(struct archive *a, void *data, const void **out)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			archive_set_error(a, errno, "read layer: %s", strerror(errno));
+			*why = strerror(errno);
 			return -1;
 		}
 		/* Only the end once the download is complete and verified;
@@ -103,23 +116,66 @@ static la_ssize_t read_blob(struct archive *a, void *data, const void **out)
 		if (src->follow_fd < 0 || src->complete)
 			return 0;
 		if (follow_wait(src) < 0) {
-			archive_set_error(a, EIO, "the layer's download was abandoned");
+			*why = "the layer's download was abandoned";
 			return -1;
 		}
 	}
 }
 
+static la_ssize_t read_blob(struct archive *a, void *data, const void **out)
+{
+	const char *why = NULL;
+	ssize_t n = blob_next(data, out, &why);
+	if (n < 0)
+		archive_set_error(a, EIO, "read layer: %s", why);
+	return n;
+}
+
+/* The next piece of the decompressed stream into u->buf, hashed for the
+ * diff_id: its length, 0 at its end, -1 with *why set on failure. */
+static ssize_t decompress_next(struct unpacker *u, const char **why)
+{
+	ssize_t n;
+	if (u->gz == NULL) {
+		n = archive_read_data(u->raw, u->buf, COPY_BUF);
+		if (n < 0) {
+			*why = archive_error_string(u->raw) ? archive_error_string(u->raw)
+							    : "decompression failed";
+			return -1;
+		}
+	} else {
+		while ((n = gunzip_read(u->gz, u->buf, COPY_BUF)) == 0) {
+			const void *in;
+			ssize_t got = blob_next(&u->src, &in, why);
+			if (got < 0)
+				return -1;
+			if (got == 0) {
+				if (gunzip_finish(u->gz) < 0) {
+					*why = gunzip_error(u->gz);
+					return -1;
+				}
+				return 0;
+			}
+			gunzip_input(u->gz, in, (size_t)got);
+		}
+		if (n < 0) {
+			*why = gunzip_error(u->gz);
+			return -1;
+		}
+	}
+	digest_update(u->diff, u->buf, (size_t)n);
+	return n;
+}
+
 static la_ssize_t read_decompressed(struct archive *a, void *data, const void **out)
 {
 	struct unpacker *u = data;
-	la_ssize_t n = archive_read_data(u->raw, u->buf, COPY_BUF);
+	const char *why = NULL;
+	ssize_t n = decompress_next(u, &why);
 	if (n < 0) {
-		archive_set_error(a, archive_errno(u->raw) ? archive_errno(u->raw) : EIO, "%s",
-				  archive_error_string(u->raw) ? archive_error_string(u->raw)
-							       : "decompression failed");
+		archive_set_error(a, EIO, "%s", why);
 		return -1;
 	}
-	digest_update(u->diff, u->buf, (size_t)n);
 	*out = u->buf;
 	return n;
 }
@@ -610,13 +666,26 @@ int layer_unpack(int blob_fd, int follow_fd, int root_fd, const char *expected_d
 		hutch_fail(err, ENOMEM, "unpack");
 		goto out;
 	}
-	archive_read_support_filter_all(u.raw);
-	archive_read_support_format_raw(u.raw);
-	struct archive_entry *ae;
-	if (archive_read_open(u.raw, &u.src, NULL, read_blob, NULL) != ARCHIVE_OK ||
-	    archive_read_next_header(u.raw, &ae) != ARCHIVE_OK) {
-		hutch_fail_plain(err, EINVAL, "layer: %s", archive_error_string(u.raw));
+	/* A look at the first bytes: gzip goes to libisal when we have it,
+	 * everything else (zstd, plain, ...) to libarchive's filters. */
+	const char *why = NULL;
+	ssize_t first = blob_next(&u.src, &u.src.peeked, &why);
+	if (first < 0) {
+		hutch_fail_plain(err, EIO, "layer: read layer: %s", why);
 		goto out;
+	}
+	u.src.peeked_len = (size_t)first;
+	if (gunzip_magic(u.src.peeked, u.src.peeked_len))
+		u.gz = gunzip_new();
+	struct archive_entry *ae;
+	if (u.gz == NULL) {
+		archive_read_support_filter_all(u.raw);
+		archive_read_support_format_raw(u.raw);
+		if (archive_read_open(u.raw, &u.src, NULL, read_blob, NULL) != ARCHIVE_OK ||
+		    archive_read_next_header(u.raw, &ae) != ARCHIVE_OK) {
+			hutch_fail_plain(err, EINVAL, "layer: %s", archive_error_string(u.raw));
+			goto out;
+		}
 	}
 	archive_read_support_format_tar(u.tar);
 	if (archive_read_open(u.tar, &u, NULL, read_decompressed, NULL) != ARCHIVE_OK) {
@@ -639,14 +708,13 @@ int layer_unpack(int blob_fd, int follow_fd, int root_fd, const char *expected_d
 	/* The diff_id covers the whole decompressed stream, including the
 	 * padding after the tar's end marker. */
 	for (;;) {
-		la_ssize_t n = archive_read_data(u.raw, u.buf, COPY_BUF);
+		ssize_t n = decompress_next(&u, &why);
 		if (n < 0) {
-			hutch_fail_plain(err, EIO, "layer: %s", archive_error_string(u.raw));
+			hutch_fail_plain(err, EIO, "layer: %s", why);
 			goto out;
 		}
 		if (n == 0)
 			break;
-		digest_update(u.diff, u.buf, (size_t)n);
 	}
 	/* The stream ended, so the download did (read_blob); a blob that
 	 * was abandoned has failed above. */
@@ -666,6 +734,7 @@ out:
 	if (u.raw)
 		archive_read_free(u.raw);
 	digest_free(u.diff);
+	gunzip_free(u.gz);
 	free(u.buf);
 	free(u.src.buf);
 	writeback_stop(u.wb);

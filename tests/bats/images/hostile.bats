@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # Hostile input: layers crafted for every extraction-escape class (the
 # CVE-2014-6407 / CVE-2014-9356 / CVE-2021-32760 / CVE-2024-3727 family), a
-# blob whose digest does not match, a manifest that is not JSON, a registry
-# that dies mid-pull, a full disk. Each fails with a clear error and keeps
-# nothing: no image, no snapshot, no temp file, a consistent store.
+# blob whose digest does not match, a gzip stream cut short, a manifest that
+# is not JSON, a registry that dies mid-pull, a full disk. Each fails with a
+# clear error and keeps nothing: no image, no snapshot, no temp file, a
+# consistent store.
 # modes: sub solo
 
 load ../helpers
@@ -19,6 +20,8 @@ setup_file() {
 	done
 	push_image busybox corrupt:v1
 	push_image busybox garbage:v1
+	push_image gzip gzip-members:v1 gzip-members
+	push_image gzip gzip-cut:v1 gzip-cut
 	push_image big big:v1 12 2
 	start_hutchd
 	export REGISTRY REGISTRY_PID REGISTRY_DIR HUTCHD_PID
@@ -121,6 +124,20 @@ refused_pull() {
 	[[ "$output" == *"digest mismatch"* ]]
 	[ ! -e "$(store_dir)/blobs/sha256/${layer#sha256:}" ]
 	assert_nothing_kept "$REGISTRY/corrupt:v1"
+}
+
+@test "a gzip layer cut short is refused, and a layer of two gzip members is whole" {
+	run with_timeout 60 hutch pull "$REGISTRY/gzip-cut:v1"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"layer"* ]]
+	assert_nothing_kept "$REGISTRY/gzip-cut:v1"
+	# Concatenated members are one stream (gzip -d, libarchive, igzip):
+	# the diff_id covers both halves, so a partial decode cannot pass.
+	run with_timeout 60 hutch pull "$REGISTRY/gzip-members:v1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	hutch rmi "$REGISTRY/gzip-members:v1"
 }
 
 @test "a manifest that is not JSON is refused" {

@@ -14,6 +14,8 @@ Recipes:
   hostile KIND    one layer crafted to escape the snapshot; KIND is one of
                   dotdot absolute symlink-file hardlink-out swapdir device
                   whiteout-dotdot xattr-spoof
+  gzip KIND       the busybox layer compressed oddly: gzip-members (two
+                  gzip members, valid) or gzip-cut (cut short)
 The layout is written to OUTDIR (created), with TAG as ref name.
 """
 import gzip
@@ -58,6 +60,17 @@ class Layout:
             diff_ids.append("sha256:" + hashlib.sha256(tar).hexdigest())
             if comp == "gzip":
                 data, mt = gzip.compress(tar, 6, mtime=0), MT_GZIP
+            elif comp == "gzip-members":
+                # Two gzip members one after the other (cat a.gz b.gz):
+                # valid gzip, one stream when decompressed.
+                half = len(tar) // 2
+                data = gzip.compress(tar[:half], 6, mtime=0) + gzip.compress(tar[half:], 6, mtime=0)
+                mt = MT_GZIP
+            elif comp == "gzip-cut":
+                # The last third of the compressed stream is missing (the
+                # manifest's digest is that of what is left).
+                full = gzip.compress(tar, 6, mtime=0)
+                data, mt = full[:len(full) * 2 // 3], MT_GZIP
             elif comp == "zstd":
                 data = subprocess.run(["zstd", "-q", "-c", "-3"], input=tar,
                                       stdout=subprocess.PIPE, check=True).stdout
@@ -246,6 +259,8 @@ def main():
         descs = [lay.image(big_layers(int(sys.argv[4]), int(sys.argv[5])))]
     elif recipe == "hostile":
         descs = [lay.image([(hostile_tar(sys.argv[4]), "gzip")])]
+    elif recipe == "gzip":
+        descs = [lay.image([(busybox_tar(), sys.argv[4])])]
     else:
         sys.exit("unknown recipe " + recipe)
     lay.index(tag, descs)
