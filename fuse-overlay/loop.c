@@ -4,8 +4,8 @@
  * One thread at a time (the reader) waits on /dev/fuse; the others wait on
  * a condition variable. Having read a request, the reader keeps its role
  * and serves the request itself when no other one is waiting and the
- * request is not slow by nature (fsync); closes and forgets it always
- * serves itself. Otherwise it first lets another
+ * request is not slow by nature (fsync); read-only closes and forgets it
+ * always serves itself. Otherwise it first lets another
  * thread become the reader (waking an idle one, or starting one up to the
  * limit), so requests that arrive together are served in parallel. A
  * request that turns out slow while served (the copy-up of a big file or
@@ -61,13 +61,25 @@ enum request_kind {
 	 * role themselves when they find out (ovl_loop_detach). */
 	REQ_SLOW,
 	/* Nobody waits for them, they take microseconds and never wait for
-	 * the tree lock: closing a file or directory, forgetting nodes. The
+	 * the tree lock: closing a directory or a file opened read-only,
+	 * forgetting nodes. The
 	 * kernel sends them as the program goes on (a close, then the next
 	 * open), so the next request is usually queued by the time one is
 	 * read; handing over for them would move that next request to
 	 * another thread for nothing. Always served by the reader. */
 	REQ_QUICK,
 };
+
+/* The close of a file opened for writing may take long: it flushes on
+ * NFS, and ext4 starts writing back a file truncated and rewritten. */
+static bool closes_read_only(const struct fuse_buf *buf)
+{
+	const struct fuse_in_header *in = buf->mem;
+	if (in->len < sizeof(*in) + sizeof(struct fuse_release_in))
+		return false;
+	const struct fuse_release_in *rel = (const void *)(in + 1);
+	return (rel->flags & O_ACCMODE) == O_RDONLY;
+}
 
 static enum request_kind kind_of(const struct fuse_buf *buf)
 {
@@ -78,9 +90,10 @@ static enum request_kind kind_of(const struct fuse_buf *buf)
 	case FUSE_FALLOCATE:
 	case FUSE_COPY_FILE_RANGE:
 		return REQ_SLOW;
+	case FUSE_RELEASE:
+		return closes_read_only(buf) ? REQ_QUICK : REQ_USUAL;
 	case FUSE_FORGET:
 	case FUSE_BATCH_FORGET:
-	case FUSE_RELEASE:
 	case FUSE_RELEASEDIR:
 	case FUSE_INTERRUPT:
 		return REQ_QUICK;
