@@ -11,6 +11,8 @@ Recipes:
   index           an OCI index: linux/amd64 (busybox), linux/arm64 (a tiny
                   layer) and an attestation manifest (unknown/unknown)
   big SIZE_MB N   N gzip layers of random files, SIZE_MB in total (benchmark)
+  tree DIR SIZE_MB N
+                  N gzip layers of DIR's files, up to SIZE_MB (benchmark)
   hostile KIND    one layer crafted to escape the snapshot; KIND is one of
                   dotdot absolute symlink-file hardlink-out swapdir device
                   whiteout-dotdot xattr-spoof
@@ -234,6 +236,32 @@ def big_layers(total_mb, n):
     return layers
 
 
+def tree_layers(src, total_mb, n):
+    """Real files (binaries, libraries, text) from src, up to total_mb,
+    in n gzip layers: what decompression costs on real images."""
+    layers = [Tar() for _ in range(n)]
+    sizes = [0] * n
+    left = total_mb * 1024 * 1024
+    for dirpath, dirnames, filenames in os.walk(src):
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            if left <= 0:
+                break
+            if os.path.islink(full) or not os.path.isfile(full):
+                continue
+            try:
+                with open(full, "rb") as f:
+                    data = f.read(left)
+            except OSError:
+                continue
+            i = sizes.index(min(sizes))
+            layers[i].add("layer%d/%s" % (i, os.path.relpath(full, src)), data=data)
+            sizes[i] += len(data)
+            left -= len(data)
+    return [(t.bytes(), "gzip") for t in layers]
+
+
 def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
@@ -257,6 +285,8 @@ def main():
         descs = [{"mediaType": MT_INDEX, "digest": idg, "size": isize}]
     elif recipe == "big":
         descs = [lay.image(big_layers(int(sys.argv[4]), int(sys.argv[5])))]
+    elif recipe == "tree":
+        descs = [lay.image(tree_layers(sys.argv[4], int(sys.argv[5]), int(sys.argv[6])))]
     elif recipe == "hostile":
         descs = [lay.image([(hostile_tar(sys.argv[4]), "gzip")])]
     elif recipe == "gzip":
