@@ -97,6 +97,38 @@ static int wait_for_start(int fifo_fd, hutch_error *err)
 	return 0;
 }
 
+/* A missing process.cwd is created, as Docker users expect of
+ * `run -w /new/dir` and as runc and crun do: with its parents (mode 0755),
+ * resolved inside the container's root so that a symlink in the image can
+ * only lead somewhere else inside it, never to the host. The directory
+ * itself, when it is new, belongs to the process's user so that the
+ * process can write where it starts. Called after rootfs_enter (so "/" is
+ * the container's root and every mount is in place) and before
+ * rootfs_finalize (which may make the root read-only). */
+static int ensure_cwd(const struct oci_process *p, hutch_error *err)
+{
+	if (p->cwd == NULL)
+		return 0;
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return hutch_fail(err, errno, "open the container's root");
+	hutch_error probe = {0};
+	_cleanup_close_ int existing =
+	    path_open_in_root(root, p->cwd, O_PATH | O_DIRECTORY, 0, &probe);
+	int probe_errno = probe.errnum;
+	hutch_error_clear(&probe);
+	if (existing >= 0 || probe_errno != ENOENT)
+		return 0; /* chdir reports any other problem with its own words */
+	_cleanup_close_ int created = path_mkdir_in_root(root, p->cwd, 0755, err);
+	if (created < 0)
+		return hutch_error_prefix(err, "create process.cwd");
+	if ((p->user.uid != 0 || p->user.gid != 0) &&
+	    fchownat(created, "", p->user.uid, p->user.gid, AT_EMPTY_PATH) < 0)
+		return hutch_fail(err, errno, "chown the new process.cwd %s to %u:%u", p->cwd,
+				  p->user.uid, p->user.gid);
+	return 0;
+}
+
 static int init_run(const struct init_context *ctx, hutch_error *err, bool *reported)
 {
 	const struct oci_config *cfg = ctx->cfg;
@@ -146,7 +178,7 @@ static int init_run(const struct init_context *ctx, hutch_error *err, bool *repo
 	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0)
 		log_debug("no new session keyring: %s", strerror(errno));
 
-	if (rootfs_enter(&rc, err) < 0)
+	if (rootfs_enter(&rc, err) < 0 || ensure_cwd(p, err) < 0)
 		return -1;
 	if (ctx->console_fd >= 0) {
 		if (terminal_setup(ctx->console_fd, p, err) < 0)

@@ -535,3 +535,19 @@ three" ]
 		[[ "$output" == *"$flag"* ]] || { echo "run --help lacks $flag"; false; }
 	done
 }
+
+@test "run -w creates a missing working directory, as Docker does" {
+	run with_timeout 60 hutch run $NONET --rm -w /does/not/exist "$IMG" pwd
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = /does/not/exist ]
+	if [ "$HUTCH_TEST_MODE" = sub ]; then
+		# a new directory belongs to the process's user
+		run with_timeout 60 hutch run $NONET --rm -u 1000:1000 -w /home/app "$IMG" \
+			sh -c 'stat -c %u:%g . && touch mine && echo wrote'
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[ "$output" = "1000:1000
+wrote" ]
+	fi
+}
