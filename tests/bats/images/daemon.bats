@@ -19,6 +19,16 @@ setup() {
 }
 
 teardown() {
+	# A hutchd the CLI started on demand is only known by its lock file;
+	# left running, it would hold bats' output open and hang the run.
+	local lock=$XDG_RUNTIME_DIR/hutch/hutchd.lock pid
+	if [ -z "${HUTCHD_PID:-}" ] && [ -s "$lock" ]; then
+		pid=$(cut -d' ' -f1 "$lock")
+		if [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+			grep -q "^hutchd --log $XDG_RUNTIME_DIR/"; then
+			HUTCHD_PID=$pid
+		fi
+	fi
 	stop_hutchd
 	stop_sandbox
 	if [ -n "${PEERCRED_DIR:-}" ]; then
@@ -205,6 +215,7 @@ start() {
 	unset HUTCH_SOCKET
 	[ ! -S "$XDG_RUNTIME_DIR/hutch/hutchd.sock" ]
 	run with_timeout 30 hutch version
+	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Server: hutchd"* ]]
 	[ -S "$XDG_RUNTIME_DIR/hutch/hutchd.sock" ]
