@@ -144,6 +144,7 @@ struct ctr_mount {
 	char *propagation;   /* NULL: rprivate */
 	char *tmpfs_options; /* "size=64m,mode=1777" (Docker's spelling) */
 	char *host_path;     /* resolved: the bind source or the volume's _data */
+	bool nocopy;	     /* volume: never filled from the image (volume-fill.c) */
 };
 void ctr_mounts_free(struct ctr_mount *m, size_t n);
 

@@ -20,11 +20,13 @@
 #include "ctr-internal.h"
 #include "file-util.h"
 #include "find-program.h"
+#include "helper.h"
 #include "images.h"
 #include "json-util.h"
 #include "log.h"
 #include "signals.h"
 #include "store.h"
+#include "volume-fill.h"
 
 #define SLIRP_GUEST_IP "10.0.2.100"
 #define SLIRP_GATEWAY "10.0.2.2"
@@ -660,6 +662,14 @@ static int write_container(struct build *b, hutch_error *err)
 	_cleanup_close_ int dfd = open(containers, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0)
 		fsync(dfd);
+	/* New volumes start with the image's content (read through the
+	 * container's directory, hence only now); a failure undoes the create. */
+	if (ctr_volumes_fill(sandbox, b->dir, b->mounts, b->n_mounts, err) < 0) {
+		hutch_error ignored = {0};
+		helper_remove(sandbox, b->dir, &ignored);
+		helper_remove(sandbox, b->run_dir, &ignored);
+		return -1;
+	}
 	return 0;
 }
 

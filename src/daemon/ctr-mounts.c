@@ -2,8 +2,8 @@
  * HostConfig.Mounts (bind, volume, tmpfs), HostConfig.Tmpfs and the
  * anonymous volumes of Config.Volumes, with Docker's rules and messages.
  * Named volumes live in ROOT/volumes/<name>/_data and are made on first
- * use; a missing bind source is created (as a directory) only for the -v
- * form, as Docker does. */
+ * use (volume-fill.c then copies the image's content in); a missing bind source is created (as a
+ * directory) only for the -v form, as Docker does. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,7 +153,7 @@ int ctr_bind_parse(const char *spec, struct ctr_mount *out, hutch_error *err)
 				out->propagation = strdup(t);
 				prop_seen++;
 			} else if (strcmp(t, "nocopy") == 0 && out->type == CTR_MOUNT_VOLUME) {
-				/* hutch never copies image content into volumes */
+				out->nocopy = true; /* no filling from the image */
 			} else if (strcmp(t, "consistent") == 0 || strcmp(t, "cached") == 0 ||
 				   strcmp(t, "delegated") == 0) {
 				/* macOS file sharing hints */
@@ -232,6 +232,8 @@ int ctr_mount_parse(json_object *mo, struct ctr_mount *out, hutch_error *err)
 		if (ctr_member_string(vo, "Subpath")[0] != '\0')
 			return MOUNT_ERR("VolumeOptions.Subpath is not supported", type);
 		out->source = src[0] ? strdup(src) : NULL;
+		json_object *nocopy = ctr_member(vo, "NoCopy");
+		out->nocopy = nocopy != NULL && json_object_get_boolean(nocopy);
 		break;
 	case CTR_MOUNT_TMPFS: {
 		if (src[0] != '\0')

@@ -46,12 +46,6 @@
 
 /* ------------------------------------------------ the container's root */
 
-struct ctr_fs {
-	int rootfd;
-	pid_t overlay_pid; /* hutch-overlay of our own private mount, or 0 */
-	char mnt[PATH_MAX];
-};
-
 static bool is_mountpoint(const char *path)
 {
 	struct stat st, parent;
@@ -160,8 +154,8 @@ static int join_container_mounts(pid_t ctr_pid, struct ctr_fs *fs)
 	return fs->rootfd < 0 ? -1 : 0;
 }
 
-static int enter_container_fs(pid_t holder, const char *ctr_dir, pid_t ctr_pid, struct ctr_fs *fs,
-			      hutch_error *err)
+int enter_container_fs(pid_t holder, const char *ctr_dir, pid_t ctr_pid, struct ctr_fs *fs,
+		       hutch_error *err)
 {
 	fs->rootfd = -1;
 	char path[PATH_MAX];
@@ -190,7 +184,7 @@ static int enter_container_fs(pid_t holder, const char *ctr_dir, pid_t ctr_pid, 
 	return 0;
 }
 
-static void leave_container_fs(struct ctr_fs *fs)
+void leave_container_fs(struct ctr_fs *fs)
 {
 	if (fs->rootfd >= 0)
 		close(fs->rootfd);

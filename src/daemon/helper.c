@@ -20,6 +20,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "unpack.h"
+#include "volume-fill.h"
 
 /* ------------------------------------------------------ the helper side */
 
@@ -146,6 +147,8 @@ int helper_main(int argc, char **argv)
 			rc = tree_remove_at(AT_FDCWD, argv[4], &err);
 	} else if (argc >= 3 && strncmp(argv[2], "archive-", 8) == 0) {
 		return helper_archive_main(argc, argv);
+	} else if (argc >= 3 && strcmp(argv[2], "volume-fill") == 0) {
+		return helper_volume_fill_main(argc, argv);
 	} else {
 		hutch_fail_plain(&err, EINVAL, "unknown helper command");
 	}

@@ -28,7 +28,8 @@ hutchd_SOURCES = \
 	src/daemon/streams.h src/daemon/api-streams.c \
 	src/daemon/ctr-log.c src/daemon/ctr-log.h \
 	src/daemon/api-attach.c src/daemon/api-logs.c src/daemon/api-exec.c \
-	src/daemon/api-archive.c
+	src/daemon/api-archive.c \
+	src/daemon/volume-fill.c src/daemon/volume-fill.h
 include src/daemon/ctr-build.mk
 hutchd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(JSONC_CFLAGS) -I$(top_srcdir)/src/image -pthread

@@ -58,7 +58,11 @@ static void copy_attrs(int dstdir, const char *name, const struct stat *st)
 	(void)utimensat(dstdir, name, times, AT_SYMLINK_NOFOLLOW);
 }
 
-static int copy_dir(int srcfd, int dstfd, const char *what, int depth, hutch_error *err)
+/* unreadable == NULL: every entry must be read. Otherwise entries that
+ * we may not open (EACCES: a user namespace that does not map their
+ * owner gives root no override) are skipped and counted. */
+static int copy_dir(int srcfd, int dstfd, const char *what, int depth, size_t *unreadable,
+		    hutch_error *err)
 {
 	if (depth > COPY_MAX_DEPTH)
 		return hutch_fail(err, ELOOP, "tmpcopyup: %s is nested too deeply", what);
@@ -85,11 +89,21 @@ static int copy_dir(int srcfd, int dstfd, const char *what, int depth, hutch_err
 			    openat(srcfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			_cleanup_close_ int t =
 			    openat(dstfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (s < 0 || t < 0)
+			if (s < 0 && errno == EACCES && unreadable != NULL) {
+				log_warning("%s/%s: not copied, not readable here", what, name);
+				(*unreadable)++;
+			} else if (s < 0 || t < 0) {
 				return hutch_fail(err, errno, "tmpcopyup: open %s/%s", what, name);
-			if (copy_dir(s, t, what, depth + 1, err) < 0)
+			} else if (copy_dir(s, t, what, depth + 1, unreadable, err) < 0) {
 				return -1;
+			}
 		} else if (S_ISREG(st.st_mode)) {
+			if (unreadable != NULL && faccessat(srcfd, name, R_OK, AT_EACCESS) < 0 &&
+			    errno == EACCES) {
+				log_warning("%s/%s: not copied, not readable here", what, name);
+				(*unreadable)++;
+				continue;
+			}
 			if (copy_file(srcfd, dstfd, name, &st, what, err) < 0)
 				return -1;
 		} else if (S_ISLNK(st.st_mode)) {
@@ -118,5 +132,11 @@ static int copy_dir(int srcfd, int dstfd, const char *what, int depth, hutch_err
 
 int copy_tree(int srcfd, int dstfd, const char *what, hutch_error *err)
 {
-	return copy_dir(srcfd, dstfd, what, 0, err);
+	return copy_dir(srcfd, dstfd, what, 0, NULL, err);
+}
+
+int copy_tree_readable(int srcfd, int dstfd, const char *what, size_t *unreadable, hutch_error *err)
+{
+	*unreadable = 0;
+	return copy_dir(srcfd, dstfd, what, 0, unreadable, err);
 }

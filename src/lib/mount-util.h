@@ -96,6 +96,10 @@ bool idmap_text_maps(const char *map, uint32_t id);
  * directories, symlinks and fifos with their modes and times; ownership
  * where the user namespace allows it. */
 int copy_tree(int srcfd, int dstfd, const char *what, hutch_error *err);
+/* copy_tree, skipping (with a warning each) the files and directories we
+ * may not read, which *unreadable counts. */
+int copy_tree_readable(int srcfd, int dstfd, const char *what, size_t *unreadable,
+		       hutch_error *err);
 
 /* Masked and read-only paths (masked-paths.c); rootfd is the container's
  * "/" after pivot_root. */
