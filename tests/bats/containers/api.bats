@@ -437,8 +437,8 @@ teardown() {
 	wait_exit evented >/dev/null
 	call POST "/containers/evented/rename?name=evented2"
 	call DELETE /containers/evented2
-	sleep 1
-	run api GET "/events?since=$since&until=$(date +%s)&filters=$(jq -rn --arg id "$id" '{container: [$id]} | tojson | @uri')"
+	# (until has a one-second grain: the next second bounds them all)
+	run api GET "/events?since=$since&until=$(($(date +%s) + 1))&filters=$(jq -rn --arg id "$id" '{container: [$id]} | tojson | @uri')"
 	echo "$output"
 	[ "$(jq -r -s 'map(.Action) | join(",")' <<<"$output")" = create,start,die,rename,destroy ]
 	[ "$(jq -r -s 'map(select(.Action == "die"))[0].Actor.Attributes.exitCode' <<<"$output")" = 2 ]

@@ -504,6 +504,8 @@ check_archive_roundtrip() {
 	# Live: a subscriber sees what happens after it connected.
 	api GET "/events?since=$(date +%s.%N)&until=$(($(date +%s) + 8))" >"$BATS_TEST_TMPDIR/live" &
 	local sub=$!
+	# (Not a synchronisation: a subscriber that connects late gets the
+	# create from the replay since its start time all the same.)
 	sleep 1
 	create later true
 	wait "$sub"
