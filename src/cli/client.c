@@ -110,7 +110,10 @@ static int start_daemon(hutch_error *err)
 	fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
 	char msg[2048] = "";
 	size_t mlen = 0;
-	for (int i = 0; i < 200; i++) {
+	/* A minute's bound: on a loaded machine hutchd's start (dlopen of
+	 * its libraries, the store's recovery) can take seconds; a hutchd
+	 * that fails says so at once on the pipe. */
+	for (int i = 0; i < 1200; i++) {
 		ssize_t n = read(errpipe[0], msg + mlen, sizeof(msg) - 1 - mlen);
 		if (n > 0)
 			mlen += (size_t)n;
