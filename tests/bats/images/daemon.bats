@@ -153,9 +153,9 @@ start() {
 		>/dev/null 2>&1 &
 	HUTCHD_PID=$!
 	local i
-	for i in $(seq 1 50); do [ -S "$HUTCH_SOCKET" ] && break; sleep 0.05; done
+	for i in $(seq 1 1200); do [ -S "$HUTCH_SOCKET" ] && break; sleep 0.05; done
 	# The first connection starts hutchd on the passed socket.
-	run with_timeout 10 curl -s --unix-socket "$HUTCH_SOCKET" http://d/_ping
+	run with_timeout 60 curl -s --unix-socket "$HUTCH_SOCKET" http://d/_ping
 	[ "$output" = OK ]
 	grep -q "(socket activation)" "$BATS_TEST_TMPDIR/hutchd.log"
 }
@@ -214,7 +214,7 @@ start() {
 	skip_in_mode root
 	unset HUTCH_SOCKET
 	[ ! -S "$XDG_RUNTIME_DIR/hutch/hutchd.sock" ]
-	run with_timeout 30 hutch version
+	run with_timeout 90 hutch version
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Server: hutchd"* ]]
@@ -223,7 +223,7 @@ start() {
 	# --no-start refuses instead.
 	kill "$HUTCHD_PID"
 	local i
-	for i in $(seq 1 50); do [ -S "$XDG_RUNTIME_DIR/hutch/hutchd.sock" ] || break; sleep 0.1; done
+	for i in $(seq 1 600); do [ -S "$XDG_RUNTIME_DIR/hutch/hutchd.sock" ] || break; sleep 0.1; done
 	HUTCHD_PID=
 	run hutch --no-start version
 	[ "$status" -eq 1 ]
@@ -247,7 +247,7 @@ start() {
 		hutchd --log "$dir/hutchd.log" &
 	HUTCHD_PID=$!
 	local i
-	for i in $(seq 1 100); do [ -S "$dir/run/hutch/hutchd.sock" ] && break; sleep 0.05; done
+	for i in $(seq 1 1200); do [ -S "$dir/run/hutch/hutchd.sock" ] && break; sleep 0.05; done
 	# Root passes the directory permissions, not the peer check.
 	run curl -s --max-time 5 --unix-socket "$dir/run/hutch/hutchd.sock" http://d/_ping
 	[ "$output" != OK ]

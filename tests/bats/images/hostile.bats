@@ -170,7 +170,7 @@ refused_pull() {
 		export XDG_RUNTIME_DIR=$run HUTCH_SOCKET=$run/hutch/hutchd.sock
 		hutchd --root "$store/hutch" --log "$1/full.log" &
 		pid=$!
-		for i in $(seq 1 100); do [ -S "$HUTCH_SOCKET" ] && break; sleep 0.05; done
+		for i in $(seq 1 1200); do [ -S "$HUTCH_SOCKET" ] && break; sleep 0.05; done
 		rc=0
 		hutch pull "$2/big:v1" >"$1/pull.out" 2>&1 || rc=$?
 		echo "pull-rc=$rc"

@@ -37,14 +37,14 @@ dnsmasq --no-daemon --port=53 --listen-address=127.0.0.1 --bind-interfaces --no-
 	--no-hosts --address=/test.hutch/10.0.2.2 --log-queries >dnsmasq.log 2>&1 &
 unshare -n sleep 60 &
 guest=\$!
-for i in \$(seq 50); do
+for i in \$(seq 300); do
 	[ "\$(readlink /proc/\$guest/ns/net)" != "\$(readlink /proc/self/ns/net)" ] && break
 	sleep 0.1
 done
 : >ready
 hutch-slirp --configure --resolv-conf=\$PWD/resolv.conf --outbound-allow=10.0.2.2/32 \
 	--ready-fd=9 $1 \$guest tap0 9>ready 2>slirp.log &
-for i in \$(seq 100); do [ -s ready ] && break; sleep 0.1; done
+for i in \$(seq 300); do [ -s ready ] && break; sleep 0.1; done
 [ -s ready ] || { echo "hutch-slirp not ready"; cat slirp.log; exit 1; }
 timeout 20 nsenter -n -t \$guest sh -c '$2'
 echo "guest-status=\$?"

@@ -127,7 +127,7 @@ teardown() {
 	# The removed upper directories went to the work dir and are deleted
 	# there in the background.
 	local i
-	for i in $(seq 1 50); do
+	for i in $(seq 1 600); do
 		[ -z "$(ls -A "$O/w" | grep -v -e '^index$' -e '^#hutch-whiteout$')" ] && break
 		sleep 0.1
 	done

@@ -32,8 +32,8 @@ ovl_mount_opts() {
 	hutch-overlay -f -o "$1" "$O/m" 2>"$BATS_TEST_TMPDIR/ovl.log" &
 	OVL_PID=$!
 	local i
-	# Up to 15 s: a loaded CI machine can be slow to start a daemon.
-	for i in $(seq 1 300); do
+	# Up to a minute: a loaded CI machine can be slow to start a daemon.
+	for i in $(seq 1 1200); do
 		ovl_is_mounted "$O/m" && return 0
 		kill -0 "$OVL_PID" 2>/dev/null || break
 		sleep 0.05
@@ -51,7 +51,7 @@ ovl_umount() {
 	fi
 	if [ -n "$OVL_PID" ]; then
 		local i
-		for i in $(seq 1 100); do
+		for i in $(seq 1 600); do
 			kill -0 "$OVL_PID" 2>/dev/null || break
 			sleep 0.05
 		done

@@ -83,10 +83,12 @@ start_hutchd() {
 	wait_socket
 }
 
+# A minute's bound: on a loaded machine a hutchd that re-adopts its
+# containers after a kill -9 can take seconds to answer.
 wait_socket() {
-	local i
-	for i in $(seq 1 100); do
-		curl -sf --unix-socket "$HUTCH_SOCKET" http://d/_ping >/dev/null 2>&1 && return 0
+	local deadline=$((SECONDS + 60))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		curl -sf --max-time 10 --unix-socket "$HUTCH_SOCKET" http://d/_ping >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
 	echo "hutchd did not start" >&2
@@ -129,14 +131,15 @@ store_dir() {
 	echo "$XDG_DATA_HOME/hutch"
 }
 
-# wait_for CONDITION: eval it every 25 ms, for at most 10 s.
+# wait_for CONDITION: eval it every 25 ms, for at most a minute of wall
+# time (a bound, not a pause: it costs nothing when things are fast).
 wait_for() {
-	local i
-	for i in $(seq 1 400); do
+	local deadline=$((SECONDS + 60))
+	while [ "$SECONDS" -lt "$deadline" ]; do
 		eval "$1" && return 0
 		sleep 0.025
 	done
-	return 1
+	eval "$1"
 }
 
 # start_proxy [proxy.py options]: a fault-injecting proxy in front of
@@ -146,11 +149,14 @@ start_proxy() {
 	rm -f "$pf"
 	python3 "$IMAGES_LIB/proxy.py" "$pf" "$REGISTRY" "$@" &
 	PROXY_PID=$!
-	local i
-	for i in $(seq 1 100); do
-		[ -s "$pf" ] && break
+	local deadline=$((SECONDS + 60))
+	while [ ! -s "$pf" ] && [ "$SECONDS" -lt "$deadline" ]; do
 		sleep 0.05
 	done
+	[ -s "$pf" ] || {
+		echo "the proxy did not start" >&2
+		return 1
+	}
 	PROXY=127.0.0.1:$(cat "$pf")
 }
 
