@@ -33,8 +33,8 @@ start_registry() {
 	REGISTRY_PID=$!
 	REGISTRY=127.0.0.1:$port
 	local i
-	for i in $(seq 1 100); do
-		curl -sf "http://$REGISTRY/v2/" >/dev/null && return 0
+	for i in $(seq 1 600); do
+		curl -sf --max-time 10 "http://$REGISTRY/v2/" >/dev/null && return 0
 		sleep 0.1
 	done
 	echo "registry did not start:" >&2
