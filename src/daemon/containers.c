@@ -349,12 +349,24 @@ static void refresh_locked(struct hutchd *d, struct ctr *c, bool announce)
 		c->exits++;
 	changed(d, c);
 	if (announce && s == CTR_EXITED && old != CTR_EXITED) {
-		json_object *a = ctr_event_attributes(c);
-		char code[16];
-		snprintf(code, sizeof(code), "%d", state_exit_code(c->state));
-		json_object_object_add(a, "exitCode", json_object_new_string(code));
-		events_emit(d, "container", "die", c->id, a);
+		/* A container that ends during its start (`sh -c 'exit 2'`) is
+		 * seen by the monitor watcher before ctr_start has announced
+		 * the start: Docker's order is start, then die. */
+		if (c->starting)
+			c->die_deferred = true;
+		else
+			ctr_announce_die_locked(d, c);
 	}
+}
+
+void ctr_announce_die_locked(struct hutchd *d, struct ctr *c)
+{
+	c->die_deferred = false;
+	json_object *a = ctr_event_attributes(c);
+	char code[16];
+	snprintf(code, sizeof(code), "%d", state_exit_code(c->state));
+	json_object_object_add(a, "exitCode", json_object_new_string(code));
+	events_emit(d, "container", "die", c->id, a);
 }
 
 void ctr_refresh(struct hutchd *d, struct ctr *c)

@@ -41,6 +41,7 @@ struct ctr {
 	pid_t monitor_pid;
 	int monitor_pidfd;
 	bool starting;	     /* a start is in progress */
+	bool die_deferred;   /* exited during the start: "die" follows "start" */
 	unsigned generation; /* bumped on every status change (for waits) */
 	int refs;
 	bool removed;		   /* gone from the registry and from disk */
@@ -75,6 +76,8 @@ void ctr_unlock(struct hutchd *d);
  * changed. Called by the monitor watcher and by handlers that need the
  * freshest state. */
 void ctr_refresh(struct hutchd *d, struct ctr *c);
+/* Emit the container's "die" event with its exit code (lock held). */
+void ctr_announce_die_locked(struct hutchd *d, struct ctr *c);
 
 /* Wait until c->generation differs from gen or the status is one of the
  * wanted ones (bit 1 << status); timeout_ms < 0 waits forever. Returns 0,

@@ -498,14 +498,17 @@ int ctr_start(struct hutchd *d, struct ctr *c, hutch_error *err)
 	ctr_wait_until(d, c, monitor_gone_pred, NULL, 10000, NULL, NULL);
 	int rc = run_handshake(d, c, err);
 	ctr_lock(d);
+	/* Under the lock, so that no "die" can come in between. */
+	if (rc == 0)
+		events_emit(d, "container", "start", c->id, ctr_event_attributes(c));
 	c->starting = false;
+	if (c->die_deferred)
+		ctr_announce_die_locked(d, c);
 	if (rc < 0)
 		ctr_attach_drop_all(c);
 	ctr_refresh(d, c);
 	bool remove = c->auto_remove && c->status == CTR_EXITED && c->monitor_pidfd < 0;
 	ctr_unlock(d);
-	if (rc == 0)
-		events_emit(d, "container", "start", c->id, ctr_event_attributes(c));
 	if (remove) {
 		hutch_error rerr = {0};
 		if (ctr_remove(d, c, &rerr) < 0)
