@@ -20,21 +20,6 @@ static const char *const default_caps[] = {
     "CAP_KILL",	   "CAP_AUDIT_WRITE",
 };
 
-/* The capabilities the running kernel knows (cap_last_cap), at most ours. */
-static size_t kernel_caps(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-	int last = -1;
-	if (f != NULL) {
-		if (fscanf(f, "%d", &last) != 1)
-			last = -1;
-		fclose(f);
-	}
-	if (last < 0 || (size_t)last >= hutch_cap_count)
-		return hutch_cap_count;
-	return (size_t)last + 1;
-}
-
 const char *ctr_cap_canonical(const char *name)
 {
 	char buf[64];
@@ -93,7 +78,7 @@ int ctr_caps_compute(json_object *cap_add, json_object *cap_drop, bool privilege
 	if (normalize(cap_add, &add, err) < 0 || normalize(cap_drop, &drop, err) < 0)
 		return -1;
 	char **caps = NULL;
-	size_t known = kernel_caps();
+	size_t known = hutch_cap_count_kernel();
 	if (privileged || has(add, "ALL")) {
 		for (size_t c = 0; c < known; c++)
 			if (privileged || !has(drop, hutch_cap_names[c]))

@@ -1,4 +1,6 @@
 /* The names of Linux's capabilities (see cap-names.h). */
+#include <stdio.h>
+
 #include "cap-names.h"
 
 const char *const hutch_cap_names[] = {
@@ -47,3 +49,17 @@ const char *const hutch_cap_names[] = {
 };
 
 const size_t hutch_cap_count = sizeof(hutch_cap_names) / sizeof(hutch_cap_names[0]) - 1;
+
+size_t hutch_cap_count_kernel(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	int last = -1;
+	if (f != NULL) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = -1;
+		fclose(f);
+	}
+	if (last < 0 || (size_t)last >= hutch_cap_count)
+		return hutch_cap_count;
+	return (size_t)last + 1;
+}

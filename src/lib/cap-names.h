@@ -13,4 +13,8 @@
 extern const char *const hutch_cap_names[];
 extern const size_t hutch_cap_count;
 
+/* How many of them the running kernel knows (cap_last_cap + 1, at most
+ * hutch_cap_count): a capability set may only name those. */
+size_t hutch_cap_count_kernel(void);
+
 #endif

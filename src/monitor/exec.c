@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cap-names.h"
 #include "cleanup.h"
 #include "container.h"
 #include "file-util.h"
@@ -31,7 +32,8 @@ struct exec_spec {
 	char **cmd, **env;
 	char *workdir, *user;
 	bool tty, attach_stdin, attach_stdout, attach_stderr;
-	int rows, cols; /* ConsoleSize, 0 when not given */
+	bool privileged; /* every capability, as for a Privileged container */
+	int rows, cols;	 /* ConsoleSize, 0 when not given */
 };
 
 struct exec_session {
@@ -85,6 +87,7 @@ static int spec_read(int fd, struct exec_spec *spec, hutch_error *err)
 	json_object *size = NULL;
 	if (json_get_bool(doc, "exec spec", "AttachStdout", &spec->attach_stdout, err) < 0 ||
 	    json_get_bool(doc, "exec spec", "AttachStderr", &spec->attach_stderr, err) < 0 ||
+	    json_get_bool(doc, "exec spec", "Privileged", &spec->privileged, err) < 0 ||
 	    json_get_array(doc, "exec spec", "ConsoleSize", false, &size, err) < 0)
 		return -1;
 	if (size != NULL && json_object_array_length(size) == 2) {
@@ -279,6 +282,16 @@ static int exec_start(struct exec_session *x, hutch_error *err)
 	    .console_rows = sp->rows > 0 ? (unsigned)sp->rows : 0,
 	    .console_cols = sp->cols > 0 ? (unsigned)sp->cols : 0,
 	};
+	_cleanup_free_ char **all_caps = NULL;
+	if (sp->privileged) {
+		size_t n = hutch_cap_count_kernel();
+		all_caps = calloc(n + 1, sizeof(char *));
+		if (all_caps == NULL)
+			return hutch_fail(err, ENOMEM, "capabilities");
+		for (size_t i = 0; i < n; i++)
+			all_caps[i] = (char *)hutch_cap_names[i];
+		o.caps = all_caps;
+	}
 	int saved[3], status = 0;
 	if (child_stdio_install(&x->io, saved, err) < 0)
 		return -1;

@@ -300,6 +300,25 @@ make_sleeper() {
 	[ "$code" = 400 ]
 }
 
+@test "exec: Privileged gets every capability, a plain exec the container's" {
+	make_sleeper box
+	local last full
+	last=$(cat /proc/sys/kernel/cap_last_cap)
+	full=$(printf '%016x' $(((1 << (last + 1)) - 1)))
+	exec_create box '{"Cmd":["sh","-c","grep CapEff /proc/self/status"],"AttachStdout":true,"Privileged":true}'
+	run hj POST "/exec/$exec_id/start" --body '{}'
+	echo "$output"
+	[[ "$output" == *"CapEff:"*"$full"* ]]
+	exec_create box '{"Cmd":["sh","-c","grep CapEff /proc/self/status"],"AttachStdout":true}'
+	run hj POST "/exec/$exec_id/start" --body '{}'
+	echo "$output"
+	# Docker's default set: CAP_SYS_ADMIN (bit 21) is not in it.
+	local eff=${output##*:}
+	eff=$(echo $eff | tr -d ' \t\r')
+	[ "$eff" != "$full" ]
+	(( ((0x$eff >> 21) & 1) == 0 ))
+}
+
 @test "exec: Docker's errors" {
 	make_talker
 	exec_create talker '{"Cmd":["true"]}'
