@@ -26,12 +26,6 @@ set_caps() {
 		permitted: $c, inheritable: $c, ambient: []}' --argjson c "$1"
 }
 
-# has_line TEXT: the output has a line that is exactly TEXT (warnings of
-# the runtime may come before it).
-has_line() {
-	printf '%s\n' "$output" | tr -d '\r' | grep -qxF -- "$1"
-}
-
 # cap_line NAME: the hex value of NAME (CapEff, CapBnd, ...) in the output.
 cap_line() {
 	printf '%s\n' "$output" | tr -d '\r' | awk -v k="$1:" '$1 == k {print $2}'

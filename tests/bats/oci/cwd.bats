@@ -15,15 +15,6 @@ teardown() {
 	timeout 10 hutch-oci --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
 }
 
-has_line() {
-	printf '%s\n' "$output" | tr -d '\r' | grep -qxF -- "$1"
-}
-
-# args CMD...: the container process runs CMD.
-args() {
-	edit_config "$BUNDLE" '.process.args = $a' --argjson a "$(printf '%s\n' "$@" | jq -R . | jq -sc .)"
-}
-
 @test "a missing process.cwd is created with its parents and the process starts there" {
 	edit_config "$BUNDLE" '.process.cwd = "/does/not/exist"'
 	args sh -c 'pwd; stat -c "%u:%g %a" . /does'

@@ -19,10 +19,6 @@ teardown() {
 	hutch-oci --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
 }
 
-args() {
-	edit_config "$BUNDLE" '.process.args = $a' --argjson a "$(printf '%s\n' "$@" | jq -R . | jq -sc .)"
-}
-
 # run_in_background: `run` the container in the foreground of a background
 # job, so its exit code tells which signal arrived. Returns once the
 # container's shell has set its traps (it touches /tmp/ready after).

@@ -21,11 +21,6 @@ teardown() {
 	hutch-oci delete --force "$ID-default" >/dev/null 2>&1 || true
 }
 
-# args CMD...: the container process runs CMD.
-args() {
-	edit_config "$BUNDLE" '.process.args = $a' --argjson a "$(printf '%s\n' "$@" | jq -R . | jq -sc .)"
-}
-
 # The container init inherits stdio: a create or a detached run whose
 # output bats captured would keep the capture open for the container's
 # whole life. These send it to a file instead.

@@ -51,3 +51,13 @@ wait_status() {
 	echo "container $ID never became $1: $(oci state "$ID" 2>&1)" >&2
 	return 1
 }
+
+# has_line LINE: $output has LINE as a whole line (a pty's \r dropped).
+has_line() {
+	printf '%s\n' "$output" | tr -d '\r' | grep -qxF -- "$1"
+}
+
+# args CMD...: the container process runs CMD.
+args() {
+	edit_config "$BUNDLE" '.process.args = $a' --argjson a "$(printf '%s\n' "$@" | jq -R . | jq -sc .)"
+}

@@ -15,15 +15,6 @@ teardown() {
 	timeout 10 hutch-oci --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
 }
 
-has_line() {
-	printf '%s\n' "$output" | tr -d '\r' | grep -qxF -- "$1"
-}
-
-# args CMD...: the container process runs CMD.
-args() {
-	edit_config "$BUNDLE" '.process.args = $a' --argjson a "$(printf '%s\n' "$@" | jq -R . | jq -sc .)"
-}
-
 @test "rlimits are visible in /proc/self/limits" {
 	edit_config "$BUNDLE" '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: 200, hard: 300},
 		{type: "RLIMIT_CORE", soft: 0, hard: 0}]'

@@ -16,10 +16,6 @@ teardown() {
 	hutch-oci --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
 }
 
-args() {
-	edit_config "$BUNDLE" '.process.args = $a' --argjson a "$(printf '%s\n' "$@" | jq -R . | jq -sc .)"
-}
-
 no_user_namespace_in_config() {
 	edit_config "$BUNDLE" 'del(.linux.uidMappings, .linux.gidMappings)
 		| .linux.namespaces |= map(select(.type != "user"))'

@@ -20,10 +20,6 @@ teardown() {
 	fi
 }
 
-has_line() {
-	printf '%s\n' "$output" | tr -d '\r' | grep -qxF -- "$1"
-}
-
 # script TEXT: the container process runs `sh -c TEXT`.
 script() {
 	edit_config "$BUNDLE" '.process.args = ["sh", "-c", $s]' --arg s "$1"
