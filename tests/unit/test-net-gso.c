@@ -36,6 +36,21 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* A TCP header (port 80 to 40000, no options) and payload bytes that
+ * follow the sequence number, so a merged frame shows any misplaced byte. */
+static void fill_tcp(uint8_t *tcp, uint32_t seq, uint8_t flags, size_t payload)
+{
+	put16(tcp, 80);
+	put16(tcp + 2, 40000);
+	put32(tcp + 4, seq);
+	put32(tcp + 8, 777);
+	tcp[12] = 5 << 4;
+	tcp[13] = flags;
+	put16(tcp + 14, 8192);
+	for (size_t i = 0; i < payload; i++)
+		tcp[20 + i] = (uint8_t)(seq + i);
+}
+
 /* An IPv4 segment from 10.0.2.2:80 to 10.0.2.100:40000 with payload
  * bytes that count on from seq, so a merged frame can be checked. */
 static size_t seg4(uint32_t seq, uint8_t flags, size_t payload)
@@ -52,16 +67,8 @@ static size_t seg4(uint32_t seq, uint8_t flags, size_t payload)
 	inet_pton(AF_INET, "10.0.2.2", ip + 12);
 	inet_pton(AF_INET, "10.0.2.100", ip + 16);
 	uint8_t *tcp = ip + 20;
-	put16(tcp, 80);
-	put16(tcp + 2, 40000);
-	put32(tcp + 4, seq);
-	put32(tcp + 8, 777);
-	tcp[12] = 5 << 4;
-	tcp[13] = flags;
-	put16(tcp + 14, 8192);
+	fill_tcp(tcp, seq, flags, payload);
 	put16(tcp + 16, seq * 3); /* a checksum that differs too */
-	for (size_t i = 0; i < payload; i++)
-		tcp[20 + i] = (uint8_t)(seq + i);
 	return 14 + 40 + payload;
 }
 
@@ -77,16 +84,7 @@ static size_t seg6(uint32_t seq, uint8_t flags, size_t payload)
 	ip[7] = 64;
 	inet_pton(AF_INET6, "fd00::2", ip + 8);
 	inet_pton(AF_INET6, "fd00::100", ip + 24);
-	uint8_t *tcp = ip + 40;
-	put16(tcp, 80);
-	put16(tcp + 2, 40000);
-	put32(tcp + 4, seq);
-	put32(tcp + 8, 777);
-	tcp[12] = 5 << 4;
-	tcp[13] = flags;
-	put16(tcp + 14, 8192);
-	for (size_t i = 0; i < payload; i++)
-		tcp[20 + i] = (uint8_t)(seq + i);
+	fill_tcp(ip + 40, seq, flags, payload);
 	return 14 + 60 + payload;
 }
 
