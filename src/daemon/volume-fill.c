@@ -111,7 +111,7 @@ static int fill(const struct ctr_fs *fs, const char *target, const char *volume_
 	 * failing the create. */
 	size_t unreadable = 0;
 	if (copy_tree_readable(src, dst, target, &unreadable, err) < 0)
-		return -1;
+		return hutch_error_prefix(err, "fill volume %s from the image", volume_dir);
 	if (unreadable > 0)
 		log_warning("volume %s: %zu entries of the image's %s were not readable and "
 			    "are not copied",

@@ -260,7 +260,7 @@ static int mount_tmpfs_entry(const struct rootfs_env *env, const struct oci_moun
 		if (top < 0)
 			return -1;
 		if (copy_tree(old, top, m->destination, err) < 0)
-			return -1;
+			return hutch_error_prefix(err, "tmpcopyup");
 	}
 	return finish_mount(env, m, mo, false, err);
 }
