@@ -24,8 +24,10 @@
 #include "ctr-internal.h"
 #include "events.h"
 #include "file-util.h"
+#include "helper.h"
 #include "json-util.h"
 #include "log.h"
+#include "sandbox.h"
 #include "unpack.h"
 
 struct ctr_registry {
@@ -274,10 +276,28 @@ void ctr_time_now(char *buf, size_t size)
 	snprintf(buf, size, "%s.%09ldZ", date, ts.tv_nsec);
 }
 
+/* The rootfs of a container whose monitor died is still mounted in the
+ * sandbox, served by its hutch-overlay, which the monitor would have
+ * unmounted. Unmounting it there also ends that process (a FUSE server
+ * stops when its mount goes). Without a live sandbox (a reboot) there is
+ * no mount left to undo. */
+static void unmount_orphaned_rootfs(struct hutchd *d, const struct ctr *c)
+{
+	pid_t holder = sandbox_running(d->runtime_dir);
+	if (holder == 0)
+		return;
+	char rootfs[4200];
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", c->run_dir);
+	hutch_error err = {0};
+	if (helper_unmount(holder, rootfs, &err) < 0)
+		log_warning("container %.12s: %s", c->id, err.msg);
+}
+
 /* A monitor that died without writing its final state (kill -9, a
  * reboot): the container is gone with it. */
-static void settle_dead_monitor(struct ctr *c)
+static void settle_dead_monitor(struct hutchd *d, struct ctr *c)
 {
+	unmount_orphaned_rootfs(d, c);
 	json_object *st = c->state ? json_object_get(c->state) : json_object_new_object();
 	char now[64];
 	ctr_time_now(now, sizeof(now));
@@ -338,7 +358,7 @@ static void refresh_locked(struct hutchd *d, struct ctr *c, bool announce)
 		return;
 	enum ctr_status s = status_from_state(c->state);
 	if (s == CTR_RUNNING && c->monitor_pidfd < 0 && !c->starting) {
-		settle_dead_monitor(c);
+		settle_dead_monitor(d, c);
 		s = CTR_EXITED;
 	}
 	if (s == c->status)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -145,6 +146,13 @@ int helper_main(int argc, char **argv)
 		rc = holder > 0 ? sandbox_join(holder, &err) : 0;
 		if (rc == 0)
 			rc = tree_remove_at(AT_FDCWD, argv[4], &err);
+	} else if (argc >= 5 && strcmp(argv[2], "unmount") == 0) {
+		rc = sandbox_join((pid_t)atoi(argv[3]), &err);
+		/* Lazily: a process of the dead container may still be on
+		 * its way out. EINVAL: nothing is mounted there (any more). */
+		if (rc == 0 && umount2(argv[4], MNT_DETACH) < 0 && errno != EINVAL &&
+		    errno != ENOENT)
+			rc = hutch_fail(&err, errno, "unmount %s", argv[4]);
 	} else if (argc >= 3 && strncmp(argv[2], "archive-", 8) == 0) {
 		return helper_archive_main(argc, argv);
 	} else if (argc >= 3 && strcmp(argv[2], "volume-fill") == 0) {
@@ -354,5 +362,13 @@ int helper_remove(pid_t holder, const char *path, hutch_error *err)
 	char pid[16];
 	snprintf(pid, sizeof(pid), "%d", (int)holder);
 	const char *args[] = {"remove", pid, path, NULL};
+	return helper_run(args, NULL, err);
+}
+
+int helper_unmount(pid_t holder, const char *path, hutch_error *err)
+{
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%d", (int)holder);
+	const char *args[] = {"unmount", pid, path, NULL};
 	return helper_run(args, NULL, err);
 }

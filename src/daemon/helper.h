@@ -47,4 +47,8 @@ int helper_unpack(pid_t holder, const char *blob, const char *tmpdir, const char
 /* Remove a tree inside the sandbox. */
 int helper_remove(pid_t holder, const char *path, hutch_error *err);
 
+/* Unmount path (lazily) inside the sandbox; nothing mounted there is no
+ * error. */
+int helper_unmount(pid_t holder, const char *path, hutch_error *err);
+
 #endif

@@ -158,26 +158,40 @@ static int start_holder(const char *runtime_dir, pid_t *out, bool *single, hutch
 	return 0;
 }
 
-int sandbox_ensure(const char *runtime_dir, pid_t *pid, bool *single, hutch_error *err)
+/* The live holder named by sandbox.pid, or 0. */
+static pid_t live_holder(const char *runtime_dir)
 {
-	pthread_mutex_lock(&sandbox_lock);
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/sandbox.pid", runtime_dir);
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	int rc;
-	if (read_file_all(path, 64, &buf, &len, NULL) == 0) {
-		pid_t p = (pid_t)atoi(buf);
-		if (p > 0 && is_holder(p)) {
-			*pid = p;
-			*single = holder_single(p);
-			pthread_mutex_unlock(&sandbox_lock);
-			return 0;
-		}
+	if (read_file_all(path, 64, &buf, &len, NULL) < 0)
+		return 0;
+	pid_t p = (pid_t)atoi(buf);
+	return p > 0 && is_holder(p) ? p : 0;
+}
+
+int sandbox_ensure(const char *runtime_dir, pid_t *pid, bool *single, hutch_error *err)
+{
+	pthread_mutex_lock(&sandbox_lock);
+	int rc = 0;
+	pid_t p = live_holder(runtime_dir);
+	if (p > 0) {
+		*pid = p;
+		*single = holder_single(p);
+	} else {
+		rc = start_holder(runtime_dir, pid, single, err);
 	}
-	rc = start_holder(runtime_dir, pid, single, err);
 	pthread_mutex_unlock(&sandbox_lock);
 	return rc;
+}
+
+pid_t sandbox_running(const char *runtime_dir)
+{
+	pthread_mutex_lock(&sandbox_lock);
+	pid_t p = live_holder(runtime_dir);
+	pthread_mutex_unlock(&sandbox_lock);
+	return p;
 }
 
 int sandbox_holder_main(int argc, char **argv)

@@ -22,6 +22,10 @@
  * runtime_dir is $XDG_RUNTIME_DIR/hutch. Thread-safe. */
 int sandbox_ensure(const char *runtime_dir, pid_t *pid, bool *single, hutch_error *err);
 
+/* The pid of the live holder, or 0 when there is none (none is started:
+ * for clean-ups that have nothing to do without a sandbox). */
+pid_t sandbox_running(const char *runtime_dir);
+
 /* The holder's main (argv: hutchd __sandbox-holder READY_FD GO_FD). */
 int sandbox_holder_main(int argc, char **argv);
 

@@ -123,6 +123,22 @@ kill9_hutchd() {
 	[ "$(wait_exit orphan)" = 255 ]
 }
 
+@test "a monitor killed under its container leaves no overlay mount or process behind" {
+	create orphan sleep 100
+	start orphan
+	local pid mon
+	pids_of orphan
+	[ -n "$(our_mounts)" ]
+	kill -9 "$mon"
+	kill -9 "$pid" 2>/dev/null || true
+	wait_for 60 status_is orphan exited
+	[ -z "$(our_mounts)" ]
+	wait_for 60 no_processes
+	call DELETE "/containers/$id"
+	[ "$code" = 204 ]
+	[ ! -e "$XDG_DATA_HOME/hutch/containers/$id" ]
+}
+
 @test "a monitor that died while hutchd was down is settled at the start" {
 	create lost sleep 100
 	start lost
