@@ -11,6 +11,7 @@
 
 #include "auth.h"
 #include "cleanup.h"
+#include "events.h"
 #include "file-util.h"
 #include "helper.h"
 #include "json-util.h"
@@ -578,6 +579,18 @@ static void release_claims(struct pull *p)
 		}
 }
 
+/* Docker's pull event: the familiar reference as the actor, its
+ * repository as the name attribute. */
+static void announce_pull(struct pull *p)
+{
+	char repo[sizeof(p->familiar)], name[sizeof(p->familiar)];
+	image_ref_repo(&p->ref, repo, sizeof(repo));
+	image_ref_familiar(repo, name, sizeof(name));
+	json_object *attrs = json_object_new_object();
+	json_object_object_add(attrs, "name", json_object_new_string(name));
+	events_emit(p->d, "image", "pull", p->familiar, attrs);
+}
+
 static void run_pull(struct pull *p)
 {
 	struct store *s = p->d->store;
@@ -697,6 +710,7 @@ finish:
 		 p->familiar);
 	emit_status(p, NULL, line);
 	log_info("pulled %s (%s)", p->familiar, p->manifest_digest);
+	announce_pull(p);
 }
 
 static void *pull_thread(void *arg)

@@ -568,6 +568,20 @@ check_archive_roundtrip() {
 	[ "$(head -n1 <<<"$output" | jq -r .Actor.Attributes.name)" = evtest:1 ]
 }
 
+@test "events: a pull is announced with the reference and its repository" {
+	local t0
+	t0=$(date +%s)
+	api POST "/images/create?fromImage=$REGISTRY/busybox&tag=1" >/dev/null
+	local f
+	f=$(jq -n -c '{type:["image"],event:["pull"]}' | jq -sRr @uri)
+	run api GET "/events?since=$t0&until=$(($(date +%s) + 1))&filters=$f"
+	echo "$output"
+	[ "$(wc -l <<<"$output")" = 1 ]
+	[ "$(jq -r .Actor.ID <<<"$output")" = "$REGISTRY/busybox:1" ]
+	[ "$(jq -r .Actor.Attributes.name <<<"$output")" = "$REGISTRY/busybox" ]
+	[ "$(jq -r .status <<<"$output")" = pull ]
+}
+
 @test "the docker CLI: events, logs --since and --timestamps, attach" {
 	require_cmd docker
 	local t0
