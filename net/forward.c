@@ -88,19 +88,21 @@ struct udp_flow {
 	int64_t last_active_ms;
 };
 
+static bool is_loopback(const struct sockaddr_storage *a)
+{
+	if (a->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
+	return a->ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
+}
+
 /* With keep_source, bind the guest-side socket to a loopback client's
  * address, which the namespace has as well: first with the client's port,
  * then with any port if that one is taken inside. */
 static bool keep_loopback_source(const struct forward_rule *r, int fd,
 				 const struct sockaddr_storage *client, socklen_t len)
 {
-	if (!r->keep_source || client->ss_family != r->guest.ss_family)
-		return false;
-	bool loopback =
-	    client->ss_family == AF_INET
-		? (ntohl(((const struct sockaddr_in *)client)->sin_addr.s_addr) >> 24) == 127
-		: IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)client)->sin6_addr);
-	if (!loopback)
+	if (!r->keep_source || client->ss_family != r->guest.ss_family || !is_loopback(client))
 		return false;
 	if (bind(fd, (const struct sockaddr *)client, len) == 0)
 		return true;
@@ -116,6 +118,23 @@ static bool keep_loopback_source(const struct forward_rule *r, int fd,
 }
 
 /* --- TCP ------------------------------------------------------------- */
+
+/* A connection that stays on this machine (over a loopback device, which
+ * neither drops nor queues) needs no congestion control that paces. BBR,
+ * a common default, does: without the fq qdisc it makes TCP pace itself
+ * with a timer, which on a path of 10+ Gbit/s costs a timer softirq every
+ * few segments, sends in small bursts and wakes the reader for each. Reno
+ * never paces, and is the one algorithm every process may choose
+ * (net.ipv4.tcp_allowed_congestion_control always has it). Measured with
+ * BBR as the default: the forwarder's CPU per GB about a quarter lower,
+ * the published-port rate about doubled. Where the default already does
+ * not pace this changes nothing; a failure keeps the default. */
+static void local_congestion_control(int fd)
+{
+	static const char reno[] = "reno";
+	if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, reno, sizeof(reno) - 1) < 0)
+		log_debug("forward: congestion control reno: %s", strerror(errno));
+}
 
 static void tcp_conn_close(struct tcp_conn *c)
 {
@@ -278,6 +297,11 @@ static void tcp_accept(struct loop *loop, int lfd, uint32_t events, void *data)
 		int one = 1;
 		setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		setsockopt(guest, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* The guest connection never leaves this machine, nor does a
+		 * loopback client's. */
+		local_congestion_control(guest);
+		if (is_loopback(&peer))
+			local_congestion_control(client);
 		bool connecting = false;
 		if (connect(guest, (struct sockaddr *)&r->guest, r->guest_len) < 0) {
 			if (errno != EINPROGRESS) {

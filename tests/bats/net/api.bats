@@ -71,6 +71,21 @@ expect_error() {
 	[ "$status" -ne 0 ]
 }
 
+# ss -ti names a socket's congestion control ("reno", "cubic", "bbr").
+@test "the socket forwarder's connections on this machine use reno, which does not pace" {
+	start_slirp_safe --api-socket="$API"
+	gport=$(free_port)
+	hport=$(free_port)
+	start_echo in_guest tcp 0.0.0.0 "$gport"
+	add tcp 127.0.0.1 "$hport" "$gport" socket
+	exec {client}<>"/dev/tcp/127.0.0.1/$hport"
+	# The forwarder's socket in the guest (to the guest's port) and the
+	# one it accepted on the host (its local port the published one).
+	wait_until 10 sh -c "nsenter --preserve-credentials -U -n -t $GUEST_PID ss -Htin state established '( dport = :$gport )' | grep -qw reno"
+	wait_until 10 sh -c "ss -Htin state established '( sport = :$hport )' | grep -qw reno"
+	exec {client}>&-
+}
+
 @test "the socket forwarder closes a client at once when nothing listens in the guest" {
 	start_slirp_safe --api-socket="$API"
 	hport=$(free_port)
