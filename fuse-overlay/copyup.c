@@ -230,8 +230,30 @@ static int batch_add(struct copy_batch *b, const char *tmp, const char *rel,
 	return 0;
 }
 
+/* Make the data of a copy safe to show: after a crash, the name renamed
+ * into upper must not show an empty or partial copy hiding the lower data.
+ *
+ * ext4 and XFS allocate a file's blocks (and convert unwritten extents,
+ * and set the on-disk size) when the data is written back, in a journal
+ * transaction; the rename that follows lands in the same transaction or a
+ * later one, and transactions commit in order, each commit flushing the
+ * device cache first. So once the data is written (not synced), a crash
+ * shows the copy either complete or not at all, and the journal commit
+ * with its cache flush that fsync() would force per file is left to the
+ * filesystem: copy-up then waits for one data write, not for a commit.
+ * Elsewhere (btrfs, NFS, ...) the copy is synced. */
+static int make_copy_safe(const struct ovl_fs *fs, int fd)
+{
+	int r = fs->upper_orders_renames
+		    ? sync_file_range(fd, 0, 0,
+				      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+					  SYNC_FILE_RANGE_WAIT_AFTER)
+		    : fsync(fd);
+	return r < 0 ? -errno : 0;
+}
+
 /* With start_only, start writing the file back and return (a hint: a
- * failure only costs time); else wait until it is on disk. */
+ * failure only costs time); else wait until it is safe to show. */
 static int sync_tmp(struct ovl_fs *fs, const char *tmp, bool start_only)
 {
 	int fd = openat(fs->workfd, tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -240,8 +262,8 @@ static int sync_tmp(struct ovl_fs *fs, const char *tmp, bool start_only)
 	int r = 0;
 	if (start_only)
 		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	else if (fsync(fd) < 0)
-		r = -errno;
+	else
+		r = make_copy_safe(fs, fd);
 	close(fd);
 	return r;
 }
@@ -371,11 +393,11 @@ static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const str
 	}
 	/* The data must be on disk before the name shows it, or a crash
 	 * could leave an empty copy hiding the lower file. A copy without
-	 * data needs no sync: its metadata reaches the journal before the
+	 * data needs nothing: its metadata reaches the journal before the
 	 * rename does. */
 	bool has_data = data && st->st_size > 0;
-	if (r == 0 && dst >= 0 && has_data && fs->opts.fsync && fsync(dst) < 0)
-		r = -errno;
+	if (r == 0 && dst >= 0 && has_data && fs->opts.fsync)
+		r = make_copy_safe(fs, dst);
 	if (r == 0 && renameat(fs->workfd, tmp, fs->layers[0].fd, rel) < 0)
 		r = -errno;
 	if (r == 0) {

@@ -104,6 +104,10 @@ struct ovl_fs {
 	int indexfd; /* work/index: copied-up hard links, by origin */
 	bool single_dev;
 	bool mknod_whiteout; /* upper accepts 0/0 character devices */
+	/* Upper is ext4 or XFS: their journal commits a rename after the
+	 * block allocations made before it, so a copy-up's data need only be
+	 * written, not synced, before its rename (see copyup.c). */
+	bool upper_orders_renames;
 	uid_t euid;
 	gid_t egid;
 	struct fuse_session *se;

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -89,6 +91,10 @@ static int probe_upper(struct ovl_fs *fs, hutch_error *err)
 	fs->mknod_whiteout = mknodat(fs->workfd, tmp, S_IFCHR, makedev(0, 0)) == 0;
 	if (fs->mknod_whiteout)
 		unlinkat(fs->workfd, tmp, 0);
+	struct statfs sf;
+	fs->upper_orders_renames =
+	    fstatfs(fs->layers[0].fd, &sf) == 0 &&
+	    (sf.f_type == EXT4_SUPER_MAGIC || sf.f_type == XFS_SUPER_MAGIC);
 	return 0;
 }
 
