@@ -40,9 +40,15 @@ void ovl_node_keep(struct ovl_fs *fs, struct ovl_node *n, int layer, const char 
 }
 
 /* With the writeback cache the kernel may read pages of a file opened
- * write-only and handles O_APPEND itself. */
+ * write-only and handles O_APPEND itself.
+ *
+ * O_DIRECT stays with the kernel, which already bypasses this mount's
+ * page cache for such a file. On the layer file it would need buffers
+ * aligned to the block size, which the daemon's are not (a WRITE's data
+ * sits behind its header): reads and writes failed with EINVAL. */
 static int adjust_flags(const struct ovl_fs *fs, int flags)
 {
+	flags &= ~O_DIRECT;
 	if (fs->opts.writeback) {
 		if ((flags & O_ACCMODE) == O_WRONLY)
 			flags = (flags & ~O_ACCMODE) | O_RDWR;

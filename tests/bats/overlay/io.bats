@@ -184,3 +184,20 @@ make_tree() {
 	exec 5<&-
 	[ "$got" = new ]
 }
+
+@test "O_DIRECT reads and writes, small and large, of lower and new files" {
+	head -c 3M /dev/urandom >"$O/l2/big"
+	ovl_mount
+	# 4 KiB requests and ones larger than what a pipe holds at once.
+	dd if="$O/m/big" of="$BATS_TEST_TMPDIR/small" bs=4k iflag=direct status=none
+	cmp "$O/l2/big" "$BATS_TEST_TMPDIR/small"
+	dd if="$O/m/big" of="$BATS_TEST_TMPDIR/large" bs=1M iflag=direct status=none
+	cmp "$O/l2/big" "$BATS_TEST_TMPDIR/large"
+	dd if="$O/l2/big" of="$O/m/new" bs=1M oflag=direct status=none
+	cmp "$O/l2/big" "$O/m/new"
+	dd if=/dev/zero of="$O/m/big" bs=4k count=1 seek=1 conv=notrunc oflag=direct status=none
+	cmp -n 4096 "$O/m/big" "$O/l2/big"
+	cmp -i 8192 "$O/m/big" "$O/l2/big"
+	[ "$(dd if="$O/m/big" bs=4k skip=1 count=1 status=none | tr -d '\0' | wc -c)" = 0 ]
+	[ "$(stat -c %s "$O/m/big")" = 3145728 ]
+}
