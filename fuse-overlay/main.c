@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "file-util.h"
 #include "log.h"
 #include "ovl.h"
 #include "setup.h"
@@ -55,24 +56,49 @@ static void usage(FILE *out)
 
 static const struct fuse_lowlevel_ops ovl_ops;
 
+/* The largest request size whose read replies libfuse can still splice.
+ * It splices a reply only when its pipe holds three pages more than the
+ * reply (header and slack); a pipe grows to fs.pipe-max-size at most (1 MiB
+ * by default, and only root may exceed it), and a bigger reply is copied
+ * through a buffer allocated per request. The kernel asks for that much in
+ * one READ for O_DIRECT and direct-I/O reads (buffered reads come in 128
+ * KiB readahead requests). */
+static unsigned spliceable_request_size(void)
+{
+	unsigned long pipe_max = 1024 * 1024;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	hutch_error err = {0};
+	if (read_file_all("/proc/sys/fs/pipe-max-size", 64, &text, &len, &err) == 0)
+		pipe_max = strtoul(text, NULL, 10);
+	hutch_error_clear(&err);
+	unsigned long page = (unsigned long)sysconf(_SC_PAGESIZE);
+	unsigned long room = pipe_max > 4 * page ? pipe_max - 4 * page : page;
+	room -= room % page;
+	return room < 1024 * 1024 ? (unsigned)room : 1024 * 1024;
+}
+
 static void ovl_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct ovl_fs *fs = userdata;
 	/* Replies with file data are spliced from the layer's page cache to
 	 * /dev/fuse (three times faster than copying through a buffer here).
-	 * Write requests are read into a buffer: splicing them in measured
-	 * no faster and adds a pipe round per request. */
-	unsigned want = FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_PARALLEL_DIROPS |
-			FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_CACHE_SYMLINKS |
-			FUSE_CAP_ASYNC_READ | FUSE_CAP_ASYNC_DIO | FUSE_CAP_ATOMIC_O_TRUNC;
+	 * Not with SPLICE_MOVE: the kernel would then take pages out of the
+	 * lower file's page cache, which other mounts of the same image
+	 * share, and they would read them from disk again. Write requests
+	 * are read into a buffer: splicing them in measured no faster and
+	 * adds a pipe round per request. */
+	unsigned want = FUSE_CAP_SPLICE_WRITE | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_READDIRPLUS |
+			FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_ASYNC_READ |
+			FUSE_CAP_ASYNC_DIO | FUSE_CAP_ATOMIC_O_TRUNC;
 	if (fs->opts.writeback)
 		want |= FUSE_CAP_WRITEBACK_CACHE;
 	conn->want |= want & conn->capable;
 	/* All changes come through this mount: a changed mtime seen in an
 	 * attribute refresh must not throw away a valid page cache. */
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
-	conn->want &= ~FUSE_CAP_SPLICE_READ;
-	unsigned mw = fs->opts.max_write ? fs->opts.max_write : 1024 * 1024;
+	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_MOVE);
+	unsigned mw = fs->opts.max_write ? fs->opts.max_write : spliceable_request_size();
 	conn->max_write = mw;
 	conn->max_readahead = conn->max_readahead > mw ? conn->max_readahead : mw;
 	conn->max_background = 64;
