@@ -9,6 +9,13 @@
  *                           as NAME (with O_EXCL the link must fail)
  *   mmap-shared FILE        write through a shared mapping, check with read
  *   unlink-open FILE        open, unlink, read back, print nlink
+ *   cache-coherence FILE LINK
+ *                           FILE (a lower file of 64 KiB, LINK another name
+ *                           of it) is read into the page cache through a
+ *                           descriptor kept open; writes through LINK (the
+ *                           copy-up), a shared mapping, truncate and O_TRUNC
+ *                           must each show through that descriptor, its
+ *                           mapping and a new open
  *   locks FILE              POSIX record locks and flock across processes
  *   random-io FILE REF SEED STEPS [remount-check]
  *                           random pwrite/truncate/punch-hole/mmap/read on
@@ -172,6 +179,90 @@ static int cmd_unlink_open(char **a)
 	if (fstat(fd, &st) < 0)
 		return die("fstat after unlink");
 	printf("nlink=%lu content=%s", (unsigned long)st.st_nlink, buf);
+	return 0;
+}
+
+/* The bytes at off, through fd and through a new open of path, are want. */
+static int expect_at(int fd, const char *path, off_t off, const char *want, const char *step)
+{
+	size_t n = strlen(want);
+	char buf[64];
+	int fresh = open(path, O_RDONLY | O_CLOEXEC);
+	if (fresh < 0)
+		return die(step);
+	for (int i = 0; i < 2; i++) {
+		int f = i == 0 ? fd : fresh;
+		ssize_t got = pread(f, buf, n, off);
+		if (got != (ssize_t)n || memcmp(buf, want, n) != 0) {
+			fprintf(stderr, "overlay-ops: after %s, %s reads %.*s, not %s\n", step,
+				i == 0 ? "the descriptor opened before" : "a new open",
+				got < 0 ? 0 : (int)got, buf, want);
+			close(fresh);
+			return 1;
+		}
+	}
+	close(fresh);
+	return 0;
+}
+
+static int cmd_cache_coherence(char **a)
+{
+	const char *path = a[0];
+	enum { SIZE = 65536 };
+	static char buf[SIZE];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return die("open");
+	if (read(fd, buf, SIZE) != SIZE)
+		return fail("the file must hold 64 KiB");
+	const char *map = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return die("mmap");
+
+	/* Copy-up, through the other name. */
+	int w = open(a[1], O_WRONLY | O_CLOEXEC);
+	if (w < 0 || pwrite(w, "COPIED-UP", 9, 100) != 9 || close(w) < 0)
+		return die("write through the other name");
+	if (expect_at(fd, path, 100, "COPIED-UP", "the copy-up"))
+		return 1;
+	if (memcmp(map + 100, "COPIED-UP", 9) != 0)
+		return fail("the mapping made before the copy-up shows the old bytes");
+
+	/* A shared writable mapping of another descriptor. */
+	int rw = open(path, O_RDWR | O_CLOEXEC);
+	if (rw < 0)
+		return die("open for the mapping");
+	char *wmap = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0);
+	if (wmap == MAP_FAILED)
+		return die("mmap for writing");
+	memcpy(wmap + 5000, "MAPPED", 6);
+	if (msync(wmap, SIZE, MS_SYNC) < 0)
+		return die("msync");
+	munmap(wmap, SIZE);
+	close(rw);
+	if (expect_at(fd, path, 5000, "MAPPED", "the write through a mapping"))
+		return 1;
+	if (memcmp(map + 5000, "MAPPED", 6) != 0)
+		return fail(
+		    "the read-only mapping does not show the write through another mapping");
+	munmap((void *)map, SIZE);
+
+	/* Truncation, then a rewrite with O_TRUNC. */
+	if (truncate(path, 6000) < 0)
+		return die("truncate");
+	if (pread(fd, buf, SIZE, 0) != 6000)
+		return fail("after truncate the descriptor opened before reads past the new end");
+	if (expect_at(fd, path, 5000, "MAPPED", "truncate"))
+		return 1;
+	w = open(a[1], O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (w < 0 || write(w, "REWRITTEN", 9) != 9 || close(w) < 0)
+		return die("rewrite with O_TRUNC");
+	if (pread(fd, buf, SIZE, 0) != 9)
+		return fail("after O_TRUNC the descriptor opened before reads the old length");
+	if (expect_at(fd, path, 0, "REWRITTEN", "the rewrite with O_TRUNC"))
+		return 1;
+	close(fd);
+	printf("OK\n");
 	return 0;
 }
 
@@ -532,6 +623,7 @@ int main(int argc, char **argv)
 	    {"tmpfile", 3, cmd_tmpfile},
 	    {"mmap-shared", 1, cmd_mmap_shared},
 	    {"unlink-open", 1, cmd_unlink_open},
+	    {"cache-coherence", 2, cmd_cache_coherence},
 	    {"locks", 1, cmd_locks},
 	    {"random-io", 4, cmd_random_io},
 	    {"parallel-writers", 3, cmd_parallel_writers},

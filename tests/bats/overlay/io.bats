@@ -201,3 +201,21 @@ make_tree() {
 	[ "$(dd if="$O/m/big" bs=4k skip=1 count=1 status=none | tr -d '\0' | wc -c)" = 0 ]
 	[ "$(stat -c %s "$O/m/big")" = 3145728 ]
 }
+
+@test "pages the kernel keeps across opens never outlive a copy-up, a mapping, truncate or O_TRUNC" {
+	# keep_cache: the kernel keeps a file's pages after its last close.
+	# Every change to the content goes through the mount, also through
+	# another name of a hard-linked lower file, so it must show.
+	head -c 65536 /dev/zero | tr '\0' a >"$O/l2/cached"
+	ln "$O/l2/cached" "$O/l2/other-name"
+	ovl_mount
+	cat "$O/m/cached" >/dev/null
+	run overlay-ops cache-coherence "$O/m/cached" "$O/m/other-name"
+	echo "$output"
+	[ "$output" = OK ]
+	[ "$(cat "$O/m/cached")" = REWRITTEN ]
+	[ "$(cat "$O/m/other-name")" = REWRITTEN ]
+	ovl_umount
+	[ "$(cat "$O/u/cached")" = REWRITTEN ]
+	[ "$(head -c 1 "$O/l2/cached")" = a ]
+}
