@@ -1,6 +1,6 @@
 /* Unit tests for the CLI's parsers: -p specs, detach keys, the stream
- * demultiplexer, run's flags into the create body, and --format
- * templates. */
+ * demultiplexer and run's flags into the create body (the --format
+ * templates have test-cli-template.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +14,6 @@
 #include "attach.h"
 #include "json-util.h"
 #include "run-config.h"
-#include "template.h"
 
 /* The bindings of one key as "ip/port" strings joined with spaces. */
 static void bindings_of(json_object *b, const char *key, char *out, size_t size)
@@ -243,59 +242,12 @@ static void test_run_config(void **state)
 	run_config_free(&rc);
 }
 
-static char *render(const char *tmpl, const char *json)
-{
-	json_object *data = json_tokener_parse(json);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	hutch_error err = {0};
-	int rc = template_render(tmpl, data, f, &err);
-	fclose(f);
-	json_object_put(data);
-	if (rc < 0) {
-		free(buf);
-		return strdup(err.msg);
-	}
-	return buf;
-}
-
-static void expect_render(const char *tmpl, const char *json, const char *want)
-{
-	char *got = render(tmpl, json);
-	assert_string_equal(got, want);
-	free(got);
-}
-
-static void test_templates(void **state)
-{
-	(void)state;
-	const char *doc =
-	    "{\"State\":{\"Status\":\"running\",\"ExitCode\":0},"
-	    "\"Config\":{\"Cmd\":[\"sh\",\"-c\"],\"Labels\":{\"b\":\"2\",\"a\":\"1\"}},"
-	    "\"Name\":\"/web\"}";
-	expect_render("{{.State.Status}} {{.State.ExitCode}}", doc, "running 0");
-	expect_render("{{json .Config.Cmd}}", doc, "[\"sh\",\"-c\"]");
-	expect_render("{{.Config.Labels}}", doc, "map[a:1 b:2]");
-	expect_render("{{.Config.Cmd}}", doc, "[sh -c]");
-	expect_render("{{index .Config.Labels \"b\"}}", doc, "2");
-	expect_render("{{join .Config.Cmd \",\"}}", doc, "sh,-c");
-	expect_render("{{len .Config.Cmd}}|{{upper .Name}}", doc, "2|/WEB");
-	expect_render("a\\tb\\n", doc, "a\tb\n");
-	expect_render("{{.Nope}}", doc, "<no value>");
-	expect_render("{{ .Name }}", doc, "/web");
-	expect_render("{{.Name.X}}", doc, "template: can't evaluate field X in .Name.X");
-	expect_render("{{bogus .Name}}", doc, "template: function \"bogus\" not defined");
-	hutch_error err = {0};
-	assert_int_equal(template_check("{{.Name", &err), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_publish_valid), cmocka_unit_test(test_publish_errors),
 	    cmocka_unit_test(test_detach_keys),	  cmocka_unit_test(test_demux),
-	    cmocka_unit_test(test_run_config),	  cmocka_unit_test(test_templates),
+	    cmocka_unit_test(test_run_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

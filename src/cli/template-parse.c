@@ -1,0 +1,831 @@
+/* The --format templates' parser: the template text is cut into tokens
+ * (text, {{ }}, and the words of the actions), and the tokens are parsed
+ * once into the tree of template-internal.h, checking everything that Go's
+ * text/template checks before executing: the nesting of if/range/with,
+ * variables, function names and their numbers of arguments. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "template-internal.h"
+
+enum token_kind {
+	TOK_EOF,
+	TOK_TEXT,
+	TOK_LEFT,  /* {{ */
+	TOK_RIGHT, /* }} */
+	TOK_FIELD, /* .Name */
+	TOK_DOT,
+	TOK_VARIABLE,
+	TOK_IDENT,
+	TOK_LITERAL, /* string, character or number */
+	TOK_LPAREN,
+	TOK_RPAREN,
+	TOK_PIPE,
+	TOK_DECLARE, /* := */
+	TOK_ASSIGN,  /* = */
+	TOK_COMMA,
+};
+
+struct token {
+	enum token_kind kind;
+	const char *val; /* name, or text of TOK_TEXT */
+	size_t len;	 /* TOK_TEXT */
+	json_object *literal;
+	size_t pos, end; /* where it is in the template text */
+	bool space_before;
+};
+
+struct parser {
+	struct template_tree *tree;
+	struct token *toks;
+	size_t ntoks, cap, i;
+	const char **vars; /* the variables in scope */
+	size_t nvars, varcap;
+	int range_depth;
+	hutch_error *err;
+};
+
+/* The tree owns every allocation of the parse; running out of memory in
+ * a CLI command has no better answer than stopping. */
+static void *tree_alloc(struct template_tree *t, size_t size)
+{
+	void *p = calloc(1, size ? size : 1);
+	void **allocs = reallocarray(t->allocs, t->nallocs + 1, sizeof(*allocs));
+	if (p == NULL || allocs == NULL)
+		abort();
+	t->allocs = allocs;
+	t->allocs[t->nallocs++] = p;
+	return p;
+}
+
+static void *tree_grow(struct template_tree *t, void *array, size_t n, size_t size)
+{
+	void *bigger = tree_alloc(t, (n + 1) * size);
+	if (n)
+		memcpy(bigger, array, n * size);
+	return bigger;
+}
+
+static char *tree_strndup(struct template_tree *t, const char *s, size_t n)
+{
+	char *copy = tree_alloc(t, n + 1);
+	memcpy(copy, s, n);
+	return copy;
+}
+
+static json_object *tree_literal(struct template_tree *t, json_object *o)
+{
+	json_object **lits = reallocarray(t->literals, t->nliterals + 1, sizeof(*lits));
+	if (lits == NULL || o == NULL)
+		abort();
+	t->literals = lits;
+	t->literals[t->nliterals++] = o;
+	return o;
+}
+
+void template_tree_free(struct template_tree *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->nallocs; i++)
+		free(t->allocs[i]);
+	for (size_t i = 0; i < t->nliterals; i++)
+		json_object_put(t->literals[i]);
+	free(t->allocs);
+	free(t->literals);
+	free(t->src);
+	free(t);
+}
+
+static size_t line_of(const char *src, size_t pos)
+{
+	size_t line = 1;
+	for (size_t i = 0; i < pos && src[i]; i++)
+		line += src[i] == '\n';
+	return line;
+}
+
+void template_position(const char *src, size_t pos, char *buf, size_t size)
+{
+	size_t col = pos;
+	for (size_t i = 0; i < pos; i++)
+		if (src[i] == '\n')
+			col = pos - i - 1;
+	snprintf(buf, size, "template: :%zu:%zu", line_of(src, pos), col);
+}
+
+__attribute__((format(printf, 3, 4))) static int parse_fail(struct parser *p, size_t pos,
+							    const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return hutch_fail_plain(p->err, EINVAL, "template: :%zu: %s", line_of(p->tree->src, pos),
+				what);
+}
+
+/* ---- lexer ---- */
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool is_word(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+static struct token *emit(struct parser *p, enum token_kind kind, size_t pos, size_t end)
+{
+	if (p->ntoks == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		struct token *toks = reallocarray(p->toks, cap, sizeof(*toks));
+		if (toks == NULL)
+			abort();
+		p->toks = toks;
+		p->cap = cap;
+	}
+	struct token *t = &p->toks[p->ntoks++];
+	*t = (struct token){.kind = kind, .pos = pos, .end = end};
+	return t;
+}
+
+/* Text between actions: trimmed by {{- and -}}, and the \t and \n that
+ * docker's --format turns into a tab and a newline. */
+static void emit_text(struct parser *p, size_t pos, size_t end, bool trim_left, bool trim_right)
+{
+	const char *s = p->tree->src;
+	while (trim_left && pos < end && is_space(s[pos]))
+		pos++;
+	while (trim_right && end > pos && is_space(s[end - 1]))
+		end--;
+	if (pos == end)
+		return;
+	char *text = tree_alloc(p->tree, end - pos + 1);
+	size_t n = 0;
+	for (size_t i = pos; i < end; i++) {
+		if (s[i] == '\\' && i + 1 < end && (s[i + 1] == 't' || s[i + 1] == 'n')) {
+			text[n++] = s[++i] == 't' ? '\t' : '\n';
+			continue;
+		}
+		text[n++] = s[i];
+	}
+	struct token *t = emit(p, TOK_TEXT, pos, end);
+	t->val = text;
+	t->len = n;
+}
+
+/* One escape of a Go string or character literal at s[*i] (after the
+ * backslash); appends its bytes to out. */
+static int unescape(const char *s, size_t *i, char *out, size_t *n)
+{
+	static const char simple[] = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"''";
+	char c = s[*i];
+	for (size_t k = 0; simple[k]; k += 2)
+		if (simple[k] == c) {
+			out[(*n)++] = simple[k + 1];
+			(*i)++;
+			return 0;
+		}
+	int digits = c == 'x' ? 2 : c == 'u' ? 4 : c == 'U' ? 8 : c >= '0' && c <= '7' ? 3 : 0;
+	int base = c >= '0' && c <= '7' ? 8 : 16;
+	size_t start = base == 8 ? *i : *i + 1;
+	unsigned long code = 0;
+	for (int d = 0; d < digits; d++) {
+		char h = s[start + (size_t)d];
+		int v = isdigit((unsigned char)h) ? h - '0'
+			: isxdigit((unsigned char)h) && base == 16
+			    ? tolower((unsigned char)h) - 'a' + 10
+			    : -1;
+		if (v < 0 || v >= base)
+			return -1;
+		code = code * (unsigned long)base + (unsigned long)v;
+	}
+	if (digits == 0 || code > 0x10ffff)
+		return -1;
+	*i = start + (size_t)digits;
+	if (c == 'x' || base == 8) {
+		if (code > 255)
+			return -1;
+		out[(*n)++] = (char)code;
+	} else if (code < 0x80) {
+		out[(*n)++] = (char)code;
+	} else if (code < 0x800) {
+		out[(*n)++] = (char)(0xc0 | (code >> 6));
+		out[(*n)++] = (char)(0x80 | (code & 0x3f));
+	} else if (code < 0x10000) {
+		out[(*n)++] = (char)(0xe0 | (code >> 12));
+		out[(*n)++] = (char)(0x80 | ((code >> 6) & 0x3f));
+		out[(*n)++] = (char)(0x80 | (code & 0x3f));
+	} else {
+		out[(*n)++] = (char)(0xf0 | (code >> 18));
+		out[(*n)++] = (char)(0x80 | ((code >> 12) & 0x3f));
+		out[(*n)++] = (char)(0x80 | ((code >> 6) & 0x3f));
+		out[(*n)++] = (char)(0x80 | (code & 0x3f));
+	}
+	return 0;
+}
+
+/* A "string", `raw string` or 'c' starting at *pos. */
+static int lex_quoted(struct parser *p, size_t *pos)
+{
+	const char *s = p->tree->src;
+	char quote = s[*pos];
+	size_t start = *pos, i = *pos + 1;
+	char *buf = tree_alloc(p->tree, strlen(s + i) + 1);
+	size_t n = 0;
+	for (;;) {
+		char c = s[i];
+		if (c == quote)
+			break;
+		if (c == '\0' || (c == '\n' && quote != '`'))
+			return parse_fail(p, start, "unterminated %s",
+					  quote == '`'	 ? "raw quoted string"
+					  : quote == '"' ? "quoted string"
+							 : "character constant");
+		if (c == '\\' && quote != '`') {
+			i++;
+			if (unescape(s, &i, buf, &n) < 0)
+				return parse_fail(p, start, "bad escape in %.*s",
+						  (int)(i - start + 1), s + start);
+			continue;
+		}
+		buf[n++] = c;
+		i++;
+	}
+	*pos = i + 1;
+	struct token *t = emit(p, TOK_LITERAL, start, *pos);
+	if (quote != '\'') {
+		t->literal = tree_literal(p->tree, json_object_new_string_len(buf, (int)n));
+		return 0;
+	}
+	/* A character is its code point, as a number. */
+	const unsigned char *u = (const unsigned char *)buf;
+	size_t len = n == 0 ? 0 : u[0] < 0x80 ? 1 : u[0] < 0xe0 ? 2 : u[0] < 0xf0 ? 3 : 4;
+	if (n == 0 || len != n)
+		return parse_fail(p, start, "malformed character constant: %.*s",
+				  (int)(*pos - start), s + start);
+	int64_t code = len == 1 ? u[0] : u[0] & (0x7f >> len);
+	for (size_t k = 1; k < len; k++)
+		code = (code << 6) | (u[k] & 0x3f);
+	t->literal = tree_literal(p->tree, json_object_new_int64(code));
+	return 0;
+}
+
+static int lex_number(struct parser *p, size_t *pos)
+{
+	const char *s = p->tree->src;
+	size_t start = *pos, i = *pos + 1;
+	while (is_word(s[i]) || s[i] == '.' ||
+	       ((s[i] == '+' || s[i] == '-') && strchr("eEpP", s[i - 1])))
+		i++;
+	*pos = i;
+	char text[64];
+	size_t n = 0;
+	for (size_t k = start; k < i && n + 1 < sizeof(text); k++)
+		if (s[k] != '_')
+			text[n++] = s[k];
+	text[n] = '\0';
+	const char *digits = text + (text[0] == '-' || text[0] == '+');
+	int base = 10;
+	if (digits[0] == '0' && strchr("xXoObB", digits[1]) && digits[1]) {
+		base = strchr("xX", digits[1]) ? 16 : strchr("oO", digits[1]) ? 8 : 2;
+		digits += 2;
+	} else if (digits[0] == '0' && digits[1]) {
+		base = 8;
+	}
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(digits, &end, base);
+	struct token *t = emit(p, TOK_LITERAL, start, i);
+	if (*digits && *end == '\0' && errno == 0 && isalnum((unsigned char)digits[0])) {
+		t->literal = tree_literal(p->tree, json_object_new_int64(text[0] == '-' ? -v : v));
+		return 0;
+	}
+	errno = 0;
+	double d = strtod(text, &end);
+	if (*end != '\0' || errno != 0 || i - start >= sizeof(text))
+		return parse_fail(p, start, "bad number syntax: \"%.*s\"", (int)(i - start),
+				  s + start);
+	t->literal = tree_literal(p->tree, json_object_new_double(d));
+	return 0;
+}
+
+/* The words of one action, from *pos to its }}. Sets *trim when it ends
+ * with -}}. */
+static int lex_action(struct parser *p, size_t *pos, bool *trim)
+{
+	const char *s = p->tree->src;
+	size_t i = *pos, open = *pos;
+	bool space = true;
+	int depth = 0;
+	for (;;) {
+		if (is_space(s[i]) && s[i + 1] == '-' && strncmp(s + i + 2, "}}", 2) == 0) {
+			*trim = true;
+			i += 4;
+			break;
+		}
+		if (strncmp(s + i, "}}", 2) == 0) {
+			if (depth > 0)
+				return parse_fail(p, open, "unclosed left paren");
+			i += 2;
+			break;
+		}
+		char c = s[i];
+		size_t start = i;
+		if (c == '\0')
+			return parse_fail(p, open, "unclosed action");
+		if (is_space(c)) {
+			space = true;
+			i++;
+			continue;
+		}
+		enum token_kind kind;
+		if (c == '"' || c == '`' || c == '\'') {
+			if (lex_quoted(p, &i) < 0)
+				return -1;
+			p->toks[p->ntoks - 1].space_before = space;
+			space = false;
+			continue;
+		}
+		if (isdigit((unsigned char)c) ||
+		    ((c == '-' || c == '+' || c == '.') && isdigit((unsigned char)s[i + 1]))) {
+			if (lex_number(p, &i) < 0)
+				return -1;
+			p->toks[p->ntoks - 1].space_before = space;
+			space = false;
+			continue;
+		}
+		if (c == '.' && is_word(s[i + 1])) {
+			kind = TOK_FIELD;
+			i++;
+			start = i;
+			while (is_word(s[i]))
+				i++;
+		} else if (c == '$') {
+			kind = TOK_VARIABLE;
+			i++;
+			while (is_word(s[i]))
+				i++;
+		} else if (isalpha((unsigned char)c) || c == '_') {
+			kind = TOK_IDENT;
+			while (is_word(s[i]))
+				i++;
+		} else if (c == ':' && s[i + 1] == '=') {
+			kind = TOK_DECLARE;
+			i += 2;
+		} else {
+			static const char single[] = ".(|)=,";
+			static const enum token_kind kinds[] = {TOK_DOT,    TOK_LPAREN, TOK_PIPE,
+								TOK_RPAREN, TOK_ASSIGN, TOK_COMMA};
+			const char *at = strchr(single, c);
+			if (at == NULL)
+				return parse_fail(p, start, "unexpected \"%c\" in command", c);
+			kind = kinds[at - single];
+			depth += kind == TOK_LPAREN ? 1 : kind == TOK_RPAREN ? -1 : 0;
+			if (depth < 0)
+				return parse_fail(p, start, "unexpected right paren");
+			i++;
+		}
+		struct token *t =
+		    emit(p, kind, c == '.' && kind == TOK_FIELD ? start - 1 : start, i);
+		t->val = tree_strndup(p->tree, s + start, i - start);
+		t->space_before = space;
+		space = false;
+	}
+	emit(p, TOK_RIGHT, i - 2, i);
+	*pos = i;
+	return 0;
+}
+
+static int lex(struct parser *p)
+{
+	const char *s = p->tree->src;
+	size_t pos = 0;
+	bool trim_left = false;
+	for (;;) {
+		const char *open = strstr(s + pos, "{{");
+		size_t at = open ? (size_t)(open - s) : strlen(s);
+		size_t inner = at + 2;
+		bool trim_right = open && s[at + 2] == '-' && is_space(s[at + 3]);
+		if (trim_right)
+			inner = at + 4;
+		emit_text(p, pos, at, trim_left, trim_right);
+		trim_left = false;
+		if (open == NULL)
+			break;
+		while (trim_right && is_space(s[inner]))
+			inner++;
+		if (strncmp(s + inner, "/*", 2) == 0) {
+			const char *close = strstr(s + inner + 2, "*/");
+			if (close == NULL)
+				return parse_fail(p, at, "unclosed comment");
+			pos = (size_t)(close - s) + 2;
+			if (is_space(s[pos]) && s[pos + 1] == '-' &&
+			    strncmp(s + pos + 2, "}}", 2) == 0)
+				trim_left = true, pos += 4;
+			else if (strncmp(s + pos, "}}", 2) == 0)
+				pos += 2;
+			else
+				return parse_fail(p, at, "comment ends before closing delimiter");
+			continue;
+		}
+		emit(p, TOK_LEFT, at, inner);
+		pos = inner;
+		if (lex_action(p, &pos, &trim_left) < 0)
+			return -1;
+	}
+	emit(p, TOK_EOF, strlen(s), strlen(s));
+	return 0;
+}
+
+/* ---- parser ---- */
+
+static struct token *peek(struct parser *p)
+{
+	return &p->toks[p->i];
+}
+
+static const char *describe(struct parser *p, const struct token *t, char *buf, size_t size)
+{
+	if (t->kind == TOK_EOF)
+		return "EOF";
+	snprintf(buf, size, "\"%.*s\"", (int)(t->end - t->pos), p->tree->src + t->pos);
+	return buf;
+}
+
+static int unexpected(struct parser *p, const char *context)
+{
+	char buf[128];
+	struct token *t = peek(p);
+	return parse_fail(p, t->pos, "unexpected %s in %s", describe(p, t, buf, sizeof(buf)),
+			  context);
+}
+
+static bool is_keyword(const struct token *t, const char *word)
+{
+	return t->kind == TOK_IDENT && strcmp(t->val, word) == 0;
+}
+
+static bool variable_known(struct parser *p, const char *name)
+{
+	for (size_t i = p->nvars; i-- > 0;)
+		if (strcmp(p->vars[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void push_variable(struct parser *p, const char *name)
+{
+	if (p->nvars == p->varcap) {
+		p->varcap = p->varcap ? 2 * p->varcap : 8;
+		p->vars = reallocarray(p->vars, p->varcap, sizeof(*p->vars));
+		if (p->vars == NULL)
+			abort();
+	}
+	p->vars[p->nvars++] = name;
+}
+
+static struct pipeline *parse_pipeline(struct parser *p, const char *context, enum token_kind end);
+
+/* .A.B after a term, written without spaces. */
+static void parse_chain(struct parser *p, struct operand *op)
+{
+	while (peek(p)->kind == TOK_FIELD && !peek(p)->space_before) {
+		op->fields = tree_grow(p->tree, op->fields, op->nfields, sizeof(*op->fields));
+		op->fields[op->nfields++] = peek(p)->val;
+		p->i++;
+	}
+}
+
+static int parse_operand(struct parser *p, struct operand *op)
+{
+	struct token *t = peek(p);
+	p->i++;
+	switch (t->kind) {
+	case TOK_FIELD: /* .A.B is a chain on dot */
+	case TOK_DOT:
+		op->kind = OPERAND_DOT;
+		if (t->kind == TOK_FIELD) {
+			op->fields = tree_alloc(p->tree, sizeof(*op->fields));
+			op->fields[op->nfields++] = t->val;
+		}
+		parse_chain(p, op);
+		return 0;
+	case TOK_VARIABLE:
+		if (!variable_known(p, t->val))
+			return parse_fail(p, t->pos, "undefined variable \"%s\"", t->val);
+		op->kind = OPERAND_VARIABLE;
+		op->name = t->val;
+		parse_chain(p, op);
+		return 0;
+	case TOK_LITERAL:
+		op->kind = OPERAND_LITERAL;
+		op->literal = t->literal;
+		return 0;
+	case TOK_IDENT:
+		if (strcmp(t->val, "true") == 0 || strcmp(t->val, "false") == 0) {
+			op->kind = OPERAND_LITERAL;
+			op->literal =
+			    tree_literal(p->tree, json_object_new_boolean(t->val[0] == 't'));
+			return 0;
+		}
+		if (strcmp(t->val, "nil") == 0) {
+			op->kind = OPERAND_LITERAL;
+			op->name = t->val;
+			return 0;
+		}
+		op->kind = OPERAND_FUNCTION;
+		op->name = t->val;
+		op->func = template_func_find(t->val);
+		if (op->func == NULL)
+			return parse_fail(p, t->pos, "function \"%s\" not defined", t->val);
+		return 0;
+	case TOK_LPAREN:
+		op->kind = OPERAND_PIPELINE;
+		op->pipeline = parse_pipeline(p, "parenthesized pipeline", TOK_RPAREN);
+		if (op->pipeline == NULL)
+			return -1;
+		p->i++; /* ) */
+		parse_chain(p, op);
+		return 0;
+	default:
+		p->i--;
+		return unexpected(p, "operand");
+	}
+}
+
+static int check_arity(struct parser *p, const struct command *c, size_t stage)
+{
+	const struct operand *first = &c->args[0];
+	if (first->kind != OPERAND_FUNCTION) {
+		if (c->nargs > 1)
+			return parse_fail(p, c->pos, "can't give argument to non-function %s",
+					  c->src);
+		if (stage > 0)
+			return parse_fail(p, c->pos, "non executable command in pipeline stage %zu",
+					  stage + 1);
+		if (first->kind == OPERAND_LITERAL && first->name != NULL)
+			return parse_fail(p, c->pos, "nil is not a command");
+		return 0;
+	}
+	int got = (int)(c->nargs - 1 + (stage > 0));
+	const struct template_func *f = first->func;
+	if (f->max_args >= 0 && f->min_args == f->max_args && got != f->min_args)
+		return parse_fail(p, c->pos, "wrong number of args for %s: want %d got %d", f->name,
+				  f->min_args, got);
+	if (got < f->min_args)
+		return parse_fail(p, c->pos, "wrong number of args for %s: want at least %d got %d",
+				  f->name, f->min_args, got);
+	if (f->max_args >= 0 && got > f->max_args)
+		return parse_fail(p, c->pos, "wrong number of args for %s: want at most %d got %d",
+				  f->name, f->max_args, got);
+	return 0;
+}
+
+static int parse_command(struct parser *p, struct command *c)
+{
+	size_t start = peek(p)->pos, end = start;
+	c->pos = start;
+	for (;;) {
+		enum token_kind k = peek(p)->kind;
+		if (k == TOK_PIPE || k == TOK_RIGHT || k == TOK_RPAREN || k == TOK_EOF)
+			break;
+		c->args = tree_grow(p->tree, c->args, c->nargs, sizeof(*c->args));
+		if (parse_operand(p, &c->args[c->nargs++]) < 0)
+			return -1;
+		end = p->toks[p->i - 1].end;
+	}
+	c->src = tree_strndup(p->tree, p->tree->src + start, end - start);
+	return 0;
+}
+
+/* [$v := | $k, $v := | $v =] command | command ... up to end. */
+static struct pipeline *parse_pipeline(struct parser *p, const char *context, enum token_kind end)
+{
+	struct pipeline *pl = tree_alloc(p->tree, sizeof(*pl));
+	struct token *t = peek(p);
+	bool is_range = strcmp(context, "range") == 0;
+	if (t->kind == TOK_VARIABLE) {
+		size_t n = 1;
+		if (t[1].kind == TOK_COMMA && t[2].kind == TOK_VARIABLE)
+			n = 2;
+		enum token_kind op = t[n == 2 ? 3 : 1].kind;
+		if (op == TOK_DECLARE || op == TOK_ASSIGN) {
+			if (n == 2 && !is_range) {
+				parse_fail(p, t->pos, "too many declarations in %s", context);
+				return NULL;
+			}
+			pl->assign = op == TOK_ASSIGN;
+			for (size_t k = 0; k < n; k++) {
+				pl->vars[k] = t[2 * k].val;
+				if (pl->assign && !variable_known(p, pl->vars[k])) {
+					parse_fail(p, t->pos, "undefined variable \"%s\"",
+						   pl->vars[k]);
+					return NULL;
+				}
+			}
+			pl->nvars = n;
+			p->i += 2 * n;
+		}
+	}
+	for (;;) {
+		pl->cmds = tree_grow(p->tree, pl->cmds, pl->ncmds, sizeof(*pl->cmds));
+		struct command *c = &pl->cmds[pl->ncmds];
+		if (parse_command(p, c) < 0)
+			return NULL;
+		if (c->nargs == 0) {
+			if (peek(p)->kind != end || pl->ncmds > 0) {
+				unexpected(p, context);
+				return NULL;
+			}
+			parse_fail(p, peek(p)->pos, "missing value for %s", context);
+			return NULL;
+		}
+		if (check_arity(p, c, pl->ncmds) < 0)
+			return NULL;
+		pl->ncmds++;
+		if (peek(p)->kind == TOK_PIPE) {
+			p->i++;
+			continue;
+		}
+		if (peek(p)->kind != end) {
+			if (end == TOK_RPAREN)
+				parse_fail(p, peek(p)->pos, "unclosed left paren");
+			else
+				unexpected(p, context);
+			return NULL;
+		}
+		break;
+	}
+	if (!pl->assign)
+		for (size_t k = 0; k < pl->nvars; k++)
+			push_variable(p, pl->vars[k]);
+	return pl;
+}
+
+enum stop { STOP_EOF, STOP_END, STOP_ELSE };
+
+static struct node *parse_list(struct parser *p, enum stop *stop, bool *failed);
+
+static int expect_right(struct parser *p, const char *context)
+{
+	if (peek(p)->kind != TOK_RIGHT)
+		return unexpected(p, context);
+	p->i++;
+	return 0;
+}
+
+/* if/range/with after its keyword, up to and with its {{end}}. */
+static struct node *parse_control(struct parser *p, enum node_kind kind, const char *keyword)
+{
+	struct node *n = tree_alloc(p->tree, sizeof(*n));
+	n->kind = kind;
+	size_t mark = p->nvars, open = peek(p)->pos;
+	bool failed = false;
+	enum stop stop;
+	n->pipeline = parse_pipeline(p, keyword, TOK_RIGHT);
+	if (n->pipeline == NULL || expect_right(p, keyword) < 0)
+		return NULL;
+	size_t scope = p->nvars;
+	p->range_depth += kind == NODE_RANGE;
+	n->body = parse_list(p, &stop, &failed);
+	p->range_depth -= kind == NODE_RANGE;
+	p->nvars = scope;
+	if (failed)
+		return NULL;
+	if (stop == STOP_ELSE) {
+		p->i++;
+		if ((kind == NODE_IF && is_keyword(peek(p), "if")) ||
+		    (kind == NODE_WITH && is_keyword(peek(p), "with"))) {
+			/* {{else if x}} is {{else}}{{if x}}, sharing the {{end}}. */
+			p->i++;
+			n->else_body = parse_control(p, kind, keyword);
+			p->nvars = mark;
+			return n->else_body ? n : NULL;
+		}
+		if (expect_right(p, "else") < 0)
+			return NULL;
+		n->else_body = parse_list(p, &stop, &failed);
+		p->nvars = scope;
+		if (failed)
+			return NULL;
+		if (stop == STOP_ELSE) {
+			parse_fail(p, peek(p)->pos, "expected end; found {{else}}");
+			return NULL;
+		}
+	}
+	if (stop == STOP_EOF) {
+		parse_fail(p, open, "unexpected EOF: {{%s}} has no {{end}}", keyword);
+		return NULL;
+	}
+	p->i++; /* end */
+	if (expect_right(p, "end") < 0)
+		return NULL;
+	p->nvars = mark;
+	return n;
+}
+
+static struct node *parse_action(struct parser *p)
+{
+	struct token *t = peek(p);
+	static const struct {
+		const char *word;
+		enum node_kind kind;
+	} controls[] = {{"if", NODE_IF}, {"range", NODE_RANGE}, {"with", NODE_WITH}};
+	for (size_t k = 0; k < sizeof(controls) / sizeof(controls[0]); k++)
+		if (is_keyword(t, controls[k].word)) {
+			p->i++;
+			return parse_control(p, controls[k].kind, controls[k].word);
+		}
+	if (is_keyword(t, "break") || is_keyword(t, "continue")) {
+		if (p->range_depth == 0) {
+			parse_fail(p, t->pos, "{{%s}} outside {{range}}", t->val);
+			return NULL;
+		}
+		p->i++;
+		if (expect_right(p, t->val) < 0)
+			return NULL;
+		struct node *n = tree_alloc(p->tree, sizeof(*n));
+		n->kind = t->val[0] == 'b' ? NODE_BREAK : NODE_CONTINUE;
+		return n;
+	}
+	if (is_keyword(t, "define") || is_keyword(t, "template") || is_keyword(t, "block")) {
+		parse_fail(p, t->pos, "{{%s}} is not supported", t->val);
+		return NULL;
+	}
+	struct node *n = tree_alloc(p->tree, sizeof(*n));
+	n->kind = NODE_ACTION;
+	n->pipeline = parse_pipeline(p, "command", TOK_RIGHT);
+	if (n->pipeline == NULL || expect_right(p, "command") < 0)
+		return NULL;
+	return n;
+}
+
+/* Nodes up to {{end}}, {{else}} (left as the next token) or the end. */
+static struct node *parse_list(struct parser *p, enum stop *stop, bool *failed)
+{
+	struct node *head = NULL, **tail = &head;
+	for (;;) {
+		struct token *t = peek(p);
+		struct node *n;
+		if (t->kind == TOK_EOF) {
+			*stop = STOP_EOF;
+			return head;
+		}
+		p->i++;
+		if (t->kind == TOK_TEXT) {
+			n = tree_alloc(p->tree, sizeof(*n));
+			n->kind = NODE_TEXT;
+			n->text = t->val;
+			n->len = t->len;
+		} else {
+			if (is_keyword(peek(p), "end") || is_keyword(peek(p), "else")) {
+				*stop = peek(p)->val[1] == 'n' ? STOP_END : STOP_ELSE;
+				return head;
+			}
+			n = parse_action(p);
+			if (n == NULL) {
+				*failed = true;
+				return NULL;
+			}
+		}
+		*tail = n;
+		tail = &n->next;
+	}
+}
+
+struct template_tree *template_parse(const char *tmpl, hutch_error *err)
+{
+	struct template_tree *t = calloc(1, sizeof(*t));
+	struct parser p = {.tree = t, .err = err};
+	if (t == NULL || (t->src = strdup(tmpl)) == NULL) {
+		free(t);
+		hutch_fail(err, ENOMEM, "template");
+		return NULL;
+	}
+	push_variable(&p, "$");
+	enum stop stop = STOP_EOF;
+	bool failed = false;
+	if (lex(&p) == 0) {
+		t->root = parse_list(&p, &stop, &failed);
+		if (!failed && stop != STOP_EOF)
+			parse_fail(&p, peek(&p)->pos, "unexpected {{%s}}", peek(&p)->val);
+		failed = failed || stop != STOP_EOF;
+	} else {
+		failed = true;
+	}
+	free(p.toks);
+	free(p.vars);
+	if (failed) {
+		template_tree_free(t);
+		return NULL;
+	}
+	return t;
+}
