@@ -13,7 +13,8 @@ hutch_SOURCES = \
 	src/cli/cmd-run.c \
 	src/cli/container-util.c src/cli/container-util.h \
 	src/cli/template.c src/cli/template.h src/cli/template-internal.h \
-	src/cli/template-parse.c src/cli/template-eval.c src/cli/template-funcs.c \
+	src/cli/template-lex.c src/cli/template-lex.h src/cli/template-parse.c \
+	src/cli/template-eval.c src/cli/template-funcs.c src/cli/template-printf.c \
 	src/cli/cmd-container.c src/cli/cmd-ps.c src/cli/cmd-logs.c src/cli/cmd-inspect.c \
 	src/cli/cmd-exec.c src/cli/cmd-cp.c src/cli/cmd-df.c
 # libhutch-image.a for its base64 decoder (cp's path stat header).
@@ -30,8 +31,8 @@ tests_unit_test_cli_parsers_LDADD = $(HUTCH_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/unit/test-cli-parsers
 check_PROGRAMS += tests/unit/test-cli-template
 tests_unit_test_cli_template_SOURCES = tests/unit/test-cli-template.c \
-	src/cli/template.c src/cli/template-parse.c src/cli/template-eval.c \
-	src/cli/template-funcs.c
+	src/cli/template.c src/cli/template-lex.c src/cli/template-parse.c \
+	src/cli/template-eval.c src/cli/template-funcs.c src/cli/template-printf.c
 tests_unit_test_cli_template_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/src/cli
 tests_unit_test_cli_template_LDADD = $(HUTCH_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/unit/test-cli-template

@@ -109,6 +109,9 @@ bool value_truth(const struct value *v);
 void value_print(const struct value *v, FILE *out);
 void json_print_go(json_object *o, FILE *out);
 
+/* Go's fmt.Fprintf(out, format, args...) (template-printf.c). */
+void template_printf(const char *format, struct value *args, size_t n, FILE *out);
+
 /* Go's name of the type of v in messages ("string", "[]interface {}"). */
 const char *value_type_name(const struct value *v);
 
