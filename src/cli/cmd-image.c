@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -11,6 +12,7 @@
 #include "client.h"
 #include "container-util.h"
 #include "json-util.h"
+#include "listing.h"
 
 static int usage_error(const char *cmd, const char *usage)
 {
@@ -38,14 +40,62 @@ static void split_tag(const char *name, char *repo, size_t rsize, char *tag, siz
 	}
 }
 
+/* The titles of --format's fields in a table's header row, as docker's. */
+static const struct listing_column image_columns[] = {
+    {"Containers", "CONTAINERS"},
+    {"CreatedAt", "CREATED AT"},
+    {"CreatedSince", "CREATED"},
+    {"Digest", "DIGEST"},
+    {"ID", "IMAGE ID"},
+    {"Repository", "REPOSITORY"},
+    {"SharedSize", "SHARED SIZE"},
+    {"Size", "SIZE"},
+    {"Tag", "TAG"},
+    {"UniqueSize", "UNIQUE SIZE"},
+    {"VirtualSize", "VIRTUAL SIZE"},
+};
+
+/* One row of images as docker's --format sees it, keys in order (the
+ * sizes docker computes only with -s or the system df are "N/A"). */
+static json_object *image_fields(const char *repo, const char *tag, const char *digest,
+				 const char *id, int64_t created, const char *ago, const char *size)
+{
+	char when[64];
+	time_t t = (time_t)created;
+	struct tm tm;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z %Z", localtime_r(&t, &tm));
+	const char *values[][2] = {
+	    {"Containers", "N/A"},
+	    {"CreatedAt", when},
+	    {"CreatedSince", ago},
+	    {"Digest", digest},
+	    {"ID", id},
+	    {"Repository", repo},
+	    {"SharedSize", "N/A"},
+	    {"Size", size},
+	    {"Tag", tag},
+	    {"UniqueSize", "N/A"},
+	    {"VirtualSize", size},
+	};
+	json_object *f = json_object_new_object();
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		json_object_object_add(f, values[i][0], json_object_new_string(values[i][1]));
+	return f;
+}
+
 int cmd_images(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"quiet", no_argument, NULL, 'q'},	 {"no-trunc", no_argument, NULL, 'T'},
-	    {"digests", no_argument, NULL, 'D'}, {"all", no_argument, NULL, 'a'},
-	    {"help", no_argument, NULL, 'h'},	 {0},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"no-trunc", no_argument, NULL, 'T'},
+	    {"digests", no_argument, NULL, 'D'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	bool quiet = false, no_trunc = false, digests = false;
+	const char *format = NULL;
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "qah", longopts, NULL)) != -1) {
@@ -61,11 +111,17 @@ int cmd_images(int argc, char **argv)
 			break;
 		case 'a':
 			break;
+		case 'F':
+			format = optarg;
+			break;
 		case 'h':
 			printf("Usage: hutch images [OPTIONS] [REPOSITORY[:TAG]]\n\n"
 			       "List images.\n\nOptions:\n"
 			       "  -a, --all         accepted for docker compatibility\n"
 			       "      --digests     show digests\n"
+			       "      --format FORMAT  json, 'table TEMPLATE' or a Go template\n"
+			       "                    ({{.ID}} {{.Repository}} {{.Tag}} {{.Digest}}\n"
+			       "                    {{.CreatedSince}} {{.CreatedAt}} {{.Size}})\n"
 			       "      --no-trunc    do not truncate ids\n"
 			       "  -q, --quiet       only show image ids\n");
 			return 0;
@@ -74,11 +130,21 @@ int cmd_images(int argc, char **argv)
 		}
 	}
 	const char *filter = optind < argc ? argv[optind] : NULL;
+	struct listing out = {0};
+	if (format && !quiet) {
+		int rc =
+		    listing_start(&out, format,
+				  "table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}"
+				  "\\t{{.Size}}",
+				  image_columns, sizeof(image_columns) / sizeof(image_columns[0]));
+		if (rc != 0)
+			return rc;
+	}
 	hutch_error err = {0};
 	_cleanup_json_ json_object *list = NULL;
 	if (client_json("GET", "/images/json", &list, &err) < 0)
 		return cli_fail(&err);
-	if (!quiet) {
+	if (!quiet && !format) {
 		printf("%-40s %-15s %s%-15s %-16s %s\n", "REPOSITORY", "TAG",
 		       digests ? "DIGEST                                                           "
 				 "         "
@@ -119,13 +185,20 @@ int cmd_images(int argc, char **argv)
 					continue;
 			}
 			const char *dg = "<none>";
-			for (size_t k = 0; digests && rds && k < json_object_array_length(rds);
-			     k++) {
+			for (size_t k = 0;
+			     (digests || format) && rds && k < json_object_array_length(rds); k++) {
 				const char *rd =
 				    json_object_get_string(json_object_array_get_idx(rds, k));
 				size_t rl = strlen(repo);
 				if (strncmp(rd, repo, rl) == 0 && rd[rl] == '@')
 					dg = rd + rl + 1;
+			}
+			if (format) {
+				_cleanup_json_ json_object *f =
+				    image_fields(repo, tag, dg, shortid, created, ago, sz);
+				if (listing_row(&out, f) != 0)
+					return 1;
+				continue;
 			}
 			printf("%-40s %-15s ", repo, tag);
 			if (digests)
@@ -133,6 +206,7 @@ int cmd_images(int argc, char **argv)
 			printf("%-15s %-16s %s\n", shortid, ago, sz);
 		}
 	}
+	listing_end(&out);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "client.h"
 #include "container-util.h"
 #include "json-util.h"
+#include "listing.h"
 #include "template.h"
 
 #define DEFAULT_TABLE                                                                              \
@@ -208,6 +209,17 @@ static void print_help(void)
 	       "  -s, --size            accepted for docker compatibility\n");
 }
 
+/* The titles of the fields in a table's header row. */
+static const struct listing_column columns[] = {
+    {"ID", "CONTAINER ID"},    {"Image", "IMAGE"},
+    {"Command", "COMMAND"},    {"CreatedAt", "CREATED AT"},
+    {"RunningFor", "CREATED"}, {"Ports", "PORTS"},
+    {"State", "STATE"},	       {"Status", "STATUS"},
+    {"Names", "NAMES"},	       {"Labels", "LABELS"},
+    {"Mounts", "MOUNTS"},      {"Networks", "NETWORKS"},
+    {"Size", "SIZE"},	       {"LocalVolumes", "LOCAL VOLUMES"},
+};
+
 int cmd_ps(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -264,18 +276,12 @@ int cmd_ps(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_fail("ps", "\"hutch ps\" accepts no arguments");
-	bool json_lines = format && strcmp(format, "json") == 0;
-	bool table = !json_lines && (format == NULL || strncmp(format, "table", 5) == 0);
-	const char *tmpl = format == NULL || strcmp(format, "table") == 0 ? DEFAULT_TABLE : format;
-	if (table)
-		tmpl += 5;
-	while (table && *tmpl == ' ')
-		tmpl++;
+	struct listing out;
+	int rc = listing_start(&out, format, DEFAULT_TABLE, columns,
+			       sizeof(columns) / sizeof(columns[0]));
+	if (rc != 0)
+		return rc;
 	hutch_error err = {0};
-	if (!json_lines && template_check(tmpl, &err) < 0) {
-		fprintf(stderr, "hutch: %s\n", err.msg);
-		return 2;
-	}
 	char path[2048] = "/containers/json?all=";
 	strcat(path, all || last > 0 ? "1" : "0");
 	if (last > 0)
@@ -298,43 +304,11 @@ int cmd_ps(int argc, char **argv)
 		}
 		return 0;
 	}
-	struct table *t = table ? table_new(10, 3) : NULL;
-	if (table) {
-		/* The header row: the template with field names as values. */
-		_cleanup_json_ json_object *head = json_object_new_object();
-		static const char *const names[][2] = {
-		    {"ID", "CONTAINER ID"},    {"Image", "IMAGE"},
-		    {"Command", "COMMAND"},    {"CreatedAt", "CREATED AT"},
-		    {"RunningFor", "CREATED"}, {"Ports", "PORTS"},
-		    {"State", "STATE"},	       {"Status", "STATUS"},
-		    {"Names", "NAMES"},	       {"Labels", "LABELS"},
-		    {"Mounts", "MOUNTS"},      {"Networks", "NETWORKS"},
-		    {"Size", "SIZE"},	       {"LocalVolumes", "LOCAL VOLUMES"},
-		};
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			add(head, names[i][0], names[i][1]);
-		table_add_template_row(t, tmpl, head);
-	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		_cleanup_json_ json_object *f =
 		    ps_fields(json_object_array_get_idx(list, i), no_trunc);
-		if (json_lines) {
-			printf("%s\n",
-			       json_object_to_json_string_ext(
-				   f, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		} else if (table) {
-			table_add_template_row(t, tmpl, f);
-		} else {
-			if (template_render(tmpl, f, stdout, &err) < 0) {
-				fprintf(stderr, "hutch: %s\n", err.msg);
-				return 1;
-			}
-			putchar('\n');
-		}
+		rc = listing_row(&out, f);
 	}
-	if (t) {
-		table_print(t, stdout);
-		table_free(t);
-	}
-	return 0;
+	listing_end(&out);
+	return rc;
 }

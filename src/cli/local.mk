@@ -11,7 +11,7 @@ hutch_SOURCES = \
 	src/cli/session.c src/cli/session.h \
 	src/cli/run-config.c src/cli/run-config.h \
 	src/cli/cmd-run.c \
-	src/cli/container-util.c src/cli/container-util.h \
+	src/cli/container-util.c src/cli/container-util.h src/cli/listing.c src/cli/listing.h \
 	src/cli/template.c src/cli/template.h src/cli/template-internal.h \
 	src/cli/template-lex.c src/cli/template-lex.h src/cli/template-parse.c \
 	src/cli/template-eval.c src/cli/template-funcs.c src/cli/template-printf.c \

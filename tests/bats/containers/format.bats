@@ -66,3 +66,27 @@ teardown_file() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'error calling index: index out of range: 7' ]]
 }
+
+@test "images --format: templates, table, json" {
+	run hutch images --format '{{.Repository}}:{{.Tag}} {{if eq (len .ID) 12}}short{{end}} {{.Containers}}'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$IMG short N/A" ]
+	run hutch images --no-trunc --format '{{range $i, $p := split .ID ":"}}{{if eq $i 0}}{{$p}}{{end}}{{end}}'
+	echo "$output"
+	[ "$output" = sha256 ]
+	run hutch images --format 'table {{.Repository}}\t{{.Tag}}'
+	echo "$output"
+	[[ "${lines[0]}" =~ ^REPOSITORY\ +TAG$ ]]
+	[[ "${lines[1]}" =~ ^${REGISTRY}/busybox\ +1$ ]]
+	run hutch images --format table
+	echo "$output"
+	[[ "${lines[0]}" =~ ^REPOSITORY\ +TAG\ +IMAGE\ ID\ +CREATED\ +SIZE$ ]]
+	run hutch images --format json
+	echo "$output"
+	[ "$(echo "$output" | jq -r .Tag)" = 1 ]
+	[ "$(echo "$output" | jq -r .Digest)" != "" ]
+	run hutch images --format '{{.Nope'
+	[ "$status" -eq 2 ]
+	[ "$output" = 'hutch: template parsing error: template: :1: unclosed action' ]
+}
