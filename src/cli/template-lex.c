@@ -14,16 +14,6 @@ struct lexer {
 	hutch_error *err;
 };
 
-__attribute__((format(printf, 3, 4))) static int lex_fail(struct lexer *p, size_t pos,
-							  const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = template_vsyntax_error(p->tree, p->err, pos, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -138,15 +128,16 @@ static int lex_quoted(struct lexer *p, size_t *pos)
 		if (c == quote)
 			break;
 		if (c == '\0' || (c == '\n' && quote != '`'))
-			return lex_fail(p, start, "unterminated %s",
-					quote == '`'   ? "raw quoted string"
-					: quote == '"' ? "quoted string"
-						       : "character constant");
+			return template_syntax_error(p->tree, p->err, start, "unterminated %s",
+						     quote == '`'   ? "raw quoted string"
+						     : quote == '"' ? "quoted string"
+								    : "character constant");
 		if (c == '\\' && quote != '`') {
 			i++;
 			if (unescape(s, &i, buf, &n) < 0)
-				return lex_fail(p, start, "bad escape in %.*s",
-						(int)(i - start + 1), s + start);
+				return template_syntax_error(p->tree, p->err, start,
+							     "bad escape in %.*s",
+							     (int)(i - start + 1), s + start);
 			continue;
 		}
 		buf[n++] = c;
@@ -162,8 +153,9 @@ static int lex_quoted(struct lexer *p, size_t *pos)
 	const unsigned char *u = (const unsigned char *)buf;
 	size_t len = n == 0 ? 0 : u[0] < 0x80 ? 1 : u[0] < 0xe0 ? 2 : u[0] < 0xf0 ? 3 : 4;
 	if (n == 0 || len != n)
-		return lex_fail(p, start, "malformed character constant: %.*s", (int)(*pos - start),
-				s + start);
+		return template_syntax_error(p->tree, p->err, start,
+					     "malformed character constant: %.*s",
+					     (int)(*pos - start), s + start);
 	int64_t code = len == 1 ? u[0] : u[0] & (0x7f >> len);
 	for (size_t k = 1; k < len; k++)
 		code = (code << 6) | (u[k] & 0x3f);
@@ -204,8 +196,8 @@ static int lex_number(struct lexer *p, size_t *pos)
 	errno = 0;
 	double d = strtod(text, &end);
 	if (*end != '\0' || errno != 0 || i - start >= sizeof(text))
-		return lex_fail(p, start, "bad number syntax: \"%.*s\"", (int)(i - start),
-				s + start);
+		return template_syntax_error(p->tree, p->err, start, "bad number syntax: \"%.*s\"",
+					     (int)(i - start), s + start);
 	t->literal = tree_literal(p->tree, json_object_new_double(d));
 	return 0;
 }
@@ -226,14 +218,15 @@ static int lex_action(struct lexer *p, size_t *pos, bool *trim)
 		}
 		if (strncmp(s + i, "}}", 2) == 0) {
 			if (depth > 0)
-				return lex_fail(p, open, "unclosed left paren");
+				return template_syntax_error(p->tree, p->err, open,
+							     "unclosed left paren");
 			i += 2;
 			break;
 		}
 		char c = s[i];
 		size_t start = i;
 		if (c == '\0')
-			return lex_fail(p, open, "unclosed action");
+			return template_syntax_error(p->tree, p->err, open, "unclosed action");
 		if (is_space(c)) {
 			space = true;
 			i++;
@@ -279,11 +272,13 @@ static int lex_action(struct lexer *p, size_t *pos, bool *trim)
 								TOK_RPAREN, TOK_ASSIGN, TOK_COMMA};
 			const char *at = strchr(single, c);
 			if (at == NULL)
-				return lex_fail(p, start, "unexpected \"%c\" in command", c);
+				return template_syntax_error(p->tree, p->err, start,
+							     "unexpected \"%c\" in command", c);
 			kind = kinds[at - single];
 			depth += kind == TOK_LPAREN ? 1 : kind == TOK_RPAREN ? -1 : 0;
 			if (depth < 0)
-				return lex_fail(p, start, "unexpected right paren");
+				return template_syntax_error(p->tree, p->err, start,
+							     "unexpected right paren");
 			i++;
 		}
 		struct token *t =
@@ -318,7 +313,8 @@ static int lex_all(struct lexer *p)
 		if (strncmp(s + inner, "/*", 2) == 0) {
 			const char *close = strstr(s + inner + 2, "*/");
 			if (close == NULL)
-				return lex_fail(p, at, "unclosed comment");
+				return template_syntax_error(p->tree, p->err, at,
+							     "unclosed comment");
 			pos = (size_t)(close - s) + 2;
 			if (is_space(s[pos]) && s[pos + 1] == '-' &&
 			    strncmp(s + pos + 2, "}}", 2) == 0)
@@ -326,7 +322,8 @@ static int lex_all(struct lexer *p)
 			else if (strncmp(s + pos, "}}", 2) == 0)
 				pos += 2;
 			else
-				return lex_fail(p, at, "comment ends before closing delimiter");
+				return template_syntax_error(
+				    p->tree, p->err, at, "comment ends before closing delimiter");
 			continue;
 		}
 		emit(p, TOK_LEFT, at, inner);

@@ -3,8 +3,6 @@
 #ifndef HUTCH_CLI_TEMPLATE_LEX_H
 #define HUTCH_CLI_TEMPLATE_LEX_H
 
-#include <stdarg.h>
-
 #include "template-internal.h"
 
 enum token_kind {
@@ -46,7 +44,7 @@ char *tree_strndup(struct template_tree *t, const char *s, size_t n);
 json_object *tree_literal(struct template_tree *t, json_object *o);
 
 /* "template: :LINE: what" for a syntax error at offset pos. */
-int template_vsyntax_error(const struct template_tree *t, hutch_error *err, size_t pos,
-			   const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+int template_syntax_error(const struct template_tree *t, hutch_error *err, size_t pos,
+			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

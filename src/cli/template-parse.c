@@ -87,22 +87,15 @@ void template_position(const char *src, size_t pos, char *buf, size_t size)
 	snprintf(buf, size, "template: :%zu:%zu", line_of(src, pos), col);
 }
 
-int template_vsyntax_error(const struct template_tree *t, hutch_error *err, size_t pos,
-			   const char *fmt, va_list ap)
+int template_syntax_error(const struct template_tree *t, hutch_error *err, size_t pos,
+			  const char *fmt, ...)
 {
 	char what[512];
-	vsnprintf(what, sizeof(what), fmt, ap);
-	return hutch_fail_plain(err, EINVAL, "template: :%zu: %s", line_of(t->src, pos), what);
-}
-
-__attribute__((format(printf, 3, 4))) static int parse_fail(struct parser *p, size_t pos,
-							    const char *fmt, ...)
-{
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = template_vsyntax_error(p->tree, p->err, pos, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return rc;
+	return hutch_fail_plain(err, EINVAL, "template: :%zu: %s", line_of(t->src, pos), what);
 }
 
 /* ---- parser ---- */
@@ -124,8 +117,8 @@ static int unexpected(struct parser *p, const char *context)
 {
 	char buf[128];
 	struct token *t = peek(p);
-	return parse_fail(p, t->pos, "unexpected %s in %s", describe(p, t, buf, sizeof(buf)),
-			  context);
+	return template_syntax_error(p->tree, p->err, t->pos, "unexpected %s in %s",
+				     describe(p, t, buf, sizeof(buf)), context);
 }
 
 static bool is_keyword(const struct token *t, const char *word)
@@ -180,7 +173,8 @@ static int parse_operand(struct parser *p, struct operand *op)
 		return 0;
 	case TOK_VARIABLE:
 		if (!variable_known(p, t->val))
-			return parse_fail(p, t->pos, "undefined variable \"%s\"", t->val);
+			return template_syntax_error(p->tree, p->err, t->pos,
+						     "undefined variable \"%s\"", t->val);
 		op->kind = OPERAND_VARIABLE;
 		op->name = t->val;
 		parse_chain(p, op);
@@ -205,7 +199,8 @@ static int parse_operand(struct parser *p, struct operand *op)
 		op->name = t->val;
 		op->func = template_func_find(t->val);
 		if (op->func == NULL)
-			return parse_fail(p, t->pos, "function \"%s\" not defined", t->val);
+			return template_syntax_error(p->tree, p->err, t->pos,
+						     "function \"%s\" not defined", t->val);
 		return 0;
 	case TOK_LPAREN:
 		op->kind = OPERAND_PIPELINE;
@@ -226,26 +221,32 @@ static int check_arity(struct parser *p, const struct command *c, size_t stage)
 	const struct operand *first = &c->args[0];
 	if (first->kind != OPERAND_FUNCTION) {
 		if (c->nargs > 1)
-			return parse_fail(p, c->pos, "can't give argument to non-function %s",
-					  c->src);
+			return template_syntax_error(p->tree, p->err, c->pos,
+						     "can't give argument to non-function %s",
+						     c->src);
 		if (stage > 0)
-			return parse_fail(p, c->pos, "non executable command in pipeline stage %zu",
-					  stage + 1);
+			return template_syntax_error(p->tree, p->err, c->pos,
+						     "non executable command in pipeline stage %zu",
+						     stage + 1);
 		if (first->kind == OPERAND_LITERAL && first->name != NULL)
-			return parse_fail(p, c->pos, "nil is not a command");
+			return template_syntax_error(p->tree, p->err, c->pos,
+						     "nil is not a command");
 		return 0;
 	}
 	int got = (int)(c->nargs - 1 + (stage > 0));
 	const struct template_func *f = first->func;
 	if (f->max_args >= 0 && f->min_args == f->max_args && got != f->min_args)
-		return parse_fail(p, c->pos, "wrong number of args for %s: want %d got %d", f->name,
-				  f->min_args, got);
+		return template_syntax_error(p->tree, p->err, c->pos,
+					     "wrong number of args for %s: want %d got %d", f->name,
+					     f->min_args, got);
 	if (got < f->min_args)
-		return parse_fail(p, c->pos, "wrong number of args for %s: want at least %d got %d",
-				  f->name, f->min_args, got);
+		return template_syntax_error(p->tree, p->err, c->pos,
+					     "wrong number of args for %s: want at least %d got %d",
+					     f->name, f->min_args, got);
 	if (f->max_args >= 0 && got > f->max_args)
-		return parse_fail(p, c->pos, "wrong number of args for %s: want at most %d got %d",
-				  f->name, f->max_args, got);
+		return template_syntax_error(p->tree, p->err, c->pos,
+					     "wrong number of args for %s: want at most %d got %d",
+					     f->name, f->max_args, got);
 	return 0;
 }
 
@@ -279,15 +280,17 @@ static struct pipeline *parse_pipeline(struct parser *p, const char *context, en
 		enum token_kind op = t[n == 2 ? 3 : 1].kind;
 		if (op == TOK_DECLARE || op == TOK_ASSIGN) {
 			if (n == 2 && !is_range) {
-				parse_fail(p, t->pos, "too many declarations in %s", context);
+				template_syntax_error(p->tree, p->err, t->pos,
+						      "too many declarations in %s", context);
 				return NULL;
 			}
 			pl->assign = op == TOK_ASSIGN;
 			for (size_t k = 0; k < n; k++) {
 				pl->vars[k] = t[2 * k].val;
 				if (pl->assign && !variable_known(p, pl->vars[k])) {
-					parse_fail(p, t->pos, "undefined variable \"%s\"",
-						   pl->vars[k]);
+					template_syntax_error(p->tree, p->err, t->pos,
+							      "undefined variable \"%s\"",
+							      pl->vars[k]);
 					return NULL;
 				}
 			}
@@ -305,7 +308,8 @@ static struct pipeline *parse_pipeline(struct parser *p, const char *context, en
 				unexpected(p, context);
 				return NULL;
 			}
-			parse_fail(p, peek(p)->pos, "missing value for %s", context);
+			template_syntax_error(p->tree, p->err, peek(p)->pos, "missing value for %s",
+					      context);
 			return NULL;
 		}
 		if (check_arity(p, c, pl->ncmds) < 0)
@@ -317,7 +321,8 @@ static struct pipeline *parse_pipeline(struct parser *p, const char *context, en
 		}
 		if (peek(p)->kind != end) {
 			if (end == TOK_RPAREN)
-				parse_fail(p, peek(p)->pos, "unclosed left paren");
+				template_syntax_error(p->tree, p->err, peek(p)->pos,
+						      "unclosed left paren");
 			else
 				unexpected(p, context);
 			return NULL;
@@ -377,12 +382,14 @@ static struct node *parse_control(struct parser *p, enum node_kind kind, const c
 		if (failed)
 			return NULL;
 		if (stop == STOP_ELSE) {
-			parse_fail(p, peek(p)->pos, "expected end; found {{else}}");
+			template_syntax_error(p->tree, p->err, peek(p)->pos,
+					      "expected end; found {{else}}");
 			return NULL;
 		}
 	}
 	if (stop == STOP_EOF) {
-		parse_fail(p, open, "unexpected EOF: {{%s}} has no {{end}}", keyword);
+		template_syntax_error(p->tree, p->err, open,
+				      "unexpected EOF: {{%s}} has no {{end}}", keyword);
 		return NULL;
 	}
 	p->i++; /* end */
@@ -406,7 +413,8 @@ static struct node *parse_action(struct parser *p)
 		}
 	if (is_keyword(t, "break") || is_keyword(t, "continue")) {
 		if (p->range_depth == 0) {
-			parse_fail(p, t->pos, "{{%s}} outside {{range}}", t->val);
+			template_syntax_error(p->tree, p->err, t->pos, "{{%s}} outside {{range}}",
+					      t->val);
 			return NULL;
 		}
 		p->i++;
@@ -417,7 +425,7 @@ static struct node *parse_action(struct parser *p)
 		return n;
 	}
 	if (is_keyword(t, "define") || is_keyword(t, "template") || is_keyword(t, "block")) {
-		parse_fail(p, t->pos, "{{%s}} is not supported", t->val);
+		template_syntax_error(p->tree, p->err, t->pos, "{{%s}} is not supported", t->val);
 		return NULL;
 	}
 	struct node *n = tree_alloc(p->tree, sizeof(*n));
@@ -476,7 +484,8 @@ struct template_tree *template_parse(const char *tmpl, hutch_error *err)
 	if (template_lex(t, &p.toks, &p.ntoks, err) == 0) {
 		t->root = parse_list(&p, &stop, &failed);
 		if (!failed && stop != STOP_EOF)
-			parse_fail(&p, peek(&p)->pos, "unexpected {{%s}}", peek(&p)->val);
+			template_syntax_error(p.tree, p.err, peek(&p)->pos, "unexpected {{%s}}",
+					      peek(&p)->val);
 		failed = failed || stop != STOP_EOF;
 	} else {
 		failed = true;
