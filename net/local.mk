@@ -9,6 +9,7 @@ hutch_slirp_SOURCES = \
 	net/loop.c net/loop.h \
 	net/ack.c net/ack.h \
 	net/gso.c net/gso.h \
+	net/offload.c net/offload.h \
 	net/egress.c net/egress.h \
 	net/api.c net/api.h \
 	net/api-request.c net/api-request.h \
@@ -21,7 +22,7 @@ EXTRA_DIST += bench/net-throughput tests/bats/net
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test-net-options tests/unit/test-net-egress tests/unit/test-net-api \
-	tests/unit/test-net-ack tests/unit/test-net-gso
+	tests/unit/test-net-ack tests/unit/test-net-gso tests/unit/test-net-offload
 tests_unit_test_net_options_SOURCES = tests/unit/test-net-options.c net/options.c
 tests_unit_test_net_options_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/net
 tests_unit_test_net_options_LDADD = $(UNIT_LDADD)
@@ -37,8 +38,11 @@ tests_unit_test_net_ack_LDADD = $(UNIT_LDADD)
 tests_unit_test_net_gso_SOURCES = tests/unit/test-net-gso.c net/gso.c
 tests_unit_test_net_gso_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/net
 tests_unit_test_net_gso_LDADD = $(UNIT_LDADD)
+tests_unit_test_net_offload_SOURCES = tests/unit/test-net-offload.c net/offload.c
+tests_unit_test_net_offload_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/net
+tests_unit_test_net_offload_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test-net-options tests/unit/test-net-egress tests/unit/test-net-api \
-	tests/unit/test-net-ack tests/unit/test-net-gso
+	tests/unit/test-net-ack tests/unit/test-net-gso tests/unit/test-net-offload
 endif
 
 # Small programs the black-box tests drive (the harness puts tests/tools on

@@ -19,6 +19,7 @@
 #include "egress.h"
 #include "gso.h"
 #include "log.h"
+#include "offload.h"
 
 /* How many frames one TAP wake-up may move into slirp before the loop
  * looks at its other fds again: enough to amortise the wake-up, few
@@ -557,15 +558,6 @@ static void prune_slirp_fds(struct loop *l)
 	}
 }
 
-static bool vnet_hdr_needs_work(const uint8_t *hdr, size_t vnet_len)
-{
-	if (vnet_len == 0)
-		return false;
-	struct virtio_net_hdr h;
-	memcpy(&h, hdr, sizeof(h));
-	return h.gso_type != VIRTIO_NET_HDR_GSO_NONE || (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
-}
-
 /* Move a batch of frames from the guest into slirp. The batch adapts:
  * reading until EAGAIN costs an empty read() per wake-up, pure overhead
  * for request/response traffic that brings one frame at a time. So the
@@ -590,14 +582,22 @@ static void tap_readable(struct loop *l, int fd, uint32_t events, void *data)
 		}
 		if (n == 0)
 			break;
-		/* With the offloads off (loop_new) the header says nothing;
-		 * a frame that still claims to be GSO or to lack its
-		 * checksum cannot go to slirp as it is. */
-		if ((size_t)n <= l->vnet_len || vnet_hdr_needs_work(l->rx, l->vnet_len)) {
+		if ((size_t)n <= l->vnet_len) {
 			l->stats.frames_dropped++;
 			continue;
 		}
 		n -= (ssize_t)l->vnet_len;
+		/* A frame the guest left its checksum or its segmentation
+		 * to us for (offload.h) is finished before slirp sees it. */
+		if (l->vnet_len > 0) {
+			enum offload_result r = offload_complete(l->rx, frame, (size_t)n);
+			if (r == OFFLOAD_BAD) {
+				l->stats.frames_dropped++;
+				continue;
+			}
+			if (r == OFFLOAD_SEGMENT)
+				l->stats.segments_in++;
+		}
 		got++;
 		l->stats.frames_in++;
 		if (l->egress != NULL) {
@@ -650,13 +650,12 @@ int loop_new(const struct net_options *o, int tapfd, struct egress *egress, stru
 						"the TAP's virtio-net header size is not usable");
 		}
 		l->vnet_len = (size_t)hdr_len;
-		/* No offloads towards us: the guest's kernel then sends
-		 * whole frames with their checksums done, which is what
-		 * libslirp reads. Ours has none; a TAP passed with
-		 * --netns-type=tapfd may have been given some. */
-		if (ioctl(tapfd, TUNSETOFFLOAD, 0) < 0) {
+		/* The guest may leave checksums and IPv4 TCP segmentation
+		 * to us (offload.h); a TAP passed with --netns-type=tapfd
+		 * may have been given other offloads, which this replaces. */
+		if (ioctl(tapfd, TUNSETOFFLOAD, OFFLOAD_TAP_FLAGS) < 0) {
 			loop_free(l);
-			return hutch_fail(err, errno, "turn off the TAP's offloads");
+			return hutch_fail(err, errno, "set the TAP's offloads");
 		}
 	}
 	int flags = fcntl(tapfd, F_GETFL);

@@ -62,6 +62,7 @@ struct loop_stats {
 				   * frame from the guest slirp cannot take */
 	uint64_t acks_coalesced;  /* pure ACKs made redundant by a later one */
 	uint64_t segments_merged; /* TCP segments that went out inside a GSO frame */
+	uint64_t segments_in;	  /* large TCP segments the guest left uncut */
 };
 const struct loop_stats *loop_get_stats(const struct loop *loop);
 

@@ -150,11 +150,12 @@ static int run(const struct net_options *o, hutch_error *err)
 		hutch_fail_plain(err, EIO, "event loop failed");
 	const struct loop_stats *st = loop_get_stats(loop);
 	log_debug("wake-ups %llu, frames in %llu, out %llu, denied %llu, dropped %llu, ACKs "
-		  "coalesced %llu, segments merged into GSO frames %llu",
+		  "coalesced %llu, segments merged into GSO frames %llu, large segments from the "
+		  "guest %llu",
 		  (unsigned long long)st->wakeups, (unsigned long long)st->frames_in,
 		  (unsigned long long)st->frames_out, (unsigned long long)st->frames_denied,
 		  (unsigned long long)st->frames_dropped, (unsigned long long)st->acks_coalesced,
-		  (unsigned long long)st->segments_merged);
+		  (unsigned long long)st->segments_merged, (unsigned long long)st->segments_in);
 out:
 	api_free(api);
 	forwarder_free(fw);
