@@ -218,21 +218,24 @@ void table_free(struct table *t)
 	free(t);
 }
 
-void table_add_template_row(struct table *t, const char *tmpl, json_object *data)
+int table_add_template_row(struct table *t, const char *tmpl, json_object *data, bool header,
+			   hutch_error *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 	if (m == NULL)
-		abort();
-	hutch_error err = {0};
-	/* The template was checked before; a value error shows as text. */
-	if (template_render(tmpl, data, m, &err) < 0)
-		fputs(err.msg, m);
+		return hutch_fail(err, errno, "template");
+	hutch_error header_err = {0};
+	int rc = header ? template_render_header(tmpl, data, m, &header_err)
+			: template_render(tmpl, data, m, err);
 	fclose(m);
+	if (rc < 0 && !header)
+		return -1;
 	/* strsep keeps empty cells (an empty PORTS column). */
 	char *rest = buf, *c;
 	while ((c = strsep(&rest, "\t")) != NULL)
 		table_cell(t, c);
 	table_end_row(t);
+	return 0;
 }

@@ -4,6 +4,7 @@
 #define HUTCH_CLI_CONTAINER_UTIL_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -42,8 +43,11 @@ void table_cell(struct table *t, const char *text);
 void table_end_row(struct table *t);
 void table_print(struct table *t, FILE *out);
 /* Render a --format template for data and add it as a row, one cell per
- * tab (docker's "table ..." formats). */
-void table_add_template_row(struct table *t, const char *tmpl, json_object *data);
+ * tab (docker's "table ..." formats); -1 and no row when the template
+ * fails. The header row renders as template_render_header() does, and
+ * keeps what it printed when it fails, as docker does. */
+int table_add_template_row(struct table *t, const char *tmpl, json_object *data, bool header,
+			   hutch_error *err);
 void table_free(struct table *t);
 
 #endif

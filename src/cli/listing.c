@@ -41,7 +41,7 @@ static void start_table(struct listing *l)
 	for (size_t i = 0; i < l->ncolumns; i++)
 		json_object_object_add(head, l->columns[i].field,
 				       json_object_new_string(l->columns[i].title));
-	table_add_template_row(l->table, l->tmpl, head);
+	table_add_template_row(l->table, l->tmpl, head, true, NULL);
 }
 
 int listing_row(struct listing *l, json_object *fields)
@@ -53,17 +53,19 @@ int listing_row(struct listing *l, json_object *fields)
 		return 0;
 	}
 	start_table(l);
-	if (l->table) {
-		table_add_template_row(l->table, l->tmpl, fields);
-		return 0;
-	}
 	hutch_error err = {0};
-	if (template_render(l->tmpl, fields, stdout, &err) < 0) {
+	if (l->table ? table_add_template_row(l->table, l->tmpl, fields, false, &err) < 0
+		     : template_render(l->tmpl, fields, stdout, &err) < 0) {
+		/* Nothing more of a table is printed. */
+		table_free(l->table);
+		l->table = NULL;
+		l->is_table = false;
 		fflush(stdout);
 		fprintf(stderr, "hutch: %s\n", err.msg);
 		return 1;
 	}
-	putchar('\n');
+	if (!l->table)
+		putchar('\n');
 	return 0;
 }
 

@@ -18,6 +18,7 @@ struct variable {
 struct state {
 	const struct template_tree *tree;
 	FILE *out;
+	bool header; /* see template_render_header() */
 	struct variable *vars;
 	size_t nvars, cap;
 	hutch_error *err;
@@ -171,7 +172,9 @@ static int call_function(struct state *s, const struct value *dot, const struct 
 		rc = eval_operand(s, dot, c, &args[i], &vals[i]);
 	if (rc == 0 && final)
 		vals[nargs] = value_copy(final);
-	if (rc == 0 && f->call(vals, n, out, s->err) < 0) {
+	if (rc == 0 && s->header && f->docker) {
+		*out = value_copy(&vals[0]);
+	} else if (rc == 0 && f->call(vals, n, out, s->err) < 0) {
 		char where[64];
 		template_position(s->tree->src, c->pos, where, sizeof(where));
 		rc = hutch_error_prefix(s->err, "%s: executing \"\" at <%s>: error calling %s",
@@ -341,12 +344,12 @@ static enum flow walk(struct state *s, const struct value *dot, const struct nod
 	return f;
 }
 
-int template_render(const char *tmpl, json_object *data, FILE *out, hutch_error *err)
+static int render(const char *tmpl, json_object *data, FILE *out, bool header, hutch_error *err)
 {
 	struct template_tree *t = template_parse(tmpl, err);
 	if (t == NULL)
 		return hutch_error_prefix(err, "template parsing error");
-	struct state s = {.tree = t, .out = out, .err = err};
+	struct state s = {.tree = t, .out = out, .header = header, .err = err};
 	struct value root = {.json = json_object_get(data)};
 	push_variable(&s, "$", value_copy(&root));
 	enum flow f = walk(&s, &root, t->root);
@@ -355,4 +358,14 @@ int template_render(const char *tmpl, json_object *data, FILE *out, hutch_error 
 	free(s.vars);
 	template_tree_free(t);
 	return f == FLOW_FAIL ? -1 : 0;
+}
+
+int template_render(const char *tmpl, json_object *data, FILE *out, hutch_error *err)
+{
+	return render(tmpl, data, out, false, err);
+}
+
+int template_render_header(const char *tmpl, json_object *data, FILE *out, hutch_error *err)
+{
+	return render(tmpl, data, out, true, err);
 }

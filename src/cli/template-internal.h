@@ -96,6 +96,7 @@ void template_position(const char *src, size_t pos, char *buf, size_t size);
 struct template_func {
 	const char *name;
 	int min_args, max_args;
+	bool docker; /* docker's, not Go's: header rows leave its argument be */
 	int (*call)(struct value *args, size_t n, struct value *result, hutch_error *err);
 };
 

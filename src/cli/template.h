@@ -29,4 +29,10 @@ int template_check(const char *tmpl, hutch_error *err);
  * come after part of the output. */
 int template_render(const char *tmpl, json_object *data, FILE *out, hutch_error *err);
 
+/* Render a table's header row as docker does: data holds the columns'
+ * titles, and docker's own functions (json, split, join, title, lower,
+ * upper, pad, truncate) give back their first argument, so that
+ * {{truncate .Names 2}} is headed NAMES. */
+int template_render_header(const char *tmpl, json_object *data, FILE *out, hutch_error *err);
+
 #endif

@@ -287,6 +287,26 @@ static void test_parse_errors(void **state)
 	assert_int_equal(template_check("{{range $i, $v := .X}}{{$i}}{{$v}}{{end}}", &err), 0);
 }
 
+/* A table's header: docker's functions leave the titles be, Go's work. */
+static void test_header(void **state)
+{
+	(void)state;
+	json_object *head = json_tokener_parse("{\"Names\":\"NAMES\",\"ID\":\"CONTAINER ID\"}");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	hutch_error err = {0};
+	assert_int_equal(
+	    template_render_header("{{truncate .Names 2}}|{{lower .ID}}|{{pad .ID 1 1}}|"
+				   "{{json .Names}}|{{len .Names}}",
+				   head, f, &err),
+	    0);
+	fclose(f);
+	assert_string_equal(buf, "NAMES|CONTAINER ID|CONTAINER ID|NAMES|5");
+	free(buf);
+	json_object_put(head);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +318,7 @@ int main(void)
 	    cmocka_unit_test(test_functions),
 	    cmocka_unit_test(test_whitespace_and_comments),
 	    cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_header),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,7 +47,8 @@ teardown_file() {
 	[ "$output" = 'FMT C' ]
 	run hutch ps -a --format 'table {{truncate .Names 2}}\t{{.State}}'
 	echo "$output"
-	[[ "${lines[0]}" =~ ^NA\ +STATE$ ]]
+	# The header keeps its titles whole through docker's functions.
+	[[ "${lines[0]}" =~ ^NAMES\ +STATE$ ]]
 	[[ "${lines[1]}" =~ ^fm\ +created$ ]]
 }
 
@@ -61,6 +62,10 @@ teardown_file() {
 	echo "$output"
 	[ "$status" -eq 2 ]
 	[ "$output" = 'hutch: template parsing error: template: :1: function "bogus" not defined' ]
+	run hutch ps -a --format 'table {{.State}}\t{{index .Names 7}}'
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = 'hutch: template: :1:14: executing "" at <index .Names 7>: error calling index: index out of range: 7' ]
 	run hutch inspect -f '{{index .Config.Cmd 7}}' bad
 	echo "$output"
 	[ "$status" -eq 1 ]
