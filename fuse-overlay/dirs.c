@@ -3,7 +3,9 @@
  * entries and never show) and kept on the node, so later lookups in it are
  * answered from memory instead of probing every layer. A removed name is
  * marked removed in place (so rm -rf keeps using the listing); other
- * changes made through the mount drop it; lower layers never change. */
+ * changes made through the mount drop it; lower layers never change.
+ * Readdir offsets belong to names and survive a rebuilt listing, so
+ * readdir needs no open-directory state (see ops-dir.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +42,17 @@ void ovl_dir_cache_put(struct dir_cache *c)
 void ovl_dir_cache_drop(struct ovl_node *dir)
 {
 	struct dir_cache *c = __atomic_exchange_n(&dir->cache, NULL, __ATOMIC_ACQ_REL);
-	ovl_dir_cache_put(c);
+	if (c == NULL)
+		return;
+	ovl_dir_cache_put(dir->old_cache);
+	dir->old_cache = c;
+}
+
+void ovl_dir_cache_free(struct ovl_node *dir)
+{
+	ovl_dir_cache_drop(dir);
+	ovl_dir_cache_put(dir->old_cache);
+	dir->old_cache = NULL;
 }
 
 /* Index of name in the open-addressed table, or of the empty slot where it
@@ -60,6 +72,19 @@ const struct dir_entry *ovl_dir_cache_find(const struct dir_cache *c, const char
 		return NULL;
 	const struct dir_entry *e = &c->entries[c->hash[i] - 1];
 	return e->layer < 0 ? NULL : e;
+}
+
+size_t ovl_dir_cache_after(const struct dir_cache *c, uint64_t off)
+{
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->entries[mid].off <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 void ovl_dir_cache_remove(struct ovl_node *dir, const char *name)
@@ -175,22 +200,38 @@ static int read_layer(struct ovl_fs *fs, struct dir_cache *c, size_t *cap, int l
 	return errno != 0 ? -errno : 0;
 }
 
-/* Drop the hidden names, keeping the table consistent. */
-static int compact(struct dir_cache *c)
+static int by_offset(const void *a, const void *b)
+{
+	uint64_t x = ((const struct dir_entry *)a)->off, y = ((const struct dir_entry *)b)->off;
+	return x < y ? -1 : x > y;
+}
+
+/* Drop the hidden names and give the others their offsets: the one they
+ * had in the old listing (removed names included: one that comes back
+ * may show again or not to a reader already past it, as POSIX allows for
+ * a name added while a directory is read), new ones after all of those. */
+static void finish(struct dir_cache *c, const struct dir_cache *old)
 {
 	size_t w = 0;
+	uint64_t next = old != NULL ? old->next_off : OVL_DIR_FIRST_OFF;
 	for (size_t i = 0; i < c->n; i++) {
-		if (c->entries[i].layer < 0)
-			free(c->entries[i].name);
-		else
-			c->entries[w++] = c->entries[i];
+		struct dir_entry *e = &c->entries[i];
+		if (e->layer < 0) {
+			free(e->name);
+			continue;
+		}
+		size_t k = old != NULL ? old->hash[slot_of(old, e->name)] : 0;
+		e->off = k != 0 ? old->entries[k - 1].off : next++;
+		c->entries[w++] = *e;
 	}
 	c->n = w;
 	c->live = w;
+	c->next_off = next;
+	if (old != NULL)
+		qsort(c->entries, c->n, sizeof(*c->entries), by_offset);
 	memset(c->hash, 0, c->hsize * sizeof(size_t));
 	for (size_t i = 0; i < c->n; i++)
 		c->hash[slot_of(c, c->entries[i].name)] = i + 1;
-	return 0;
 }
 
 static struct dir_cache *build(struct ovl_fs *fs, struct ovl_node *dir, int *errp)
@@ -219,7 +260,9 @@ static struct dir_cache *build(struct ovl_fs *fs, struct ovl_node *dir, int *err
 			return NULL;
 		}
 	}
-	compact(c);
+	finish(c, dir->old_cache);
+	ovl_dir_cache_put(dir->old_cache);
+	dir->old_cache = NULL;
 	return c;
 oom:
 	ovl_dir_cache_put(c);

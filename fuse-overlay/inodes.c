@@ -150,7 +150,7 @@ static void release_locked(struct ovl_fs *fs, struct ovl_node *n)
 		struct ovl_node *parent = n->parent;
 		if (n->keep_fd >= 0)
 			close(n->keep_fd);
-		ovl_dir_cache_drop(n);
+		ovl_dir_cache_free(n);
 		while (n->aliases != NULL) {
 			struct ovl_alias *a = n->aliases;
 			n->aliases = a->next;

@@ -1,6 +1,9 @@
-/* Reading merged directories. An open directory holds a reference on the
- * listing it started with, so offsets stay meaningful while the directory
- * changes (the listing is then a snapshot, as POSIX allows). */
+/* Reading merged directories. Readdir works from the directory node's
+ * listing, whose offsets belong to names and survive a rebuilt listing
+ * (dirs.c), so an open directory needs no state of its own: where the
+ * kernel allows, opendir answers ENOSYS once and the kernel sends no
+ * OPENDIR or RELEASEDIR at all (two round trips per directory listed,
+ * one of which the lister waits for), and caches listings itself. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,44 +14,24 @@
 
 #include "ovl.h"
 
-struct ovl_dirh {
-	struct dir_cache *cache;
-	struct ovl_node *node;
-};
-
 void ovl_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct ovl_fs *fs = ovl_fs_of(req);
-	int err = 0;
+	if (fs->no_opendir) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	pthread_rwlock_rdlock(&fs->tree_lock);
 	struct ovl_node *n = ovl_node_by_id(fs, ino);
 	int r = n == NULL ? -ESTALE : ovl_node_locate(fs, n);
-	struct dir_cache *c = NULL;
 	if (r == 0 && n->type != S_IFDIR)
 		r = -ENOTDIR;
-	if (r == 0) {
-		c = ovl_dir_cache_get(fs, n, &err);
-		if (c == NULL)
-			r = -err;
-	}
-	struct ovl_dirh *d = NULL;
-	if (r == 0) {
-		d = calloc(1, sizeof(*d));
-		if (d == NULL) {
-			ovl_dir_cache_put(c);
-			r = -ENOMEM;
-		} else {
-			d->cache = c;
-			d->node = n;
-			ovl_node_ref(fs, n);
-		}
-	}
 	pthread_rwlock_unlock(&fs->tree_lock);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}
-	fi->fh = (uint64_t)(uintptr_t)d;
+	fi->fh = 0;
 	/* The kernel may keep the listing: it drops it itself whenever a
 	 * name in the directory changes through the mount. */
 	fi->cache_readdir = 1;
@@ -69,55 +52,45 @@ static ino_t entry_ino(struct ovl_fs *fs, struct ovl_node *dir, const struct dir
 	return ovl_entry_ino(fs, 0, rel, &st, &pending);
 }
 
-static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi, bool plus)
+/* Fill buf with the entries after offset off of the directory node d
+ * (tree_lock held); returns the bytes used. */
+static size_t fill_dir(fuse_req_t req, struct ovl_fs *fs, struct ovl_node *d,
+		       const struct dir_cache *c, char *buf, size_t size, off_t off, bool plus)
 {
-	struct ovl_fs *fs = ovl_fs_of(req);
-	struct ovl_dirh *d = (struct ovl_dirh *)fi->fh;
-	char *buf = malloc(size);
-	if (buf == NULL) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
 	size_t used = 0;
-	pthread_rwlock_rdlock(&fs->tree_lock);
-	for (size_t i = (size_t)off; i < d->cache->n + 2; i++) {
+	size_t i = off < OVL_DIR_FIRST_OFF - 1 ? 0 : ovl_dir_cache_after(c, (uint64_t)off);
+	/* "." and ".." first, at offsets 1 and 2. */
+	for (off_t dot = off; dot < OVL_DIR_FIRST_OFF - 1; dot++) {
 		struct fuse_entry_param e;
 		memset(&e, 0, sizeof(e));
-		const char *name;
-		const struct dir_entry *de = NULL;
-		if (i < 2) {
-			name = i == 0 ? "." : "..";
-			struct ovl_node *pp = d->node->parent;
-			e.attr.st_ino = i == 0	     ? d->node->ino
-					: pp != NULL ? pp->ino
-						     : fs->root->ino;
-			e.attr.st_mode = S_IFDIR;
-		} else {
-			de = &d->cache->entries[i - 2];
-			if (de->layer < 0)
-				continue; /* removed since the listing was built */
-			name = de->name;
+		struct ovl_node *pp = d->parent;
+		e.attr.st_ino = dot == 0 ? d->ino : pp != NULL ? pp->ino : fs->root->ino;
+		e.attr.st_mode = S_IFDIR;
+		const char *name = dot == 0 ? "." : "..";
+		size_t need =
+		    plus ? fuse_add_direntry_plus(req, buf + used, size - used, name, &e, dot + 1)
+			 : fuse_add_direntry(req, buf + used, size - used, name, &e.attr, dot + 1);
+		if (need > size - used)
+			return used;
+		used += need;
+	}
+	for (; i < c->n; i++) {
+		const struct dir_entry *de = &c->entries[i];
+		if (de->layer < 0)
+			continue; /* removed since the listing was built */
+		struct fuse_entry_param e;
+		bool looked_up = plus && ovl_do_lookup(fs, d, de->name, &e) == 0;
+		if (!looked_up) {
+			/* Names only; with readdirplus the kernel looks the
+			 * entry up by itself. */
+			memset(&e, 0, sizeof(e));
 			e.attr.st_mode = DTTOIF(de->d_type);
+			e.attr.st_ino = entry_ino(fs, d, de);
 		}
-		bool looked_up = false;
-		if (plus && de != NULL) {
-			looked_up = ovl_do_lookup(fs, d->node, name, &e) == 0;
-			if (!looked_up) {
-				/* Let the kernel look it up by itself. */
-				memset(&e, 0, sizeof(e));
-				e.attr.st_mode = DTTOIF(de->d_type);
-			}
-		}
-		if (de != NULL && !looked_up)
-			e.attr.st_ino = entry_ino(fs, d->node, de);
-		size_t need;
-		if (plus)
-			need = fuse_add_direntry_plus(req, buf + used, size - used, name, &e,
-						      (off_t)i + 1);
-		else
-			need = fuse_add_direntry(req, buf + used, size - used, name, &e.attr,
-						 (off_t)i + 1);
+		size_t need = plus ? fuse_add_direntry_plus(req, buf + used, size - used, de->name,
+							    &e, (off_t)de->off)
+				   : fuse_add_direntry(req, buf + used, size - used, de->name,
+						       &e.attr, (off_t)de->off);
 		if (need > size - used) {
 			if (looked_up) {
 				struct ovl_node *n = ovl_node_by_id(fs, e.ino);
@@ -128,30 +101,56 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 		used += need;
 	}
+	return used;
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
+{
+	struct ovl_fs *fs = ovl_fs_of(req);
+	char *buf = malloc(size);
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	size_t used = 0;
+	pthread_rwlock_rdlock(&fs->tree_lock);
+	struct ovl_node *d = ovl_node_by_id(fs, ino);
+	int r = d == NULL ? -ESTALE : ovl_node_locate(fs, d);
+	struct dir_cache *c = NULL;
+	if (r == 0 && d->type != S_IFDIR)
+		r = -ENOTDIR;
+	if (r == 0) {
+		int err = 0;
+		c = ovl_dir_cache_get(fs, d, &err);
+		r = c == NULL ? -err : 0;
+	}
+	if (r == 0)
+		used = fill_dir(req, fs, d, c, buf, size, off, plus);
+	ovl_dir_cache_put(c);
 	pthread_rwlock_unlock(&fs->tree_lock);
-	fuse_reply_buf(req, buf, used);
+	/* A directory removed while open reads as empty, as on a local
+	 * filesystem. */
+	if (r < 0 && r != -ENOENT)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_buf(req, buf, used);
 	free(buf);
 }
 
 void ovl_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, off, fi, false);
+	do_readdir(req, ino, size, off, false);
 }
 
 void ovl_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, off, fi, true);
+	do_readdir(req, ino, size, off, true);
 }
 
 void ovl_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct ovl_fs *fs = ovl_fs_of(req);
-	struct ovl_dirh *d = (struct ovl_dirh *)fi->fh;
-	ovl_dir_cache_put(d->cache);
-	ovl_node_unref(fs, d->node);
-	free(d);
 	fuse_reply_err(req, 0);
 }
 
@@ -164,10 +163,12 @@ void ovl_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	}
 	char rel[PATH_MAX];
 	pthread_rwlock_rdlock(&fs->tree_lock);
-	struct ovl_dirh *d = (struct ovl_dirh *)fi->fh;
-	int r = ovl_node_path(d->node, rel, sizeof(rel));
+	struct ovl_node *d = ovl_node_by_id(fs, ino);
+	int r = d == NULL ? -ESTALE : ovl_node_locate(fs, d);
+	if (r == 0)
+		r = ovl_node_path(d, rel, sizeof(rel));
 	int fd = -1;
-	if (r == 0 && d->node->loc_valid && d->node->nspan > 0 && d->node->span[0] == 0) {
+	if (r == 0 && d->nspan > 0 && d->span[0] == 0) {
 		fd = openat(fs->layers[0].fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		r = fd < 0 ? -errno : 0;
 	}

@@ -87,6 +87,9 @@ struct ovl_node {
 	int *span;
 	int nspan;
 	struct dir_cache *cache;
+	/* The last listing dropped, until the next is built: names it had
+	 * keep their readdir offsets in the new one. */
+	struct dir_cache *old_cache;
 
 	pthread_mutex_t lock; /* open files and copy-up generation */
 	unsigned copyup_gen;
@@ -108,6 +111,9 @@ struct ovl_fs {
 	 * block allocations made before it, so a copy-up's data need only be
 	 * written, not synced, before its rename (see copyup.c). */
 	bool upper_orders_renames;
+	/* The kernel lets opendir answer ENOSYS: no OPENDIR and RELEASEDIR
+	 * round trips; readdir works from the node's listing. */
+	bool no_opendir;
 	uid_t euid;
 	gid_t egid;
 	struct fuse_session *se;
@@ -225,19 +231,26 @@ int ovl_remove_whiteout(struct ovl_fs *fs, const char *rel);
 int ovl_set_opaque(struct ovl_fs *fs, const char *rel);
 
 /* dirs.c */
+/* Readdir offsets: "." is 1, ".." 2, entries from 3 on. */
+#define OVL_DIR_FIRST_OFF 3
 struct dir_entry {
 	char *name;
 	unsigned char d_type;
 	int layer;   /* -1: removed since the listing was built */
 	ino_t d_ino; /* in its layer */
+	/* The readdir offset of the entry: a name keeps it across rebuilt
+	 * listings, new names get higher ones, so a reader that stopped at
+	 * an offset sees every name that stayed exactly once. */
+	uint64_t off;
 };
 struct dir_cache {
 	atomic_int refs;
-	struct dir_entry *entries;
-	size_t n;     /* entries, removed ones included */
-	size_t live;  /* entries not removed */
-	size_t *hash; /* open addressing, index+1, 0 = empty */
+	struct dir_entry *entries; /* by offset */
+	size_t n;		   /* entries, removed ones included */
+	size_t live;		   /* entries not removed */
+	size_t *hash;		   /* open addressing, index+1, 0 = empty */
 	size_t hsize;
+	uint64_t next_off; /* for the next new name */
 };
 /* The merged listing of a directory node, built once and kept until the
  * directory changes (tree_lock held, read or write). Returns a reference. */
@@ -246,7 +259,13 @@ void ovl_dir_cache_put(struct dir_cache *c);
 /* The entry of name, NULL when the listing does not have it (or it was
  * removed). */
 const struct dir_entry *ovl_dir_cache_find(const struct dir_cache *c, const char *name);
+/* Index of the first entry with an offset above off. */
+size_t ovl_dir_cache_after(const struct dir_cache *c, uint64_t off);
+/* The directory changed (tree_lock held for writing): its listing is
+ * built anew when next needed, keeping the offsets of the names it had. */
 void ovl_dir_cache_drop(struct ovl_node *dir);
+/* Free the listings of a node that goes away. */
+void ovl_dir_cache_free(struct ovl_node *dir);
 /* name went away from dir (tree_lock held for writing): mark it removed in
  * dir's listing, if dir has one. */
 void ovl_dir_cache_remove(struct ovl_node *dir, const char *name);

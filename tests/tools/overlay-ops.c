@@ -28,6 +28,9 @@
  *   parallel-writers FILE THREADS MIB
  *                           each thread writes its own region; verify all
  *   compare A B             byte-compare two files
+ *   readdir-paused DIR CMD  read DIR in small getdents64 calls; after the
+ *                           first, run CMD with sh -c, then read on; print
+ *                           every name seen, one a line
  *   setxattr FILE NAME VALUE / getxattr FILE NAME / listxattr FILE
  *                           (no dependency on the attr package) */
 #include <errno.h>
@@ -42,6 +45,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -612,6 +616,47 @@ static int cmd_listxattr(char **a)
 	return 0;
 }
 
+/* struct linux_dirent64 as getdents64 fills it. */
+struct dirent64_rec {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static int cmd_readdir_paused(char **a)
+{
+	int fd = open(a[0], O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return die(a[0]);
+	/* Small reads: a few entries each, so the directory takes many. */
+	char buf[512] __attribute__((aligned(8)));
+	bool ran = false;
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		if (n < 0)
+			return die("getdents64");
+		if (n == 0)
+			break;
+		for (long pos = 0; pos < n;) {
+			struct dirent64_rec *d = (struct dirent64_rec *)(buf + pos);
+			if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
+				printf("%s\n", d->d_name);
+			pos += d->d_reclen;
+		}
+		if (!ran) {
+			fflush(stdout);
+			int st = system(a[1]);
+			if (st != 0)
+				return fail("the command failed");
+			ran = true;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -632,6 +677,7 @@ int main(int argc, char **argv)
 	    {"setxattr", 3, cmd_setxattr},
 	    {"getxattr", 2, cmd_getxattr},
 	    {"listxattr", 1, cmd_listxattr},
+	    {"readdir-paused", 2, cmd_readdir_paused},
 	};
 	if (argc < 2)
 		return fail("usage: overlay-ops COMMAND ARGS... (see the source)");

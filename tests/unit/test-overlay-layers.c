@@ -87,7 +87,7 @@ static int teardown(void **state)
 		free(f->fs.layers[i].path);
 	}
 	free(f->fs.layers);
-	ovl_dir_cache_drop(f->fs.root);
+	ovl_dir_cache_free(f->fs.root);
 	free(f->fs.root->span);
 	free(f->fs.root->name);
 	free(f->fs.root);
@@ -285,6 +285,52 @@ static void test_removed_name_is_marked_in_place(void **state)
 	ovl_dir_cache_put(c);
 }
 
+static uint64_t offset_of(const struct dir_cache *c, const char *name)
+{
+	const struct dir_entry *e = ovl_dir_cache_find(c, name);
+	assert_non_null(e);
+	return e->off;
+}
+
+static void test_offsets_survive_a_rebuilt_listing(void **state)
+{
+	struct fixture *f = *state;
+	char top[PATH_MAX], bottom[PATH_MAX];
+	snprintf(top, sizeof(top), "%s/top", f->root);
+	snprintf(bottom, sizeof(bottom), "%s/bottom", f->root);
+	touch(bottom, "a");
+	touch(bottom, "b");
+	touch(bottom, "c");
+	struct dir_cache *c = root_listing(f);
+	uint64_t a = offset_of(c, "a"), b = offset_of(c, "b"), cc = offset_of(c, "c");
+	assert_true(a >= OVL_DIR_FIRST_OFF && b >= OVL_DIR_FIRST_OFF && cc >= OVL_DIR_FIRST_OFF);
+	ovl_dir_cache_put(c);
+	/* "c" moves to the top layer (a copy-up), which is read first; "new"
+	 * comes; "a" goes. */
+	touch(top, "c");
+	touch(top, "new");
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/a", bottom);
+	assert_int_equal(unlink(p), 0);
+	ovl_dir_cache_drop(f->fs.root);
+	int err = 0;
+	c = ovl_dir_cache_get(&f->fs, f->fs.root, &err);
+	assert_non_null(c);
+	assert_int_equal(c->n, 3);
+	assert_int_equal(offset_of(c, "b"), b);
+	assert_int_equal(offset_of(c, "c"), cc);
+	uint64_t nw = offset_of(c, "new");
+	assert_true(nw > a && nw > b && nw > cc);
+	for (size_t i = 1; i < c->n; i++)
+		assert_true(c->entries[i - 1].off < c->entries[i].off);
+	/* A reader that stopped after "b" goes on with what follows it. */
+	size_t i = ovl_dir_cache_after(c, b);
+	assert_true(i < c->n && c->entries[i].off > b);
+	assert_int_equal(ovl_dir_cache_after(c, nw), c->n);
+	assert_int_equal(ovl_dir_cache_after(c, 0), 0);
+	ovl_dir_cache_put(c);
+}
+
 static void test_escaped_whiteout_lists_as_a_device(void **state)
 {
 	struct fixture *f = *state;
@@ -325,6 +371,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_node_table_counts_lookups, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hard_link_aliases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_removed_name_is_marked_in_place, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_offsets_survive_a_rebuilt_listing, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_escaped_whiteout_lists_as_a_device, setup,
 					    teardown),
 	};
