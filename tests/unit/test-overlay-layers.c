@@ -107,12 +107,18 @@ static struct dir_cache *root_listing(struct fixture *f)
 	return c;
 }
 
+/* The top and bottom layer directories of the fixture (PATH_MAX each). */
+static void layer_paths(const struct fixture *f, char *top, char *bottom)
+{
+	snprintf(top, PATH_MAX, "%s/top", f->root);
+	snprintf(bottom, PATH_MAX, "%s/bottom", f->root);
+}
+
 static void test_top_layer_wins_and_whiteout_files_hide(void **state)
 {
 	struct fixture *f = *state;
 	char top[PATH_MAX], bottom[PATH_MAX];
-	snprintf(top, sizeof(top), "%s/top", f->root);
-	snprintf(bottom, sizeof(bottom), "%s/bottom", f->root);
+	layer_paths(f, top, bottom);
 	touch(bottom, "both");
 	touch(top, "both");
 	touch(bottom, "hidden");
@@ -148,8 +154,7 @@ static void test_opaque_marker_file_cuts_the_span(void **state)
 {
 	struct fixture *f = *state;
 	char top[PATH_MAX], bottom[PATH_MAX];
-	snprintf(top, sizeof(top), "%s/top", f->root);
-	snprintf(bottom, sizeof(bottom), "%s/bottom", f->root);
+	layer_paths(f, top, bottom);
 	mkdir_in(bottom, "d");
 	mkdir_in(top, "d");
 	touch(bottom, "d/below");
@@ -296,8 +301,7 @@ static void test_offsets_survive_a_rebuilt_listing(void **state)
 {
 	struct fixture *f = *state;
 	char top[PATH_MAX], bottom[PATH_MAX];
-	snprintf(top, sizeof(top), "%s/top", f->root);
-	snprintf(bottom, sizeof(bottom), "%s/bottom", f->root);
+	layer_paths(f, top, bottom);
 	touch(bottom, "a");
 	touch(bottom, "b");
 	touch(bottom, "c");
