@@ -92,9 +92,8 @@ static int probe_upper(struct ovl_fs *fs, hutch_error *err)
 	if (fs->mknod_whiteout)
 		unlinkat(fs->workfd, tmp, 0);
 	struct statfs sf;
-	fs->upper_orders_renames =
-	    fstatfs(fs->layers[0].fd, &sf) == 0 &&
-	    (sf.f_type == EXT4_SUPER_MAGIC || sf.f_type == XFS_SUPER_MAGIC);
+	fs->upper_orders_renames = fstatfs(fs->layers[0].fd, &sf) == 0 &&
+				   (sf.f_type == EXT4_SUPER_MAGIC || sf.f_type == XFS_SUPER_MAGIC);
 	return 0;
 }
 
