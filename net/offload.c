@@ -67,18 +67,32 @@ uint16_t offload_checksum(const uint8_t *data, size_t len)
 	return get16(out);
 }
 
-/* A GSO frame must be what the guest's TCP built: one IPv4 TCP segment,
- * no fragment, its IP length the frame's, the checksum where TCP has it. */
-static bool tcp4_segment(const struct virtio_net_hdr *h, const uint8_t *frame, size_t len)
+/* A GSO frame must be what a TCP stack builds: one IPv4 TCP segment, no
+ * fragment, its IP length the frame's. Returns where its TCP header
+ * starts, 0 if it is not such a segment. */
+static size_t tcp4_segment(const uint8_t *frame, size_t len)
 {
 	if (len < ETH_HLEN + 40 || get16(frame + 12) != 0x0800)
-		return false;
+		return 0;
 	const uint8_t *ip = frame + ETH_HLEN;
 	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
-	return (ip[0] >> 4) == 4 && ihl >= 20 && ip[9] == IPPROTO_TCP &&
-	       (get16(ip + 6) & 0x3fff) == 0 && get16(ip + 2) == len - ETH_HLEN &&
-	       le16toh(h->csum_start) == ETH_HLEN + ihl &&
-	       le16toh(h->csum_offset) == TCP_CSUM_OFFSET;
+	bool ok = (ip[0] >> 4) == 4 && ihl >= 20 && ip[9] == IPPROTO_TCP &&
+		  (get16(ip + 6) & 0x3fff) == 0 && get16(ip + 2) == len - ETH_HLEN &&
+		  ETH_HLEN + ihl + 20 <= len;
+	return ok ? ETH_HLEN + ihl : 0;
+}
+
+/* Put the IPv4 pseudo-header's sum where a sender leaving the checksum
+ * partial would have put it. */
+static void put_pseudo_sum(uint8_t *frame, size_t len, size_t tcp)
+{
+	size_t tcp_len = len - tcp;
+	uint8_t pseudo[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, IPPROTO_TCP, (uint8_t)(tcp_len >> 8), (uint8_t)tcp_len};
+	memcpy(pseudo, frame + ETH_HLEN + 12, 8);
+	uint16_t sum = (uint16_t)~offload_checksum(pseudo, sizeof(pseudo));
+	frame[tcp + TCP_CSUM_OFFSET] = (uint8_t)(sum >> 8);
+	frame[tcp + TCP_CSUM_OFFSET + 1] = (uint8_t)sum;
 }
 
 enum offload_result offload_complete(const uint8_t *hdr, uint8_t *frame, size_t len)
@@ -86,14 +100,24 @@ enum offload_result offload_complete(const uint8_t *hdr, uint8_t *frame, size_t 
 	struct virtio_net_hdr h;
 	memcpy(&h, hdr, sizeof(h));
 	bool partial = h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE && !partial)
-		return OFFLOAD_PLAIN;
-	if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE &&
-	    (h.gso_type != VIRTIO_NET_HDR_GSO_TCPV4 || !partial || !tcp4_segment(&h, frame, len)))
-		return OFFLOAD_BAD;
 	size_t start = le16toh(h.csum_start), at = start + le16toh(h.csum_offset);
-	if (start < ETH_HLEN || at + 2 > len)
-		return OFFLOAD_BAD;
+	if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+		if (!partial)
+			return OFFLOAD_PLAIN;
+		if (start < ETH_HLEN || at + 2 > len)
+			return OFFLOAD_BAD;
+	} else {
+		/* Only what we offered. A segment the guest forwards from
+		 * elsewhere (merged by GRO) may come without a partial
+		 * checksum: its checksum is then made from scratch. */
+		size_t tcp = h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 ? tcp4_segment(frame, len) : 0;
+		if (tcp == 0 || (partial && (start != tcp || at != tcp + TCP_CSUM_OFFSET)))
+			return OFFLOAD_BAD;
+		start = tcp;
+		at = tcp + TCP_CSUM_OFFSET;
+		if (!partial)
+			put_pseudo_sum(frame, len, tcp);
+	}
 	/* The field holds the pseudo-header's sum; the checksum covers it
 	 * and everything from csum_start on. 0 is sent as 0xffff, which
 	 * means the same, because a UDP checksum of 0 means "none". */

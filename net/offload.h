@@ -11,7 +11,9 @@
  * checksum left partial, as a local sender leaves it for a NIC. libslirp
  * 4.7 accepts TCP segments larger than its MSS (its input does not check
  * them against the MSS or the MRU), so such a frame goes to slirp whole,
- * once its checksum is completed: slirp verifies every checksum. IPv6
+ * once its checksum is completed: slirp verifies every checksum (a large
+ * segment the guest forwards, merged by GRO, may come without a partial
+ * checksum; it gets a whole one). IPv6
  * segmentation (TUN_F_TSO6) stays off: libslirp answers IPv6 packets
  * above its MTU with "packet too big". */
 #ifndef HUTCH_NET_OFFLOAD_H

@@ -145,19 +145,33 @@ static void test_large_tcp4_segment_is_completed(void **state)
 	assert_int_equal(get16(frame + 14 + 2), 40 + PAYLOAD);
 }
 
+static void test_forwarded_segment_gets_a_whole_checksum(void **state)
+{
+	uint8_t h[sizeof(struct virtio_net_hdr)];
+	/* A segment merged by GRO and forwarded: no partial checksum, the
+	 * field holding whatever the first segment had. */
+	size_t len = tcp4(PAYLOAD);
+	put16(frame + 34 + 16, 0x1234);
+	header(h, VIRTIO_NET_HDR_F_DATA_VALID, VIRTIO_NET_HDR_GSO_TCPV4, 0, 0);
+	assert_int_equal(offload_complete(h, frame, len), OFFLOAD_SEGMENT);
+	assert_true(tcp4_verifies(len));
+	len = tcp4(PAYLOAD - 1);
+	header(h, 0, VIRTIO_NET_HDR_GSO_TCPV4, 0, 0);
+	assert_int_equal(offload_complete(h, frame, len), OFFLOAD_SEGMENT);
+	assert_true(tcp4_verifies(len));
+}
+
 static void test_headers_we_cannot_honour_are_refused(void **state)
 {
 	uint8_t h[sizeof(struct virtio_net_hdr)];
 	size_t len = tcp4(PAYLOAD);
 	const uint8_t partial = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	/* Segmentation we did not offer, or without a partial checksum. */
+	/* Segmentation we did not offer. */
 	header(h, partial, VIRTIO_NET_HDR_GSO_TCPV6, 34, 16);
 	assert_int_equal(offload_complete(h, frame, len), OFFLOAD_BAD);
 	header(h, partial, VIRTIO_NET_HDR_GSO_UDP, 34, 6);
 	assert_int_equal(offload_complete(h, frame, len), OFFLOAD_BAD);
 	header(h, partial, VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN, 34, 16);
-	assert_int_equal(offload_complete(h, frame, len), OFFLOAD_BAD);
-	header(h, 0, VIRTIO_NET_HDR_GSO_TCPV4, 34, 16);
 	assert_int_equal(offload_complete(h, frame, len), OFFLOAD_BAD);
 	/* A TCPv4 GSO header on something else, or pointing elsewhere. */
 	header(h, partial, VIRTIO_NET_HDR_GSO_TCPV4, 34, 6);
@@ -197,6 +211,7 @@ int main(void)
 	    cmocka_unit_test(test_plain_frame_is_left_alone),
 	    cmocka_unit_test(test_partial_checksum_is_completed),
 	    cmocka_unit_test(test_large_tcp4_segment_is_completed),
+	    cmocka_unit_test(test_forwarded_segment_gets_a_whole_checksum),
 	    cmocka_unit_test(test_headers_we_cannot_honour_are_refused),
 	    cmocka_unit_test(test_zero_checksum_is_sent_as_all_ones),
 	};
