@@ -96,5 +96,8 @@ int cmd_system_check(int argc, char **argv)
 	printf("%s: %lld images, %lld blobs, %lld snapshots checked\n",
 	       n ? "store has problems" : "store is consistent", num(stats, "Images"),
 	       num(stats, "Blobs"), num(stats, "Snapshots"));
+	if (num(stats, "UnsyncedSnapshots") > 0)
+		printf("%lld snapshots are not synced to disk yet (hutchd does it when idle)\n",
+		       num(stats, "UnsyncedSnapshots"));
 	return n ? 1 : 0;
 }

@@ -20,6 +20,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "sandbox.h"
+#include "store.h"
 #include "unpack.h"
 #include "volume-fill.h"
 
@@ -40,25 +41,78 @@ static int fsync_parent(const char *path, hutch_error *err)
 	return 0;
 }
 
-/* Unpack blob as the snapshot tmpdir and commit it as dest. With
- * blob_dest set, blob is a download still in progress that stdin tells
- * us about (see layer_unpack); once it is complete and verified, the
- * same syncfs that makes the snapshot durable makes the blob durable, and
- * the blob is renamed to blob_dest before the snapshot is renamed: a
- * snapshot in the store always has its blob. */
-static int do_unpack(pid_t holder, const char *blob, const char *tmpdir, const char *dest,
-		     const char *diff_id, const char *meta_json, const char *blob_dest,
-		     hutch_error *err)
+static int fsync_fd(int fd, const char *what, hutch_error *err)
 {
-	if (holder > 0 && sandbox_join(holder, err) < 0)
+	if (fsync(fd) < 0)
+		return hutch_fail(err, errno, "fsync %s", what);
+	return 0;
+}
+
+/* Make meta.json and the unsynced marker durable, with their names: after
+ * a power cut, a snapshot that made it under its name always says what
+ * it is and whether its files were synced (store.h). */
+static int write_meta(const char *tmpdir, json_object *meta, hutch_error *err)
+{
+	_cleanup_close_ int dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return hutch_fail(err, errno, "open %s", tmpdir);
+	const char *ms = json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN);
+	_cleanup_close_ int mfd =
+	    openat(dfd, "meta.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (mfd < 0 || write_all(mfd, ms, strlen(ms)) < 0)
+		return hutch_fail(err, errno, "write %s/meta.json", tmpdir);
+	if (fsync_fd(mfd, "meta.json", err) < 0 || store_mark_unsynced(dfd, err) < 0)
+		return -1;
+	return fsync_fd(dfd, tmpdir, err);
+}
+
+/* Put the unpacked tmpdir in place as dest. */
+static int commit_snapshot(const char *tmpdir, const char *dest, bool replace, hutch_error *err)
+{
+	if (replace) {
+		if (renameat2(AT_FDCWD, tmpdir, AT_FDCWD, dest, RENAME_EXCHANGE) == 0) {
+			/* tmpdir now holds the old snapshot. */
+			tree_remove_at(AT_FDCWD, tmpdir, NULL);
+			return fsync_parent(dest, err);
+		}
+		if (errno != EINVAL && errno != ENOSYS)
+			return hutch_fail(err, errno, "exchange %s and %s", tmpdir, dest);
+		/* No RENAME_EXCHANGE on this file system: move the old one
+		 * aside (a .tmp-* name, swept if we die before removing it). */
+		char old[PATH_MAX];
+		snprintf(old, sizeof(old), "%s-old", tmpdir);
+		if (rename(dest, old) < 0)
+			return hutch_fail(err, errno, "rename %s", dest);
+		tree_remove_at(AT_FDCWD, old, NULL);
+	}
+	if (rename(tmpdir, dest) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			return hutch_fail(err, errno, "rename %s to %s", tmpdir, dest);
+		/* Someone committed the same chain first: same content. */
+		tree_remove_at(AT_FDCWD, tmpdir, NULL);
+		return 0;
+	}
+	/* hutchd names the image next: the snapshot must be found under its
+	 * name after a power cut too. */
+	return fsync_parent(dest, err);
+}
+
+/* Unpack job->blob as the snapshot job->tmpdir and commit it as
+ * job->dest. With blob_dest set, blob is a download still in progress
+ * that stdin tells us about (see layer_unpack); once it is complete and
+ * verified it is fsynced and renamed to blob_dest before the snapshot is
+ * renamed: a snapshot in the store always has its blob, the durable truth
+ * it can be unpacked again from. */
+static int do_unpack(const struct unpack_job *job, hutch_error *err)
+{
+	if (job->holder > 0 && sandbox_join(job->holder, err) < 0)
 		return -1;
 	/* Files get exactly the modes the layer asks for. */
 	umask(0);
-	if (mkdir(tmpdir, 0700) < 0)
-		return hutch_fail(err, errno, "mkdir %s", tmpdir);
+	if (mkdir(job->tmpdir, 0700) < 0)
+		return hutch_fail(err, errno, "mkdir %s", job->tmpdir);
 	char fs[PATH_MAX];
-	snprintf(fs, sizeof(fs), "%s/fs", tmpdir);
-	int rc = -1;
+	snprintf(fs, sizeof(fs), "%s/fs", job->tmpdir);
 	if (mkdir(fs, 0755) < 0) {
 		hutch_fail(err, errno, "mkdir %s", fs);
 		goto fail;
@@ -66,67 +120,45 @@ static int do_unpack(pid_t holder, const char *blob, const char *tmpdir, const c
 	{
 		_cleanup_close_ int root =
 		    open(fs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		_cleanup_close_ int bfd = open(blob, O_RDONLY | O_CLOEXEC);
+		_cleanup_close_ int bfd = open(job->blob, O_RDONLY | O_CLOEXEC);
 		if (root < 0 || bfd < 0) {
-			hutch_fail(err, errno, "open %s", root < 0 ? fs : blob);
+			hutch_fail(err, errno, "open %s", root < 0 ? fs : job->blob);
 			goto fail;
 		}
 		struct unpack_result res;
-		if (layer_unpack(bfd, blob_dest ? STDIN_FILENO : -1, root, diff_id, &res, err) < 0)
+		if (layer_unpack(bfd, job->blob_dest ? STDIN_FILENO : -1, root, job->diff_id, &res,
+				 err) < 0)
 			goto fail;
 		_cleanup_json_ json_object *meta = NULL;
-		if (json_parse_buffer(meta_json, strlen(meta_json), "meta", &meta, err) < 0)
+		if (json_parse_buffer(job->meta_json, strlen(job->meta_json), "meta", &meta, err) <
+		    0)
 			goto fail;
 		json_object_object_add(meta, "size", json_object_new_int64((int64_t)res.size));
 		json_object_object_add(meta, "entries",
 				       json_object_new_int64((int64_t)res.entries));
-		/* No fsync of its own: the syncfs below makes meta.json and every
-		 * file of the snapshot durable at once, before the rename. */
-		char mpath[PATH_MAX];
-		snprintf(mpath, sizeof(mpath), "%s/meta.json", tmpdir);
-		const char *ms = json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN);
-		_cleanup_close_ int mfd =
-		    open(mpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (mfd < 0 || write_all(mfd, ms, strlen(ms)) < 0) {
-			hutch_fail(err, errno, "write %s", mpath);
+		if (write_meta(job->tmpdir, meta, err) < 0)
 			goto fail;
-		}
-		/* The snapshot's files must be on disk before the rename makes
-		 * it visible, or a power cut could leave a visible snapshot
-		 * with empty files. */
-		if (syncfs(root) < 0) {
-			hutch_fail(err, errno, "syncfs %s", fs);
-			goto fail;
-		}
-		if (blob_dest != NULL) {
-			if (rename(blob, blob_dest) < 0) {
-				hutch_fail(err, errno, "rename %s to %s", blob, blob_dest);
+		if (job->blob_dest != NULL) {
+			if (fsync_fd(bfd, job->blob, err) < 0)
+				goto fail;
+			if (rename(job->blob, job->blob_dest) < 0) {
+				hutch_fail(err, errno, "rename %s to %s", job->blob,
+					   job->blob_dest);
 				goto fail;
 			}
-			if (fsync_parent(blob_dest, err) < 0)
+			if (fsync_parent(job->blob_dest, err) < 0)
 				goto fail;
 		}
-		if (rename(tmpdir, dest) < 0) {
-			if (errno != EEXIST && errno != ENOTEMPTY) {
-				hutch_fail(err, errno, "rename %s to %s", tmpdir, dest);
-				goto fail;
-			}
-			/* Someone committed the same chain first: same content. */
-			tree_remove_at(AT_FDCWD, tmpdir, NULL);
-		} else if (fsync_parent(dest, err) < 0) {
-			/* hutchd names the image next: the snapshot must be
-			 * found under its name after a power cut too. */
+		if (commit_snapshot(job->tmpdir, job->dest, job->replace, err) < 0)
 			goto fail;
-		}
 		printf("{\"size\":%llu,\"entries\":%llu,\"devices_skipped\":%llu,"
 		       "\"overridden\":%llu}\n",
 		       (unsigned long long)res.size, (unsigned long long)res.entries,
 		       (unsigned long long)res.skipped_devices, (unsigned long long)res.overridden);
-		rc = 0;
 	}
-	return rc;
+	return 0;
 fail:
-	tree_remove_at(AT_FDCWD, tmpdir, NULL);
+	tree_remove_at(AT_FDCWD, job->tmpdir, NULL);
 	return -1;
 }
 
@@ -136,11 +168,20 @@ int helper_main(int argc, char **argv)
 	hutch_error err = {0};
 	int rc = -1;
 	if (argc >= 9 && strcmp(argv[2], "unpack") == 0) {
-		/* ... META [follow BLOB_DEST]: the blob is still downloading. */
-		const char *blob_dest =
-		    argc >= 11 && strcmp(argv[9], "follow") == 0 ? argv[10] : NULL;
-		rc = do_unpack((pid_t)atoi(argv[3]), argv[4], argv[5], argv[6],
-			       argv[7][0] ? argv[7] : NULL, argv[8], blob_dest, &err);
+		/* ... META [follow BLOB_DEST | replace]: the blob is still
+		 * downloading, or DEST exists and is to be replaced. */
+		struct unpack_job job = {
+		    .holder = (pid_t)atoi(argv[3]),
+		    .blob = argv[4],
+		    .tmpdir = argv[5],
+		    .dest = argv[6],
+		    .diff_id = argv[7][0] ? argv[7] : NULL,
+		    .meta_json = argv[8],
+		    .follow_fd = -1,
+		    .blob_dest = argc >= 11 && strcmp(argv[9], "follow") == 0 ? argv[10] : NULL,
+		    .replace = argc >= 10 && strcmp(argv[9], "replace") == 0,
+		};
+		rc = do_unpack(&job, &err);
 	} else if (argc >= 5 && strcmp(argv[2], "remove") == 0) {
 		pid_t holder = (pid_t)atoi(argv[3]);
 		rc = holder > 0 ? sandbox_join(holder, &err) : 0;
@@ -343,18 +384,22 @@ int helper_run(const char *const *args, char **out, hutch_error *err)
 	return helper_run_status(args, -1, out, NULL, err);
 }
 
-int helper_unpack(pid_t holder, const char *blob, const char *tmpdir, const char *dest,
-		  const char *diff_id, const char *meta_json, int follow_fd, const char *blob_dest,
-		  char **result, hutch_error *err)
+int helper_unpack(const struct unpack_job *job, char **result, hutch_error *err)
 {
 	char pid[16];
-	snprintf(pid, sizeof(pid), "%d", (int)holder);
-	const char *args[] = {"unpack",	 pid,
-			      blob,	 tmpdir,
-			      dest,	 diff_id ? diff_id : "",
-			      meta_json, follow_fd >= 0 ? "follow" : NULL,
-			      blob_dest, NULL};
-	return helper_run_status(args, follow_fd, result, NULL, err);
+	snprintf(pid, sizeof(pid), "%d", (int)job->holder);
+	const char *mode = job->follow_fd >= 0 ? "follow" : job->replace ? "replace" : NULL;
+	const char *args[] = {"unpack",
+			      pid,
+			      job->blob,
+			      job->tmpdir,
+			      job->dest,
+			      job->diff_id ? job->diff_id : "",
+			      job->meta_json,
+			      mode,
+			      job->follow_fd >= 0 ? job->blob_dest : NULL,
+			      NULL};
+	return helper_run_status(args, job->follow_fd, result, NULL, err);
 }
 
 int helper_remove(pid_t holder, const char *path, hutch_error *err)

@@ -5,6 +5,7 @@
 #ifndef HUTCH_DAEMON_HELPER_H
 #define HUTCH_DAEMON_HELPER_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -32,17 +33,30 @@ int helper_run_status(const char *const *args, int in_fd, char **out, int *exit_
 
 /* Unpack blob into the snapshot dir dest (committed by renaming tmpdir),
  * inside the sandbox of holder (0: no sandbox, ownership goes into
- * xattrs). meta_json is written as dest/meta.json.
+ * xattrs). meta_json is written as dest/meta.json. The snapshot's files
+ * are not synced: meta.json and the "unsynced" marker are made durable
+ * before the rename (see store.h), the files later by hutchd's syncfs.
  *
  * follow_fd >= 0: blob is the temp file of a download in progress, unpacked
  * as it arrives; follow_fd becomes the helper's stdin, on which hutchd
  * writes 'm' when more data has arrived and 'v' when the download is
  * complete and verified (closing it abandons the unpack). The helper then
- * renames blob to blob_dest (after the syncfs that makes both durable)
- * before it commits the snapshot. */
-int helper_unpack(pid_t holder, const char *blob, const char *tmpdir, const char *dest,
-		  const char *diff_id, const char *meta_json, int follow_fd, const char *blob_dest,
-		  char **result, hutch_error *err);
+ * fsyncs blob and renames it to blob_dest before it commits the snapshot.
+ *
+ * replace: dest exists and is swapped for the new snapshot atomically
+ * (RENAME_EXCHANGE), then the old one is removed. */
+struct unpack_job {
+	pid_t holder;
+	const char *blob;
+	const char *tmpdir;
+	const char *dest;
+	const char *diff_id;
+	const char *meta_json;
+	int follow_fd;
+	const char *blob_dest;
+	bool replace;
+};
+int helper_unpack(const struct unpack_job *job, char **result, hutch_error *err);
 
 /* Remove a tree inside the sandbox. */
 int helper_remove(pid_t holder, const char *path, hutch_error *err);

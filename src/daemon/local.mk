@@ -12,6 +12,7 @@ hutchd_SOURCES = \
 	src/daemon/image-archive.c \
 	src/daemon/pull.c src/daemon/pull.h \
 	src/daemon/snapshot.c src/daemon/snapshot.h \
+	src/daemon/store-sync.c src/daemon/store-sync.h \
 	src/daemon/helper.c src/daemon/helper.h \
 	src/daemon/sandbox.c src/daemon/sandbox.h \
 	src/daemon/lazy-libs.c \

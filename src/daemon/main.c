@@ -23,6 +23,7 @@
 #include "helper.h"
 #include "log.h"
 #include "sandbox.h"
+#include "store-sync.h"
 
 static void usage(FILE *f)
 {
@@ -454,6 +455,10 @@ int main(int argc, char **argv)
 
 	if (store_open(d.root, hutchd_remove_tree, &d, &d.store, &err) < 0)
 		goto fail;
+	/* Snapshots a power cut may have emptied are unpacked again before
+	 * any container or request can use them. */
+	if (store_sync_recover(&d, &err) < 0)
+		goto fail;
 	/* Containers before the socket: a client must never see a registry
 	 * that has not re-adopted the running ones yet. */
 	if (containers_init(&d, &err) < 0)
@@ -481,6 +486,7 @@ int main(int argc, char **argv)
 	containers_shutdown(&d);
 	if (!activated)
 		unlink(d.socket_path);
+	store_sync_shutdown(&d);
 	store_close(d.store);
 	log_info("hutchd stopped");
 	options_free(&o);

@@ -397,7 +397,7 @@ static void unpack_and_report(struct pull *p, struct layer *l)
  * temp file as it grows, so decompressing and writing the files overlap
  * with the download instead of following it, and the blob is never read
  * in a second pass. The helper commits the blob itself once the download
- * is verified (one syncfs for blob and snapshot). */
+ * is verified (an fsync of the blob, not of the snapshot: store.h). */
 static void unpack_following(struct pull *p, struct layer *l)
 {
 	pthread_mutex_lock(&p->lock);

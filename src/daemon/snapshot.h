@@ -25,4 +25,9 @@ int snapshot_ensure(struct hutchd *d, pid_t holder, const struct descriptor *lay
 		    const char *diff_id, const char *chain_id, const char *parent_chain,
 		    hutch_error *err);
 
+/* Unpack snapshot chain_id again from its blob, as its meta.json
+ * describes it, and swap it for the one in the store atomically (used for
+ * snapshots whose files a power cut may have lost). */
+int snapshot_rebuild(struct hutchd *d, pid_t holder, const char *chain_id, hutch_error *err);
+
 #endif

@@ -8,7 +8,7 @@ libhutch_image_a_SOURCES = \
 	src/image/auth.c src/image/auth.h \
 	src/image/manifest.c src/image/manifest.h \
 	src/image/whiteout.c src/image/whiteout.h \
-	src/image/store.c src/image/store.h \
+	src/image/store.c src/image/store.h src/image/store-sync.c \
 	src/image/unpack.c src/image/unpack.h \
 	src/image/writeback.c src/image/writeback.h \
 	src/image/gunzip.c src/image/gunzip.h \

@@ -403,6 +403,26 @@ void store_snapshot_tmp_name(struct store *s, const char *chain_id, char *buf, s
 		 (int)getpid(), n);
 }
 
+int store_snapshot_discard(struct store *s, const char *chain_id, hutch_error *err)
+{
+	char full[PATH_MAX], doomed[PATH_MAX];
+	store_snapshot_dir(s, chain_id, full, sizeof(full));
+	/* Hide it first so nothing starts to use a half-removed snapshot;
+	 * the sweep on start finishes a crash here. */
+	snprintf(doomed, sizeof(doomed), "%s/snapshots/.tmp-gc-%s", s->root, digest_hex(chain_id));
+	if (rename(full, doomed) < 0)
+		return hutch_fail(err, errno, "rename %s", full);
+	return s->remove_tree(s->remove_ctx, doomed, err);
+}
+
+bool store_busy(struct store *s)
+{
+	pthread_mutex_lock(&s->lock);
+	bool busy = s->claims != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return busy;
+}
+
 /* --------------------------------------------------------------- images */
 
 int store_image_set(struct store *s, const char *name, const char *manifest,
@@ -666,15 +686,11 @@ int store_gc(struct store *s, struct store_gc_result *res, hutch_error *err)
 			snprintf(dg, sizeof(dg), "sha256:%s", e->d_name);
 			if (!digest_is_valid(dg) || marked(&m, dg))
 				continue;
-			char full[PATH_MAX];
-			snprintf(full, sizeof(full), "%s/%s", dir, e->d_name);
-			/* Hide it first so nothing starts to use a half-removed
-			 * snapshot; the sweep on start finishes a crash here. */
-			char doomed[PATH_MAX];
-			snprintf(doomed, sizeof(doomed), "%s/.tmp-gc-%s", dir, e->d_name);
-			if (rename(full, doomed) < 0)
-				continue;
-			if (s->remove_tree(s->remove_ctx, doomed, err) < 0) {
+			if (store_snapshot_discard(s, dg, err) < 0) {
+				char full[PATH_MAX];
+				store_snapshot_dir(s, dg, full, sizeof(full));
+				if (access(full, F_OK) == 0)
+					continue; /* not hidden: left as it was */
 				rc = -1;
 				break;
 			}
@@ -777,8 +793,20 @@ int store_check(struct store *s, json_object *problems, json_object *stats, hutc
 		}
 		store_image_info_free(&info);
 	}
+	struct store_unsynced u;
+	if (store_unsynced_scan(s, &u, err) < 0)
+		return -1;
+	for (size_t i = 0; i < u.n_lost; i++)
+		problem(problems,
+			"snapshots/%s: written before a restart of the machine and never synced "
+			"(restart hutchd to unpack it again)",
+			digest_hex(u.lost[i]));
+	size_t unsynced = u.n_pending;
+	store_unsynced_free(&u);
 	if (stats != NULL) {
 		json_object_object_add(stats, "Images", json_object_new_int64((int64_t)n));
+		json_object_object_add(stats, "UnsyncedSnapshots",
+				       json_object_new_int64((int64_t)unsynced));
 		json_object_object_add(stats, "Blobs", json_object_new_int64((int64_t)blobs));
 		json_object_object_add(stats, "Snapshots",
 				       json_object_new_int64((int64_t)snapshots));

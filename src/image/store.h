@@ -6,8 +6,10 @@
  *   images.json             names -> {manifest, repo digest}, replaced
  *                           atomically
  *   snapshots/<chainhex>/   one unpacked layer per layer chain: fs/ holds
- *                           the layer's files, meta.json its identity;
- *                           committed by renaming a snapshots/.tmp-* dir
+ *                           the layer's files, meta.json its identity,
+ *                           "unsynced" (while there) the boot whose page
+ *                           cache may still hold its files; committed by
+ *                           renaming a snapshots/.tmp-* dir
  *   .lock                   flock: one process owns the store
  *
  * Nothing is reference counted on disk: what images.json reaches is kept,
@@ -70,6 +72,42 @@ void store_snapshot_dir(const struct store *s, const char *chain_id, char *buf, 
 bool store_snapshot_exists(const struct store *s, const char *chain_id);
 /* snapshots/.tmp-<hex>-<n>: a fresh name for an unpack in progress. */
 void store_snapshot_tmp_name(struct store *s, const char *chain_id, char *buf, size_t size);
+/* Take a committed snapshot out of the store (hidden first, then removed
+ * in the sandbox; a crash in between leaves a .tmp-* the next open sweeps). */
+int store_snapshot_discard(struct store *s, const char *chain_id, hutch_error *err);
+/* Whether any claim is held: some pull or load is fetching or unpacking. */
+bool store_busy(struct store *s);
+
+/* --- snapshot durability (store-sync.c) ---
+ * A snapshot is derived data: its blob is durable before the snapshot is
+ * committed, its files are not. The unpack makes meta.json and the marker
+ * file STORE_UNSYNCED (holding the boot id of the kernel whose page cache
+ * has the files) durable before the rename that commits the snapshot; a
+ * later syncfs of the store makes the files durable and then removes the
+ * marker. A marker of this boot therefore only means "not synced yet";
+ * a marker of another boot means the machine went down before the sync,
+ * so the files may be incomplete and the snapshot must be unpacked again
+ * from its blob before anything uses it. */
+#define STORE_UNSYNCED "unsynced"
+#define STORE_BOOT_ID_LEN 36
+
+/* The running kernel's boot id (/proc/sys/kernel/random/boot_id). */
+int store_boot_id(char id[static STORE_BOOT_ID_LEN + 1], hutch_error *err);
+/* Write the marker into the snapshot directory being made (dirfd) and
+ * fsync it; the caller fsyncs the directory. */
+int store_mark_unsynced(int dirfd, hutch_error *err);
+
+struct store_unsynced {
+	char (*pending)[DIGEST_STR_LEN + 1]; /* chain ids marked in this boot */
+	size_t n_pending;
+	char (*lost)[DIGEST_STR_LEN + 1]; /* marked in another boot */
+	size_t n_lost;
+};
+int store_unsynced_scan(struct store *s, struct store_unsynced *out, hutch_error *err);
+void store_unsynced_free(struct store_unsynced *u);
+/* syncfs the store's file system, then remove the markers of this boot
+ * found before it; *synced: how many. */
+int store_sync_snapshots(struct store *s, size_t *synced, hutch_error *err);
 
 /* --- images.json --- */
 struct store_image {

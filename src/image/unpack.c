@@ -22,7 +22,7 @@
 
 #define COPY_BUF (1024 * 1024)
 /* How much of a download in progress is read between two starts of its
- * writeback (the temp blob is as dirty as the files). */
+ * writeback, so that its fsync at the end finds little left to write. */
 #define BLOB_WRITEBACK_EVERY (8 << 20)
 
 /* Directory times are set after the whole layer is written, because
@@ -50,7 +50,6 @@ struct blob_source {
 struct unpacker {
 	int root_fd;
 	struct blob_source src;
-	struct writeback *wb;
 	struct archive *raw; /* decompresses the blob, unless gz does */
 	struct gunzip *gz;   /* gzip blobs, when libisal is there (gunzip.h) */
 	struct archive *tar; /* parses the decompressed stream */
@@ -581,13 +580,12 @@ static int unpack_entry(struct unpacker *u, struct archive_entry *ae, hutch_erro
 		    parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return hutch_fail(err, errno, "layer entry %s: create", rel);
+		/* No writeback is started for it: a snapshot is synced after
+		 * the pull (store.h), and on ext4 (data=ordered) every journal
+		 * commit before then, such as the blob's fsync, would wait for
+		 * the writes of all files whose writeback had begun. */
 		if (write_file_data(u, fd, rel, archive_entry_size(ae), err) < 0)
 			return -1;
-		if (archive_entry_size(ae) > 0) {
-			/* The disk can start on it now (writeback.h). */
-			writeback_file(u->wb, fd);
-			fd = -1;
-		}
 		break;
 	}
 	case AE_IFLNK: {
@@ -657,7 +655,8 @@ int layer_unpack(int blob_fd, int follow_fd, int root_fd, const char *expected_d
 	int rc = -1;
 	u.buf = malloc(COPY_BUF);
 	u.src.buf = malloc(COPY_BUF);
-	u.wb = u.src.wb = writeback_start();
+	if (follow_fd >= 0)
+		u.src.wb = writeback_start();
 	u.diff = digest_new();
 	u.raw = archive_read_new();
 	u.tar = archive_read_new();
@@ -737,6 +736,6 @@ out:
 	gunzip_free(u.gz);
 	free(u.buf);
 	free(u.src.buf);
-	writeback_stop(u.wb);
+	writeback_stop(u.src.wb);
 	return rc;
 }
