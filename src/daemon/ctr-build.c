@@ -745,11 +745,8 @@ static int build_steps(struct build *b, json_object *request, hutch_error *err)
 		    err, EINVAL, "Invalid value %lld, range for oom score adj is [-1000, 1000]",
 		    (long long)json_object_get_int64(oom));
 	if (ctr_member_bool(b->host, "Init") &&
-	    find_program_near_self("hutch-init", b->init_path, sizeof(b->init_path), err) < 0) {
-		/* An installation problem, not the request's: a 500. */
-		err->errnum = ENOEXEC;
+	    find_program_near_self("hutch-init", b->init_path, sizeof(b->init_path), err) < 0)
 		return hutch_error_prefix(err, "Init");
-	}
 	check_resources(b);
 	return write_container(b, err);
 }

@@ -26,6 +26,10 @@ int find_program_near_self(const char *name, char *out, size_t size, hutch_error
 			return 0;
 		path += len + (path[len] == ':');
 	}
-	return hutch_fail_plain(err, ENOENT, "%s not found next to hutchd (%s) nor on $PATH", name,
-				n > 0 ? self : "?");
+	/* An installation problem, not the request's: ENOEXEC makes it a 500
+	 * (ENOENT would be a 404, "no such container"). */
+	return hutch_fail_plain(err, ENOEXEC,
+				"%s not found next to hutchd (%s) nor on $PATH: install it there "
+				"or put its directory on hutchd's $PATH",
+				name, n > 0 ? self : "?");
 }

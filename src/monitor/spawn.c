@@ -40,10 +40,13 @@ int find_program(const char *name, char *out, size_t size, hutch_error *err)
 			break;
 		path = colon + 1;
 	}
-	if ((size_t)snprintf(out, size, "%s/%s", HUTCH_BINDIR, name) < size && executable(out))
-		return 0;
-	return hutch_fail_plain(err, ENOENT, "%s not found next to hutch-monitor or on $PATH",
-				name);
+	/* No fallback to the configured bindir: a program missing from this
+	 * install must be reported, not replaced by another install's
+	 * (possibly older) copy. */
+	return hutch_fail_plain(err, ENOENT,
+				"%s not found next to hutch-monitor (%s) nor on $PATH: install it "
+				"there or put its directory on hutchd's $PATH",
+				name, n > 0 ? self : "?");
 }
 
 pid_t spawn_program(char *const argv[], const int *keep_fds, hutch_error *err)
