@@ -91,9 +91,16 @@ static void log_chunk(struct monitor *m, int which, const char *data, size_t len
 		rotate_log(m);
 	/* One write for the whole chunk: a reader following the file never
 	 * sees half a line from us. */
-	if (used > 0 && write_all(m->log_fd, buf, used) < 0)
-		log_warning("write %s: %s", m->cfg.log_path, strerror(errno));
-	else
+	if (used > 0 && write_all(m->log_fd, buf, used) < 0) {
+		/* A full disk can take part of the chunk: cut the file back to
+		 * its last whole entry, or that half line would join the next
+		 * entry and neither could be read (`logs` stops there). The
+		 * chunk is lost; the container goes on. */
+		int saved = errno;
+		if (ftruncate(m->log_fd, m->log_bytes) < 0)
+			log_warning("truncate %s: %s", m->cfg.log_path, strerror(errno));
+		log_warning("write %s: %s (output dropped)", m->cfg.log_path, strerror(saved));
+	} else
 		m->log_bytes += (int64_t)used;
 	free(buf);
 }
