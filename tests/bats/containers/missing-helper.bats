@@ -13,9 +13,6 @@ load ../images/lib/registry
 load lib/ctr
 
 setup_file() {
-	require_cmd docker-registry skopeo python3 curl jq
-	start_registry "$BATS_FILE_TMPDIR/registry"
-	push_image busybox busybox:1
 	BIN=$BATS_FILE_TMPDIR/bin
 	mkdir -p "$BIN"
 	local installed p
@@ -27,11 +24,8 @@ setup_file() {
 	# two must be copies so that "next to myself" is $BIN.
 	rm "$BIN/hutchd" "$BIN/hutch-monitor"
 	cp "$installed/hutchd" "$installed/hutch-monitor" "$BIN/"
-	PATH="$BIN:/usr/bin:/bin:/usr/sbin:/sbin" start_hutchd
-	IMAGE=$REGISTRY/busybox:1
-	api POST "/images/create?fromImage=$REGISTRY/busybox&tag=1" >/dev/null
-	api GET "/images/$IMAGE/json" | jq -e .Id >/dev/null
-	export REGISTRY REGISTRY_PID REGISTRY_DIR HUTCHD_PID IMAGE BIN
+	HUTCHD_PATH="$BIN:/usr/bin:/bin:/usr/sbin:/sbin" ctr_setup_file
+	export BIN
 }
 
 teardown_file() {
@@ -123,6 +117,16 @@ assert_starts_again() {
 	wait_for 30 no_processes
 	[ -z "$(our_mounts)" ]
 	give_back hutch-overlay
+}
+
+@test "hutch run without hutch-slirp fails with its name" {
+	take_away hutch-slirp
+	run with_timeout 60 hutch run --rm "$IMAGE" echo hello
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"hutch-slirp not found"* ]]
+	wait_for 30 no_processes
+	[ -z "$(our_mounts)" ]
 }
 
 @test "hutch-oci is not needed to run containers (the monitor links the runtime)" {

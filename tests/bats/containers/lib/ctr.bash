@@ -2,12 +2,17 @@
 # start through the API, status codes, and the leftovers a container may
 # leave (directories, processes, mounts).
 
-# ctr_setup_file: registry, busybox pushed and pulled, a private hutchd.
+# ctr_setup_file: registry, busybox pushed and pulled, a private hutchd
+# (with $HUTCHD_PATH as its PATH when that is set).
 ctr_setup_file() {
 	require_cmd docker-registry skopeo python3 curl jq
 	start_registry "$BATS_FILE_TMPDIR/registry"
 	push_image busybox busybox:1
-	start_hutchd
+	if [ -n "${HUTCHD_PATH:-}" ]; then
+		PATH=$HUTCHD_PATH start_hutchd
+	else
+		start_hutchd
+	fi
 	IMAGE=$REGISTRY/busybox:1
 	api POST "/images/create?fromImage=$REGISTRY/busybox&tag=1" >/dev/null
 	api GET "/images/$IMAGE/json" | jq -e .Id >/dev/null
