@@ -88,9 +88,17 @@ teardown_file() {
 		kill -0 "$mon_pid" && echo monitor=alive
 		echo "full-status=$(api GET /containers/filler/json | jq -r .State.Status)"
 		jq -e . "$store/hutch/containers/$id/ctr.log" >/dev/null && echo ctr-log=json
+		grep -qF "hutch-${id:0:12}" /proc/[0-9]*/cmdline 2>/dev/null && echo overlay=alive
+		# 4. The container ends while the disk is full: its monitor must
+		# still record the end.
+		dd if=/dev/zero of="$store/filler" bs=4k 2>/dev/null
 		echo "stop=$(code POST '/containers/filler/stop?t=1')"
 		echo "stopped=$(api GET /containers/filler/json | jq -r .State.Status)"
+		echo "exitcode=$(api GET /containers/filler/json | jq -r .State.ExitCode)"
+		echo "state-file=$(jq -r .Status "$store/hutch/containers/$id/state.json")"
+		cp "$store/hutch/containers/$id/monitor.log" "$dir/monitor.log"
 		echo "logs-after=$(api GET '/containers/filler/logs?stdout=1' | grep -c before)"
+		rm "$store/filler"
 		echo "remove=$(code DELETE /containers/filler)"
 		echo "left=$(ls -A "$store/hutch/containers" | wc -l)"
 	SH
@@ -113,6 +121,7 @@ teardown_file() {
 	echo "$output"
 	cat "$BATS_TEST_TMPDIR/logs" || true
 	cat "$BATS_TEST_TMPDIR/full.log" | tail -20 || true
+	cat "$BATS_TEST_TMPDIR/monitor.log" || true
 	[[ "$output" == *"create-full=50"[07]* ]]
 	shopt -s nocasematch
 	[[ "$output" == *"create-full-body="*"no space left on device"* ]]
@@ -128,8 +137,11 @@ teardown_file() {
 	[[ "$output" == *"monitor=alive"* ]]
 	[[ "$output" == *"full-status=running"* ]]
 	[[ "$output" == *"ctr-log=json"* ]]
+	[[ "$output" == *"overlay=alive"* ]]
 	[[ "$output" == *"stop=204"* ]]
 	[[ "$output" == *"stopped=exited"* ]]
+	[[ "$output" == *"exitcode=137"* ]]
+	[[ "$output" == *"state-file=exited"* ]]
 	[[ "$output" == *"logs-after=1"* ]]
 	[[ "$output" == *"remove=204"* ]]
 	[[ "$output" == *"left=1"* ]]
