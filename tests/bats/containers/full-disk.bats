@@ -4,7 +4,7 @@
 # tmpfs as its store. A create on the full store is a clean error that
 # keeps nothing; a container filling its writable layer gets ENOSPC, and
 # its monitor and overlay survive, so it can be stopped, removed and its
-# logs read.
+# logs read; a start on the full store is a clean error too.
 # modes: sub solo
 
 load ../helpers
@@ -59,6 +59,7 @@ teardown_file() {
 		echo "dirs=$(ls -A "$store/hutch/containers" | wc -l)"
 		rm "$store/filler"
 		echo "create-freed=$(code POST /containers/create -H 'Content-Type: application/json' -d "$json")"
+		first=$(jq -r .Id "$dir/body")
 		# 2. A container writing its root until the store is full.
 		json=$(jq -n -c --arg img "$image" '{Image: $img, HostConfig: {NetworkMode: "none"},
 			Cmd: ["sh", "-c", "echo before; dd if=/dev/zero of=/big bs=64k; echo dd-rc=$?; echo after; exec sleep 1000"]}')
@@ -99,6 +100,19 @@ teardown_file() {
 		cp "$store/hutch/containers/$id/monitor.log" "$dir/monitor.log"
 		echo "logs-after=$(api GET '/containers/filler/logs?stdout=1' | grep -c before)"
 		rm "$store/filler"
+		# 5. A start on a full store.
+		dd if=/dev/zero of="$store/filler" bs=4k 2>/dev/null
+		echo "start-full=$(code POST "/containers/$first/start")"
+		echo "start-full-body=$(cat "$dir/body")"
+		echo "start-full-status=$(api GET "/containers/$first/json" | jq -r .State.Status)"
+		for i in $(seq 1 1200); do
+			grep -qF "$first" /proc/[0-9]*/cmdline 2>/dev/null || break
+			sleep 0.05
+		done
+		grep -qF "$first" /proc/[0-9]*/cmdline 2>/dev/null && echo start-full-left=yes
+		echo "start-full-tmp=$(ls -A "$store/hutch/containers/$first" | grep -c '\.tmp')"
+		rm "$store/filler"
+		echo "start-freed=$(code POST "/containers/$first/start")"
 		echo "remove=$(code DELETE /containers/filler)"
 		echo "left=$(ls -A "$store/hutch/containers" | wc -l)"
 	SH
@@ -143,6 +157,14 @@ teardown_file() {
 	[[ "$output" == *"exitcode=137"* ]]
 	[[ "$output" == *"state-file=exited"* ]]
 	[[ "$output" == *"logs-after=1"* ]]
+	[[ "$output" == *"start-full=500"* ]]
+	shopt -s nocasematch
+	[[ "$output" == *"start-full-body="*"no space left on device"* ]]
+	shopt -u nocasematch
+	[[ "$output" == *"start-full-status=created"* ]]
+	[[ "$output" != *"start-full-left=yes"* ]]
+	[[ "$output" == *"start-full-tmp=0"* ]]
+	[[ "$output" == *"start-freed=204"* ]]
 	[[ "$output" == *"remove=204"* ]]
 	[[ "$output" == *"left=1"* ]]
 }
