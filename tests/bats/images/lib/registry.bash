@@ -109,15 +109,18 @@ stop_hutchd() {
 	HUTCHD_PID=
 }
 
-# The sandbox holder outlives hutchd on purpose; tests end it.
+# The sandbox holder outlives hutchd on purpose; tests end it. Files that
+# start hutchd in setup() (per test) reach teardown_file without
+# start_hutchd's XDG_RUNTIME_DIR, so its runtime dir is looked at too.
 stop_sandbox() {
-	local f=$XDG_RUNTIME_DIR/hutch/sandbox.pid
-	[ -f "$f" ] || return 0
-	local pid
-	pid=$(cat "$f")
-	if grep -q __sandbox-holder "/proc/$pid/cmdline" 2>/dev/null; then
-		kill "$pid" 2>/dev/null || true
-	fi
+	local f pid
+	for f in "$XDG_RUNTIME_DIR/hutch/sandbox.pid" "$BATS_FILE_TMPDIR/run/hutch/sandbox.pid"; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f")
+		if grep -q __sandbox-holder "/proc/$pid/cmdline" 2>/dev/null; then
+			kill "$pid" 2>/dev/null || true
+		fi
+	done
 }
 
 # api METHOD PATH [curl args]: talk to hutchd directly.
