@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 /* Enough to keep the disk busy; more queued fds would only hold memory
- * (and fds) for files the final syncfs writes just as well. */
+ * (and fds) for data the blob's final fsync writes just as well. */
 #define WRITEBACK_QUEUE 128
 
 struct writeback {
