@@ -222,6 +222,11 @@ static void finish(struct dir_cache *c, const struct dir_cache *old)
 		}
 		size_t k = old != NULL ? old->hash[slot_of(old, e->name)] : 0;
 		e->off = k != 0 ? old->entries[k - 1].off : next++;
+		/* The same file as before keeps the hint that the kernel knows
+		 * it (checked again before use, see ops-dir.c). */
+		const struct dir_entry *was = k != 0 ? &old->entries[k - 1] : NULL;
+		if (was != NULL && was->layer == e->layer && was->d_ino == e->d_ino)
+			e->given_ino = __atomic_load_n(&was->given_ino, __ATOMIC_RELAXED);
 		c->entries[w++] = *e;
 	}
 	c->n = w;

@@ -248,6 +248,21 @@ void ovl_node_note_name(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node *
 	pthread_mutex_unlock(&fs->table_lock);
 }
 
+bool ovl_node_known_as(struct ovl_fs *fs, ino_t ino, const struct ovl_node *parent,
+		       const char *name)
+{
+	fuse_ino_t id = ovl_nodeid_for_ino(ino);
+	pthread_mutex_lock(&fs->table_lock);
+	const struct ovl_node *n = table_find(fs, id);
+	bool known = n != NULL && n->ino == ino && n->nlookup > 0 &&
+		     same_name(n->parent, n->name, parent, name);
+	for (const struct ovl_alias *a = n != NULL ? n->aliases : NULL; a != NULL && !known;
+	     a = a->next)
+		known = n->nlookup > 0 && same_name(a->parent, a->name, parent, name);
+	pthread_mutex_unlock(&fs->table_lock);
+	return known;
+}
+
 bool ovl_node_is_last_name(const struct ovl_node *n, const struct ovl_node *parent,
 			   const char *name)
 {

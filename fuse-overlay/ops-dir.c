@@ -52,6 +52,20 @@ static ino_t entry_ino(struct ovl_fs *fs, struct ovl_node *dir, const struct dir
 	return ovl_entry_ino(fs, 0, rel, &st, &pending);
 }
 
+/* Whether the kernel already holds the node a listing gave it for this
+ * name. Such an entry is sent without attributes: the kernel keeps its
+ * dentry and attributes for `timeout` seconds, and every change comes
+ * through the mount and drops them. A directory listed again (rm -rf
+ * reads each one twice, a listing is built again after a change) then
+ * costs no stat per entry here and no refresh of every inode in the
+ * kernel. A hint that turns out wrong (the kernel dropped the dentry
+ * meanwhile) costs a LOOKUP, never a wrong answer. */
+static bool kernel_has(struct ovl_fs *fs, struct ovl_node *d, const struct dir_entry *de,
+		       ino_t given)
+{
+	return given != 0 && fs->opts.timeout > 0 && ovl_node_known_as(fs, given, d, de->name);
+}
+
 /* Fill buf with the entries after offset off of the directory node d
  * (tree_lock held); returns the bytes used. */
 static size_t fill_dir(fuse_req_t req, struct ovl_fs *fs, struct ovl_node *d,
@@ -75,17 +89,21 @@ static size_t fill_dir(fuse_req_t req, struct ovl_fs *fs, struct ovl_node *d,
 		used += need;
 	}
 	for (; i < c->n; i++) {
-		const struct dir_entry *de = &c->entries[i];
+		struct dir_entry *de = &c->entries[i];
 		if (de->layer < 0)
 			continue; /* removed since the listing was built */
 		struct fuse_entry_param e;
-		bool looked_up = plus && ovl_do_lookup(fs, d, de->name, &e) == 0;
-		if (!looked_up) {
-			/* Names only; with readdirplus the kernel looks the
-			 * entry up by itself. */
+		ino_t given = __atomic_load_n(&de->given_ino, __ATOMIC_RELAXED);
+		bool known = plus && kernel_has(fs, d, de, given);
+		bool looked_up = plus && !known && ovl_do_lookup(fs, d, de->name, &e) == 0;
+		if (looked_up) {
+			__atomic_store_n(&de->given_ino, e.attr.st_ino, __ATOMIC_RELAXED);
+		} else {
+			/* Names only (node id 0); with readdirplus the kernel
+			 * looks the entry up by itself if it needs to. */
 			memset(&e, 0, sizeof(e));
 			e.attr.st_mode = DTTOIF(de->d_type);
-			e.attr.st_ino = entry_ino(fs, d, de);
+			e.attr.st_ino = known ? given : entry_ino(fs, d, de);
 		}
 		size_t need = plus ? fuse_add_direntry_plus(req, buf + used, size - used, de->name,
 							    &e, (off_t)de->off)

@@ -181,6 +181,10 @@ bool ovl_node_remove_name(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node
 /* A name of n moved (tree_lock held for writing). */
 int ovl_node_rename_name(struct ovl_fs *fs, struct ovl_node *n, struct ovl_node *oldparent,
 			 const char *oldname, struct ovl_node *newparent, const char *newname);
+/* Whether the kernel holds a lookup of the node with inode number ino
+ * and knows it by the name (parent, name). */
+bool ovl_node_known_as(struct ovl_fs *fs, ino_t ino, const struct ovl_node *parent,
+		       const char *name);
 /* True when (parent, name) is the last name of n the overlay knows. */
 bool ovl_node_is_last_name(const struct ovl_node *n, const struct ovl_node *parent,
 			   const char *name);
@@ -242,6 +246,10 @@ struct dir_entry {
 	 * listings, new names get higher ones, so a reader that stopped at
 	 * an offset sees every name that stayed exactly once. */
 	uint64_t off;
+	/* The inode number of the node a listing last gave the kernel with
+	 * this name (0: none yet); written under the shared tree_lock, so
+	 * only atomically. */
+	ino_t given_ino;
 };
 struct dir_cache {
 	atomic_int refs;

@@ -126,6 +126,49 @@ teardown() {
 	ovl_umount
 }
 
+@test "a directory listed again after changes shows the same inode numbers and attributes as stat" {
+	require_cmd python3
+	local i
+	mkdir "$O/l2/d" "$O/l2/e"
+	for i in 1 2 3 4 5 6; do echo "$i" >"$O/l2/d/f$i"; done
+	chmod 4755 "$O/l2/d/f6"
+	ln "$O/l2/d/f1" "$O/l2/e/link"
+	ovl_mount
+	# Listed, then every name known to the kernel; a listing built again
+	# after changes gives known names without attributes.
+	ls -l "$O/m/d" "$O/m/e" >/dev/null
+	touch "$O/m/d/new"
+	chmod 600 "$O/m/d/f2"
+	echo more >>"$O/m/d/f3"
+	rm "$O/m/d/f4"
+	mv "$O/m/d/f5" "$O/m/d/moved"
+	ln "$O/m/e/link" "$O/m/d/link2"
+	listing() {
+		# readdir's inode numbers (d_ino, as os.scandir reports it)
+		# next to stat's, and the attributes stat shows.
+		python3 -c 'import os, sys
+for e in sorted(os.scandir(sys.argv[1]), key=lambda e: e.name):
+    print(e.inode(), e.name)' "$1" >"$BATS_TEST_TMPDIR/ls.$2"
+		(cd "$1" && for f in $(ls | sort); do stat -c '%i %n %s %a %h' "$f"; done) \
+			>"$BATS_TEST_TMPDIR/stat.$2"
+		diff <(awk '{print $1, $2}' "$BATS_TEST_TMPDIR/stat.$2") "$BATS_TEST_TMPDIR/ls.$2"
+	}
+	listing "$O/m/d" again
+	listing "$O/m/e" again-e
+	grep -qx '[0-9]* f2 2 600 1' "$BATS_TEST_TMPDIR/stat.again"
+	grep -qx '[0-9]* f3 7 644 1' "$BATS_TEST_TMPDIR/stat.again"
+	grep -qx '[0-9]* f6 2 4755 1' "$BATS_TEST_TMPDIR/stat.again"
+	grep -qx '[0-9]* link2 2 644 3' "$BATS_TEST_TMPDIR/stat.again"
+	! grep -q ' f4 ' "$BATS_TEST_TMPDIR/stat.again"
+	# A fresh mount (every entry with attributes) shows the same.
+	ovl_umount
+	ovl_mount
+	listing "$O/m/d" remount
+	listing "$O/m/e" remount-e
+	diff "$BATS_TEST_TMPDIR/stat.again" "$BATS_TEST_TMPDIR/stat.remount"
+	diff "$BATS_TEST_TMPDIR/stat.again-e" "$BATS_TEST_TMPDIR/stat.remount-e"
+}
+
 @test "rm -rf of a lower tree, also while the directory is being read; the work dir empties" {
 	local d f
 	for d in a b c; do
