@@ -47,6 +47,8 @@ static void usage(FILE *out)
 		"user.containers.override_stat)\n"
 		"     static_nlink, noxattrs, noacl, timeout=SECONDS (default 3600)\n"
 		"     threaded=0|1, writeback=0|1, fsync=0|1, volatile, max_write=BYTES\n"
+		"     direct_read=BYTES  read-only opens of files this big bypass the page\n"
+		"                        cache (default 1048576, 0: never)\n"
 		"     allow_other, allow_root, ro, default_permissions, fsname=NAME, context=...\n"
 		"  -h, --help      this text\n"
 		"  -V, --version   print the version\n"
@@ -112,6 +114,14 @@ static void ovl_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_readahead = conn->max_readahead > mw ? conn->max_readahead : mw;
 	conn->max_background = 64;
 	conn->congestion_threshold = 48;
+}
+
+uint64_t ovl_init_extra_flags(const struct ovl_fs *fs)
+{
+	/* Direct reads (direct-read.c) only where a shared mapping of such a
+	 * file still works and sees what direct reads see. */
+	bool direct = fs->opts.direct_read_min > 0 && !fs->opts.writeback;
+	return direct ? OVL_FUSE_DIRECT_IO_ALLOW_MMAP : 0;
 }
 
 static const struct fuse_lowlevel_ops ovl_ops = {

@@ -128,6 +128,8 @@ void ovl_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uint64_t)(uintptr_t)f;
 	set_open_flags(fs, fi);
+	f->direct = ovl_direct_read_wanted(fs, f, fi->flags);
+	fi->direct_io = f->direct;
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		ovl_op_release(NULL, ino, fi); /* the opener was interrupted */
 }
@@ -352,6 +354,8 @@ void ovl_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct 
 {
 	struct ovl_fs *fs = ovl_fs_of(req);
 	struct ovl_file *f = (struct ovl_file *)fi->fh;
+	if (f->direct)
+		ovl_direct_read_note(f, size, fi->lock_owner);
 	if (size <= SMALL_READ) {
 		read_small(req, file_fd(fs, f), size, off);
 		return;

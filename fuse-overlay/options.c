@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ void ovl_options_init(struct ovl_options *o)
 	o->timeout = 3600.0;
 	o->threaded = true;
 	o->fsync = true;
+	o->direct_read_min = OVL_DIRECT_READ_DEFAULT;
 }
 
 void ovl_options_free(struct ovl_options *o)
@@ -302,6 +304,10 @@ static int parse_one(struct ovl_options *o, char *opt, hutch_error *err)
 		if (parse_long(name, val, 4096, 1 << 24, &l, err) < 0)
 			return -1;
 		o->max_write = (unsigned)l;
+	} else if (strcmp(name, "direct_read") == 0) {
+		if (parse_long(name, val, 0, LONG_MAX, &l, err) < 0)
+			return -1;
+		o->direct_read_min = l;
 	} else if (strcmp(name, "fsname") == 0) {
 		if (val == NULL)
 			return hutch_fail_plain(err, EINVAL, "option fsname needs a value");

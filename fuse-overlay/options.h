@@ -11,6 +11,9 @@
 
 #include "error.h"
 
+/* direct_read= default: see "Reads" in docs/architecture/overlay.md. */
+#define OVL_DIRECT_READ_DEFAULT (1L << 20)
+
 /* One range of an id mapping: ids [view, view+size) seen through the mount
  * are [host, host+size) on the layers. */
 struct ovl_id_range {
@@ -42,7 +45,11 @@ struct ovl_options {
 	bool fsync;
 	bool volatile_mode;
 	bool read_only;
-	unsigned max_write;    /* 0: the largest libfuse allows */
+	unsigned max_write; /* 0: the largest libfuse allows */
+	/* Read-only opens of regular files of at least this many bytes
+	 * bypass the mount's page cache where the kernel allows it (see
+	 * ops-file.c); 0: never. */
+	long direct_read_min;
 	char *fuse_mount_opts; /* options handed to libfuse, comma separated */
 	char *fsname;
 };

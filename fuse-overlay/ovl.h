@@ -94,6 +94,11 @@ struct ovl_node {
 	pthread_mutex_t lock; /* open files and copy-up generation */
 	unsigned copyup_gen;
 	int open_count;
+	/* Reads of this file through direct-io opens (direct-read.c): how
+	 * many such opens it had, and whether its readers are better served
+	 * by the page cache from now on. */
+	unsigned char direct_opens;
+	bool cache_reads;
 	int keep_fd;	 /* O_PATH fd kept after the last name went away */
 	bool keep_upper; /* keep_fd is the upper file (may be written) */
 };
@@ -114,6 +119,12 @@ struct ovl_fs {
 	/* The kernel lets opendir answer ENOSYS: no OPENDIR and RELEASEDIR
 	 * round trips; readdir works from the node's listing. */
 	bool no_opendir;
+	/* The kernel's INIT request (session-io.c): its unique id until the
+	 * reply is sent, the flags it offered, and the flags hutch-overlay
+	 * added to libfuse's reply from those (ovl_init_extra_flags). */
+	uint64_t init_unique;
+	uint64_t init_offered;
+	uint64_t init_granted;
 	uid_t euid;
 	gid_t egid;
 	struct fuse_session *se;
@@ -146,6 +157,15 @@ static inline bool ovl_is_whiteout_name(const char *name)
 /* session-io.c: /dev/fuse I/O that also passes FUSE_TMPFILE on (to
  * ovl_op_create, as a create of the name "/"). */
 int ovl_session_io_install(struct fuse_session *se);
+
+/* Linux 6.6+: a file opened with FOPEN_DIRECT_IO may be mapped shared, and
+ * its direct reads first write back dirty cached pages of the inode. Not
+ * in the kernel headers of Debian 12 (6.1). */
+#define OVL_FUSE_DIRECT_IO_ALLOW_MMAP (1ULL << 36)
+
+/* INIT flags beyond libfuse's that this mount wants (main.c); the ones the
+ * kernel offers are added to the INIT reply (session-io.c). */
+uint64_t ovl_init_extra_flags(const struct ovl_fs *fs);
 
 /* loop.c: the multithreaded session loop (up to max_threads threads); a
  * quick request is served by the thread that read it. */
@@ -320,7 +340,16 @@ struct ovl_file {
 	 * thread may still be using one. */
 	int old_fds[4];
 	int nold;
+	bool direct;	 /* opened with FOPEN_DIRECT_IO */
+	int small_reads; /* small direct reads less big ones (direct-read.c) */
 };
+
+/* Whether the new read-only open f (kernel's open flags open_flags)
+ * bypasses the mount's page cache (direct-read.c). */
+bool ovl_direct_read_wanted(struct ovl_fs *fs, struct ovl_file *f, int open_flags);
+/* A read request of size bytes through the direct-io open f, from a
+ * lock_owner the kernel sent (0 for reads into the page cache). */
+void ovl_direct_read_note(struct ovl_file *f, size_t size, uint64_t lock_owner);
 
 /* Open a node's current file (tree_lock held); detached nodes are reached
  * through the fd kept when their last name went away. */

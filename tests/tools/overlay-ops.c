@@ -16,6 +16,13 @@
  *                           copy-up), a shared mapping, truncate and O_TRUNC
  *                           must each show through that descriptor, its
  *                           mapping and a new open
+ *   direct-coherence FILE   FILE (at least 1 MiB) is read through a read-only
+ *                           descriptor (a direct-io open, with direct_read=1);
+ *                           writes through a shared mapping of another
+ *                           descriptor (before and after msync and close) and
+ *                           through another descriptor (before and after its
+ *                           close) must show in its reads; shared and private
+ *                           mappings of it must work and agree with its reads
  *   locks FILE              POSIX record locks and flock across processes
  *   random-io FILE REF SEED STEPS [remount-check]
  *                           random pwrite/truncate/punch-hole/mmap/read on
@@ -265,6 +272,88 @@ static int cmd_cache_coherence(char **a)
 		return fail("after O_TRUNC the descriptor opened before reads the old length");
 	if (expect_at(fd, path, 0, "REWRITTEN", "the rewrite with O_TRUNC"))
 		return 1;
+	close(fd);
+	printf("OK\n");
+	return 0;
+}
+
+/* The bytes at off of the mapping map are want. */
+static int expect_mapped(const char *map, off_t off, const char *want, const char *step)
+{
+	size_t n = strlen(want);
+	if (memcmp(map + off, want, n) == 0)
+		return 0;
+	fprintf(stderr, "overlay-ops: after %s, the mapping shows %.*s, not %s\n", step, (int)n,
+		map + off, want);
+	return 1;
+}
+
+static int cmd_direct_coherence(char **a)
+{
+	const char *path = a[0];
+	enum { SIZE = 1 << 20 };
+	static char buf[SIZE];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return die("open");
+	if (pread(fd, buf, SIZE, 0) != SIZE)
+		return fail("the file must hold at least 1 MiB");
+
+	/* Dirty pages of a shared writable mapping: a direct read writes
+	 * them back before it reads. */
+	int rw = open(path, O_RDWR | O_CLOEXEC);
+	if (rw < 0)
+		return die("open for the mapping");
+	char *wmap = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0);
+	if (wmap == MAP_FAILED)
+		return die("mmap for writing");
+	memcpy(wmap + 300000, "MAPPED", 6);
+	if (expect_at(fd, path, 300000, "MAPPED", "a write through a shared mapping, before msync"))
+		return 1;
+	if (msync(wmap, SIZE, MS_SYNC) < 0)
+		return die("msync");
+	if (expect_at(fd, path, 300000, "MAPPED", "msync"))
+		return 1;
+	munmap(wmap, SIZE);
+	close(rw);
+	if (expect_at(fd, path, 300000, "MAPPED", "closing the mapped descriptor"))
+		return 1;
+
+	/* A writer on another descriptor (with the writeback cache its
+	 * data sits in dirty pages until written back). */
+	int w = open(path, O_WRONLY | O_CLOEXEC);
+	if (w < 0 || pwrite(w, "WRITTEN", 7, 700000) != 7)
+		return die("write through another descriptor");
+	if (expect_at(fd, path, 700000, "WRITTEN",
+		      "a write on another descriptor, before its close"))
+		return 1;
+	if (close(w) < 0)
+		return die("close of the writer");
+	if (expect_at(fd, path, 700000, "WRITTEN", "closing the writer"))
+		return 1;
+
+	/* Mappings of the read-only descriptor itself. */
+	const char *shared = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	if (shared == MAP_FAILED)
+		return die("MAP_SHARED of the read-only descriptor");
+	const char *private = mmap(NULL, SIZE, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (private == MAP_FAILED)
+		return die("MAP_PRIVATE of the read-only descriptor");
+	if (expect_mapped(shared, 300000, "MAPPED", "MAP_SHARED") ||
+	    expect_mapped(shared, 700000, "WRITTEN", "MAP_SHARED") ||
+	    expect_mapped(private, 300000, "MAPPED", "MAP_PRIVATE") ||
+	    expect_mapped(private, 700000, "WRITTEN", "MAP_PRIVATE"))
+		return 1;
+	w = open(path, O_WRONLY | O_CLOEXEC);
+	if (w < 0 || pwrite(w, "LATER", 5, 900000) != 5 || close(w) < 0)
+		return die("write while mapped");
+	if (expect_mapped(shared, 900000, "LATER", "a write while mapped") ||
+	    expect_at(fd, path, 900000, "LATER", "a write while mapped"))
+		return 1;
+	if (pread(fd, buf, SIZE, 0) != SIZE || memcmp(buf, shared, SIZE) != 0)
+		return fail("reads of the descriptor and its shared mapping differ");
+	munmap((void *)shared, SIZE);
+	munmap((void *)private, SIZE);
 	close(fd);
 	printf("OK\n");
 	return 0;
@@ -669,6 +758,7 @@ int main(int argc, char **argv)
 	    {"mmap-shared", 1, cmd_mmap_shared},
 	    {"unlink-open", 1, cmd_unlink_open},
 	    {"cache-coherence", 2, cmd_cache_coherence},
+	    {"direct-coherence", 1, cmd_direct_coherence},
 	    {"locks", 1, cmd_locks},
 	    {"random-io", 4, cmd_random_io},
 	    {"parallel-writers", 3, cmd_parallel_writers},

@@ -70,13 +70,15 @@ static void test_flags_and_values(void **state)
 	ovl_options_init(&o);
 	assert_true(o.threaded);
 	assert_true(o.fsync);
-	assert_int_equal(ovl_options_parse(&o,
-					   "squash_to_root,squash_to_uid=5,squash_to_gid=6,"
-					   "xattr_permissions=2,static_nlink,noacl,timeout=2.5,"
-					   "threaded=0,writeback=1,fsync=0,max_write=65536,"
-					   "context=\"system_u:object_r:container_file_t:s0\"",
-					   &err),
-			 0);
+	assert_int_equal(o.direct_read_min, 1 << 20);
+	assert_int_equal(
+	    ovl_options_parse(&o,
+			      "squash_to_root,squash_to_uid=5,squash_to_gid=6,"
+			      "xattr_permissions=2,static_nlink,noacl,timeout=2.5,"
+			      "threaded=0,writeback=1,fsync=0,max_write=65536,direct_read=0,"
+			      "context=\"system_u:object_r:container_file_t:s0\"",
+			      &err),
+	    0);
 	assert_true(o.squash_to_root);
 	assert_int_equal(o.squash_to_uid, 5);
 	assert_int_equal(o.squash_to_gid, 6);
@@ -88,6 +90,9 @@ static void test_flags_and_values(void **state)
 	assert_true(o.writeback);
 	assert_false(o.fsync);
 	assert_int_equal(o.max_write, 65536);
+	assert_int_equal(o.direct_read_min, 0);
+	assert_int_equal(ovl_options_parse(&o, "direct_read=4096", &err), 0);
+	assert_int_equal(o.direct_read_min, 4096);
 	ovl_options_free(&o);
 }
 
@@ -98,6 +103,9 @@ static void test_bad_values(void **state)
 	ovl_options_init(&o);
 	assert_int_equal(ovl_options_parse(&o, "xattr_permissions=3", &err), -1);
 	assert_int_equal(ovl_options_parse(&o, "timeout=-1", &err), -1);
+	assert_int_equal(ovl_options_parse(&o, "direct_read=-1", &err), -1);
+	assert_int_equal(ovl_options_parse(&o, "direct_read=1M", &err), -1);
+	assert_int_equal(ovl_options_parse(&o, "direct_read", &err), -1);
 	assert_int_equal(ovl_options_parse(&o, "threaded=maybe", &err), -1);
 	assert_int_equal(ovl_options_parse(&o, "squash_to_uid=x", &err), -1);
 	assert_int_equal(ovl_options_parse(&o, "upperdir=", &err), -1);

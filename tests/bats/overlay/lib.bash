@@ -29,7 +29,8 @@ ovl_mount() {
 }
 
 ovl_mount_opts() {
-	hutch-overlay -f -o "$1" "$O/m" 2>"$BATS_TEST_TMPDIR/ovl.log" &
+	# OVL_DEBUG=1: log every request to ovl.log.
+	hutch-overlay -f ${OVL_DEBUG:+-d} -o "$1" "$O/m" 2>"$BATS_TEST_TMPDIR/ovl.log" &
 	OVL_PID=$!
 	local i
 	# Up to a minute: a loaded CI machine can be slow to start a daemon.
