@@ -121,7 +121,13 @@ uint64_t ovl_init_extra_flags(const struct ovl_fs *fs)
 	/* Direct reads (direct-read.c) only where a shared mapping of such a
 	 * file still works and sees what direct reads see. */
 	bool direct = fs->opts.direct_read_min > 0 && !fs->opts.writeback;
-	return direct ? OVL_FUSE_DIRECT_IO_ALLOW_MMAP : 0;
+	/* Lookups and listings in one directory may run in parallel (the
+	 * node table and listings have their own locks); libfuse 3.14 leaves
+	 * the flag out of its reply even when asked for it. Set-id bits are
+	 * ours to clear (ovl_kills_setid), which spares a GETXATTR of
+	 * security.capability before writes and a GETATTR before each chown. */
+	uint64_t want = FUSE_PARALLEL_DIROPS | FUSE_HANDLE_KILLPRIV_V2;
+	return want | (direct ? OVL_FUSE_DIRECT_IO_ALLOW_MMAP : 0);
 }
 
 static const struct fuse_lowlevel_ops ovl_ops = {

@@ -336,12 +336,24 @@ static int set_times(int dirfd, const char *path, int follow, const struct stat 
 	return 0;
 }
 
-static int truncate_at(int dirfd, const char *path, int follow, off_t size)
+/* Truncate, clearing set-id bits as a truncate by an unprivileged user
+ * does: the layer's truncate clears the real ones, the ones
+ * xattr_permissions keeps are ours to clear when the kernel leaves that to
+ * us (FUSE_HANDLE_KILLPRIV_V2). The reply carries the new attributes. */
+static int truncate_fd(struct ovl_fs *fs, int fd, off_t size)
+{
+	mode_t setid = ovl_kills_setid(fs) ? ovl_fd_write_cleared_bits(fs, fd) : 0;
+	if (ftruncate(fd, size) < 0)
+		return -errno;
+	return setid != 0 ? ovl_fd_clear_mode_bits(fs, fd, setid) : 0;
+}
+
+static int truncate_at(struct ovl_fs *fs, int dirfd, const char *path, int follow, off_t size)
 {
 	int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0)
 		return -errno;
-	int r = ftruncate(fd, size) < 0 ? -errno : 0;
+	int r = truncate_fd(fs, fd, size);
 	close(fd);
 	return r;
 }
@@ -372,9 +384,9 @@ static int do_setattr(struct ovl_fs *fs, struct ovl_node *n, struct stat *attr, 
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		if (fi != NULL) {
 			struct ovl_file *f = (struct ovl_file *)fi->fh;
-			r = ftruncate(f->fd, attr->st_size) < 0 ? -errno : 0;
+			r = truncate_fd(fs, f->fd, attr->st_size);
 		} else {
-			r = truncate_at(dirfd, rel, detached, attr->st_size);
+			r = truncate_at(fs, dirfd, rel, detached, attr->st_size);
 		}
 		if (r < 0)
 			return r;

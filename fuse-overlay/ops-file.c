@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "ovl.h"
 
 int ovl_open_node(struct ovl_fs *fs, struct ovl_node *n, int flags)
@@ -113,6 +114,14 @@ void ovl_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		r = n == NULL ? -ESTALE : ovl_copy_up(fs, n, !(flags & O_TRUNC));
 	}
 	int fd = r < 0 ? r : ovl_open_node(fs, n, flags);
+	if (fd >= 0 && (flags & O_TRUNC) && ovl_kills_setid(fs)) {
+		/* The truncate cleared the real set-id bits, not the ones
+		 * xattr_permissions keeps; the kernel fetches the attributes
+		 * again after an O_TRUNC open. */
+		mode_t setid = ovl_fd_write_cleared_bits(fs, fd);
+		if (setid != 0)
+			ovl_fd_clear_mode_bits(fs, fd, setid);
+	}
 	struct ovl_file *f = NULL;
 	if (fd >= 0) {
 		f = file_new(fs, n, fd, flags);
@@ -367,16 +376,42 @@ void ovl_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct 
 	fuse_reply_data(req, &buf, 0);
 }
 
+/* With FUSE_HANDLE_KILLPRIV_V2 the kernel leaves clearing set-id bits on
+ * a write or fallocate to us: the bits to clear, looked at before the
+ * change (writes of the writeback cache's pages clear nothing, as an
+ * mmap write does not). */
+static mode_t setid_to_clear(struct ovl_fs *fs, int fd, bool writepage)
+{
+	return ovl_kills_setid(fs) && !writepage ? ovl_fd_write_cleared_bits(fs, fd) : 0;
+}
+
+/* After the change: clear them, and make the kernel fetch the attributes
+ * again (it keeps the old mode otherwise: the reply to a write carries no
+ * attributes). */
+static void clear_setid(struct ovl_fs *fs, fuse_ino_t ino, int fd, mode_t bits)
+{
+	if (bits == 0)
+		return;
+	int r = ovl_fd_clear_mode_bits(fs, fd, bits);
+	if (r < 0)
+		log_warning("clearing set-id bits after a write: %s", strerror(-r));
+	fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
+}
+
 void ovl_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in, off_t off,
 		      struct fuse_file_info *fi)
 {
 	struct ovl_fs *fs = ovl_fs_of(req);
 	struct ovl_file *f = (struct ovl_file *)fi->fh;
+	int fd = file_fd(fs, f);
+	mode_t setid = setid_to_clear(fs, fd, fi->writepage);
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = file_fd(fs, f);
+	out.buf[0].fd = fd;
 	out.buf[0].pos = off;
 	ssize_t r = fuse_buf_copy(&out, in, 0);
+	if (r > 0)
+		clear_setid(fs, ino, fd, setid);
 	if (r < 0)
 		fuse_reply_err(req, (int)-r);
 	else
@@ -430,7 +465,11 @@ void ovl_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, of
 {
 	struct ovl_fs *fs = ovl_fs_of(req);
 	struct ovl_file *f = (struct ovl_file *)fi->fh;
-	int r = fallocate(file_fd(fs, f), mode, offset, length) < 0 ? errno : 0;
+	int fd = file_fd(fs, f);
+	mode_t setid = setid_to_clear(fs, fd, false);
+	int r = fallocate(fd, mode, offset, length) < 0 ? errno : 0;
+	if (r == 0)
+		clear_setid(fs, ino, fd, setid);
 	fuse_reply_err(req, r);
 }
 

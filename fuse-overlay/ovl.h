@@ -24,6 +24,7 @@
 
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <linux/fuse.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -314,6 +315,16 @@ int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel);
  * copy, so the node shows the copy (tree_lock held for writing). */
 int ovl_settle_links(struct ovl_fs *fs, struct ovl_node *n);
 
+/* FUSE_HANDLE_KILLPRIV_V2 granted: set-id bits are ours to clear on write,
+ * truncate and fallocate (ops-file.c, ops-entry.c; chown clears them by
+ * itself), and the kernel no longer asks for security.capability before
+ * every write nor for the attributes before every chown. */
+static inline bool ovl_kills_setid(const struct ovl_fs *fs)
+{
+	return (__atomic_load_n(&fs->init_granted, __ATOMIC_ACQUIRE) & FUSE_HANDLE_KILLPRIV_V2) !=
+	       0;
+}
+
 /* ownership.c */
 void ovl_present_stat(const struct ovl_fs *fs, int layer, const char *rel, struct stat *st);
 /* Host ids for a new file created by the caller of req. */
@@ -325,6 +336,13 @@ int ovl_set_new_owner(struct ovl_fs *fs, int fd, const char *rel, uid_t uid, gid
 int ovl_chown(struct ovl_fs *fs, int fd, const char *rel, bool is_link, uid_t view_uid,
 	      gid_t view_gid);
 int ovl_chmod(struct ovl_fs *fs, int fd, const char *rel, mode_t type, mode_t mode);
+/* The bits of the mode the open file fd presents (its real mode, or the
+ * one xattr_permissions keeps) that a write by an unprivileged user
+ * clears: S_ISUID, and S_ISGID with group execute; 0 for none. */
+mode_t ovl_fd_write_cleared_bits(const struct ovl_fs *fs, int fd);
+/* Clear bits from the real mode of fd and from the mode kept in its
+ * override xattr. */
+int ovl_fd_clear_mode_bits(const struct ovl_fs *fs, int fd, mode_t bits);
 bool ovl_xattr_is_private(const struct ovl_fs *fs, const char *name);
 const char *ovl_override_xattr(const struct ovl_fs *fs);
 

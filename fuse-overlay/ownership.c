@@ -141,15 +141,20 @@ static int target_read_override(const struct ovl_fs *fs, const struct target *t,
 	return parse_override(v, o);
 }
 
+/* The xattr's value: "uid:gid:mode", mode in octal. */
+static size_t format_override(char v[64], uid_t uid, gid_t gid, mode_t mode)
+{
+	return (size_t)snprintf(v, 64, "%u:%u:0%o", (unsigned)uid, (unsigned)gid,
+				(unsigned)(mode & 07777));
+}
+
 static int write_override(const struct ovl_fs *fs, const struct target *t, uid_t uid, gid_t gid,
 			  mode_t mode)
 {
 	char v[64];
-	int n = snprintf(v, sizeof(v), "%u:%u:0%o", (unsigned)uid, (unsigned)gid,
-			 (unsigned)(mode & 07777));
+	size_t n = format_override(v, uid, gid, mode);
 	const char *ox = ovl_override_xattr(fs);
-	if ((t->by_fd ? setxattr(t->path, ox, v, (size_t)n, 0)
-		      : lsetxattr(t->path, ox, v, (size_t)n, 0)) < 0)
+	if ((t->by_fd ? setxattr(t->path, ox, v, n, 0) : lsetxattr(t->path, ox, v, n, 0)) < 0)
 		return -errno;
 	return 0;
 }
@@ -248,5 +253,61 @@ int ovl_chmod(struct ovl_fs *fs, int fd, const char *rel, mode_t type, mode_t mo
 	}
 	if (chmod(t.path, mode & 07777) < 0)
 		return -errno;
+	return 0;
+}
+
+/* The bits a write clears from mode: set-user-ID, and set-group-ID when
+ * group execute is set (without it the bit marks mandatory locking and
+ * stays), as the kernel does for a writer without CAP_FSETID. */
+static mode_t write_cleared_bits(mode_t mode)
+{
+	mode_t bits = mode & S_ISUID;
+	if ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		bits |= S_ISGID;
+	return bits;
+}
+
+static int fd_read_override(const struct ovl_fs *fs, int fd, struct override *o)
+{
+	const char *ox = ovl_override_xattr(fs);
+	if (ox == NULL)
+		return -1;
+	char v[64];
+	ssize_t l = fgetxattr(fd, ox, v, sizeof(v) - 1);
+	if (l <= 0)
+		return -1;
+	v[l] = '\0';
+	return parse_override(v, o);
+}
+
+mode_t ovl_fd_write_cleared_bits(const struct ovl_fs *fs, int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	mode_t bits = write_cleared_bits(st.st_mode);
+	struct override o;
+	if (fs->opts.xattr_permissions != 0 && fd_read_override(fs, fd, &o) == 0)
+		bits |= write_cleared_bits(o.mode);
+	return bits;
+}
+
+int ovl_fd_clear_mode_bits(const struct ovl_fs *fs, int fd, mode_t bits)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	/* The layer's own write or truncate cleared the real bits already,
+	 * unless the daemon holds CAP_FSETID (real root). */
+	if ((st.st_mode & bits) != 0 && fchmod(fd, st.st_mode & 07777 & ~bits) < 0)
+		return -errno;
+	struct override o;
+	if (fs->opts.xattr_permissions != 0 && fd_read_override(fs, fd, &o) == 0 &&
+	    (o.mode & bits) != 0) {
+		char v[64];
+		size_t n = format_override(v, o.uid, o.gid, o.mode & ~bits);
+		if (fsetxattr(fd, ovl_override_xattr(fs), v, n, 0) < 0)
+			return -errno;
+	}
 	return 0;
 }
