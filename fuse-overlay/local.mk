@@ -50,4 +50,4 @@ TESTS += tests/unit/test-overlay-layers
 endif
 
 # The side-by-side benchmark and the black-box tests ship with the sources.
-EXTRA_DIST += bench/overlay-io tests/bats/overlay
+EXTRA_DIST += bench/overlay-io bench/overlay-reads tests/bats/overlay
