@@ -476,8 +476,10 @@ print("exit", p.wait())
 	mon_config '.mounts += [{"destination": "/init", "type": "bind", "source": $i, "options": ["bind", "ro"]}]' --arg i "$init"
 	# an orphan that dies while the shell still runs would stay a zombie
 	# without a reaping init (which may take its time to reap it on a busy
-	# machine: look until the orphan is gone, for 20 s at most)
-	mon_args /init -- sh -c 'sh -c "sleep 0.2 & exit"; i=0; while [ $i -lt 200 ] && ps -o stat,comm,args | grep -q -e "^Z" -e "[s]leep 0.2"; do sleep 0.1; i=$((i + 1)); done; ps -o stat,comm | grep -c "^Z" ; exit 9'
+	# machine: look until the orphan is gone, for 20 s at most). The orphan
+	# is found by its command name: the shell's own arguments name
+	# "sleep 0.2" too, which kept a match on them waiting the whole 20 s.
+	mon_args /init -- sh -c 'sh -c "sleep 0.2 & exit"; i=0; while [ $i -lt 200 ] && ps -o stat,comm | grep -q -e "^Z" -e " sleep$"; do sleep 0.1; i=$((i + 1)); done; ps -o stat,comm | grep -c "^Z" ; exit 9'
 	mon_run
 	[ "$status" -eq 9 ]
 	[ "$(mon_log_text stdout)" = 0 ]
