@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +247,12 @@ static int init_root(struct ovl_fs *fs, hutch_error *err)
 int main(int argc, char **argv)
 {
 	hutch_log_set_program("hutch-overlay");
+	/* One malloc arena for all threads. A thread's own arena grows a page
+	 * at a time, one mprotect each, up to its high-water mark: the nodes
+	 * and listings of a first find over 20000 files took 700 of them,
+	 * 10% of the daemon's time; the main arena grows by brk in 128 KiB
+	 * steps. Requests allocate little, so threads hardly wait for it. */
+	mallopt(M_ARENA_MAX, 1);
 	static struct ovl_fs fs;
 	struct cmdline c = {0};
 	hutch_error err = {0};
