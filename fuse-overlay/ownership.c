@@ -54,17 +54,21 @@ static int parse_override(const char *v, struct override *o)
 	return 0;
 }
 
+/* The override in v, len bytes as a getxattr call returned them (v has
+ * room for one more). */
+static int override_from(char *v, ssize_t len, struct override *o)
+{
+	if (len <= 0)
+		return -1;
+	v[len] = '\0';
+	return parse_override(v, o);
+}
+
 static int read_override(const struct ovl_fs *fs, const char *abs, struct override *o)
 {
 	const char *ox = ovl_override_xattr(fs);
-	if (ox == NULL)
-		return -1;
 	char v[64];
-	ssize_t l = lgetxattr(abs, ox, v, sizeof(v) - 1);
-	if (l <= 0)
-		return -1;
-	v[l] = '\0';
-	return parse_override(v, o);
+	return ox == NULL ? -1 : override_from(v, lgetxattr(abs, ox, v, sizeof(v) - 1), o);
 }
 
 void ovl_present_stat(const struct ovl_fs *fs, int layer, const char *rel, struct stat *st)
@@ -134,11 +138,7 @@ static int target_read_override(const struct ovl_fs *fs, const struct target *t,
 	if (!t->by_fd)
 		return read_override(fs, t->path, o);
 	char v[64];
-	ssize_t l = getxattr(t->path, ox, v, sizeof(v) - 1);
-	if (l <= 0)
-		return -1;
-	v[l] = '\0';
-	return parse_override(v, o);
+	return override_from(v, getxattr(t->path, ox, v, sizeof(v) - 1), o);
 }
 
 /* The xattr's value: "uid:gid:mode", mode in octal. */
@@ -270,14 +270,8 @@ static mode_t write_cleared_bits(mode_t mode)
 static int fd_read_override(const struct ovl_fs *fs, int fd, struct override *o)
 {
 	const char *ox = ovl_override_xattr(fs);
-	if (ox == NULL)
-		return -1;
 	char v[64];
-	ssize_t l = fgetxattr(fd, ox, v, sizeof(v) - 1);
-	if (l <= 0)
-		return -1;
-	v[l] = '\0';
-	return parse_override(v, o);
+	return ox == NULL ? -1 : override_from(v, fgetxattr(fd, ox, v, sizeof(v) - 1), o);
 }
 
 mode_t ovl_fd_write_cleared_bits(const struct ovl_fs *fs, int fd)
