@@ -216,6 +216,24 @@ static int expect_at(int fd, const char *path, off_t off, const char *want, cons
 	return 0;
 }
 
+/* A shared writable mapping of size bytes of path, through a new
+ * descriptor left in *fd; NULL (said why) on failure. */
+static char *map_for_writing(const char *path, size_t size, int *fd)
+{
+	*fd = open(path, O_RDWR | O_CLOEXEC);
+	if (*fd < 0) {
+		die("open for the mapping");
+		return NULL;
+	}
+	char *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (map == MAP_FAILED) {
+		die("mmap for writing");
+		close(*fd);
+		return NULL;
+	}
+	return map;
+}
+
 static int cmd_cache_coherence(char **a)
 {
 	const char *path = a[0];
@@ -240,12 +258,10 @@ static int cmd_cache_coherence(char **a)
 		return fail("the mapping made before the copy-up shows the old bytes");
 
 	/* A shared writable mapping of another descriptor. */
-	int rw = open(path, O_RDWR | O_CLOEXEC);
-	if (rw < 0)
-		return die("open for the mapping");
-	char *wmap = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0);
-	if (wmap == MAP_FAILED)
-		return die("mmap for writing");
+	int rw;
+	char *wmap = map_for_writing(path, SIZE, &rw);
+	if (wmap == NULL)
+		return 1;
 	memcpy(wmap + 5000, "MAPPED", 6);
 	if (msync(wmap, SIZE, MS_SYNC) < 0)
 		return die("msync");
@@ -301,12 +317,10 @@ static int cmd_direct_coherence(char **a)
 
 	/* Dirty pages of a shared writable mapping: a direct read writes
 	 * them back before it reads. */
-	int rw = open(path, O_RDWR | O_CLOEXEC);
-	if (rw < 0)
-		return die("open for the mapping");
-	char *wmap = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0);
-	if (wmap == MAP_FAILED)
-		return die("mmap for writing");
+	int rw;
+	char *wmap = map_for_writing(path, SIZE, &rw);
+	if (wmap == NULL)
+		return 1;
 	memcpy(wmap + 300000, "MAPPED", 6);
 	if (expect_at(fd, path, 300000, "MAPPED", "a write through a shared mapping, before msync"))
 		return 1;

@@ -102,18 +102,6 @@ READAHEAD_REPLY=131088
 	[ "$(head -c 1 "$O/l2/f")" = a ]
 }
 
-@test "cached pages never outlive a copy-up, a mapping, truncate or O_TRUNC when reads are direct" {
-	head -c 65536 /dev/zero | tr '\0' a >"$O/l2/cached"
-	ln "$O/l2/cached" "$O/l2/other-name"
-	ovl_mount "direct_read=1"
-	cat "$O/m/cached" >/dev/null
-	run overlay-ops cache-coherence "$O/m/cached" "$O/m/other-name"
-	echo "$output"
-	[ "$output" = OK ]
-	[ "$(cat "$O/m/cached")" = REWRITTEN ]
-	[ "$(cat "$O/m/other-name")" = REWRITTEN ]
-}
-
 @test "random operations read back through a direct open, also after remount" {
 	# random-io's first descriptor is read-only: with direct_read=1 every
 	# comparison through it is a direct read of a file being rewritten,

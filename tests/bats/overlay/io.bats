@@ -205,17 +205,24 @@ make_tree() {
 @test "pages the kernel keeps across opens never outlive a copy-up, a mapping, truncate or O_TRUNC" {
 	# keep_cache: the kernel keeps a file's pages after its last close.
 	# Every change to the content goes through the mount, also through
-	# another name of a hard-linked lower file, so it must show.
+	# another name of a hard-linked lower file, so it must show. Also
+	# with every read-only open direct (direct_read=1, direct-read.c),
+	# whose mappings go through the same page cache.
 	head -c 65536 /dev/zero | tr '\0' a >"$O/l2/cached"
 	ln "$O/l2/cached" "$O/l2/other-name"
-	ovl_mount
-	cat "$O/m/cached" >/dev/null
-	run overlay-ops cache-coherence "$O/m/cached" "$O/m/other-name"
-	echo "$output"
-	[ "$output" = OK ]
-	[ "$(cat "$O/m/cached")" = REWRITTEN ]
-	[ "$(cat "$O/m/other-name")" = REWRITTEN ]
-	ovl_umount
-	[ "$(cat "$O/u/cached")" = REWRITTEN ]
-	[ "$(head -c 1 "$O/l2/cached")" = a ]
+	local opts
+	for opts in "" direct_read=1; do
+		rm -rf "$O/u" "$O/w"
+		mkdir -p "$O/u" "$O/w"
+		ovl_mount "$opts"
+		cat "$O/m/cached" >/dev/null
+		run overlay-ops cache-coherence "$O/m/cached" "$O/m/other-name"
+		echo "${opts:-buffered}: $output"
+		[ "$output" = OK ]
+		[ "$(cat "$O/m/cached")" = REWRITTEN ]
+		[ "$(cat "$O/m/other-name")" = REWRITTEN ]
+		ovl_umount
+		[ "$(cat "$O/u/cached")" = REWRITTEN ]
+		[ "$(head -c 1 "$O/l2/cached")" = a ]
+	done
 }
