@@ -181,6 +181,7 @@ static void teardown(struct monitor *m, bool write_state)
 	hutch_error err = {0};
 	if (write_state && state_file_write(m, &err) < 0)
 		log_error("%s", err.msg);
+	state_reserve_remove(m);
 }
 
 static int fail_setup(struct monitor *m, hutch_error *err)
@@ -318,6 +319,7 @@ static int set_up(struct monitor *m, hutch_error *err)
 static int run(struct monitor *m)
 {
 	hutch_error err = {0};
+	state_reserve_create(m);
 	if (loop_init(&err) < 0 || (m->signal_fd = signals_open(&err)) < 0 ||
 	    loop_watch(&m->signal_watch, m->signal_fd, EPOLLIN, signal_event, m, &err) < 0)
 		return fail_setup(m, &err);

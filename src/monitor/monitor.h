@@ -330,6 +330,9 @@ int ctl_listen_start(struct monitor *m, hutch_error *err);
 /* state-file.c */
 json_object *state_document(const struct monitor *m);
 int state_file_write(const struct monitor *m, hutch_error *err);
+/* Room kept aside for the last state.json write (state-file.c). */
+void state_reserve_create(const struct monitor *m);
+void state_reserve_remove(const struct monitor *m);
 
 /* exec.c */
 int exec_main(int argc, char **argv);

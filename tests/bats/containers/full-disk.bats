@@ -91,12 +91,14 @@ teardown_file() {
 		jq -e . "$store/hutch/containers/$id/ctr.log" >/dev/null && echo ctr-log=json
 		grep -qF "hutch-${id:0:12}" /proc/[0-9]*/cmdline 2>/dev/null && echo overlay=alive
 		# 4. The container ends while the disk is full: its monitor must
-		# still record the end.
+		# still record the end, with the room it kept aside at its start.
+		[ -f "$store/hutch/containers/$id/state.reserve" ] && echo reserve=kept
 		dd if=/dev/zero of="$store/filler" bs=4k 2>/dev/null
 		echo "stop=$(code POST '/containers/filler/stop?t=1')"
 		echo "stopped=$(api GET /containers/filler/json | jq -r .State.Status)"
 		echo "exitcode=$(api GET /containers/filler/json | jq -r .State.ExitCode)"
 		echo "state-file=$(jq -r .Status "$store/hutch/containers/$id/state.json")"
+		[ -e "$store/hutch/containers/$id/state.reserve" ] || echo reserve=gone
 		cp "$store/hutch/containers/$id/monitor.log" "$dir/monitor.log"
 		echo "logs-after=$(api GET '/containers/filler/logs?stdout=1' | grep -c before)"
 		rm "$store/filler"
@@ -152,10 +154,12 @@ teardown_file() {
 	[[ "$output" == *"full-status=running"* ]]
 	[[ "$output" == *"ctr-log=json"* ]]
 	[[ "$output" == *"overlay=alive"* ]]
+	[[ "$output" == *"reserve=kept"* ]]
 	[[ "$output" == *"stop=204"* ]]
 	[[ "$output" == *"stopped=exited"* ]]
 	[[ "$output" == *"exitcode=137"* ]]
 	[[ "$output" == *"state-file=exited"* ]]
+	[[ "$output" == *"reserve=gone"* ]]
 	[[ "$output" == *"logs-after=1"* ]]
 	[[ "$output" == *"start-full=500"* ]]
 	shopt -s nocasematch
