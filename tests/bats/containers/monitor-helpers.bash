@@ -83,9 +83,7 @@ mon_json() {
 
 # mon_args ARGS...: the container's command.
 mon_args() {
-	local args
-	args=$(printf '%s\n' "$@" | jq -R . | jq -s -c .)
-	mon_config '.process.args = $a' --argjson a "$args"
+	set_process_args "$CDIR/config.json" "$@"
 }
 
 # mon_run: run the monitor without a handshake (it starts at once) and

@@ -59,5 +59,5 @@ has_line() {
 
 # args CMD...: the container process runs CMD.
 args() {
-	edit_config "$BUNDLE" '.process.args = $a' --argjson a "$(printf '%s\n' "$@" | jq -R . | jq -sc .)"
+	set_process_args "$BUNDLE/config.json" "$@"
 }
