@@ -55,6 +55,9 @@ teardown() {
 	start warm
 	wait_exit warm >/dev/null
 	api DELETE /containers/warm >/dev/null
+	# The monitor unmounts a rootfs as it ends, which may come a moment
+	# after the delete's reply: the baseline is taken without it.
+	wait_for 60 no_mounts
 	local fds_before mounts_before i
 	fds_before=$(hutchd_fds)
 	mounts_before=$(wc -l <"/proc/$(sandbox_pid)/mountinfo")
@@ -70,8 +73,8 @@ teardown() {
 	echo "fds $fds_before -> $(hutchd_fds)"
 	# (a connection's descriptor goes a moment after its reply)
 	wait_for 60 fds_at_most $((fds_before + 1))
+	wait_for 60 no_mounts
 	[ "$(wc -l <"/proc/$(sandbox_pid)/mountinfo")" -eq "$mounts_before" ]
-	[ -z "$(our_mounts)" ]
 	wait_for 60 no_processes
 	[ -z "$(ctr_dirs)" ]
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/hutch/containers")" ]
@@ -85,6 +88,7 @@ hutchd_threads() { awk '/^Threads:/ {print $2}' "/proc/$HUTCHD_PID/status"; }
 	export HUTCH_SOCKET
 	# Warm up, then take the baseline.
 	hutch run --rm --network none "$IMAGE" true
+	wait_for 60 no_mounts
 	local fds_before threads_before mounts_before i code t0=$SECONDS
 	fds_before=$(hutchd_fds)
 	threads_before=$(hutchd_threads)
@@ -98,8 +102,8 @@ hutchd_threads() { awk '/^Threads:/ {print $2}' "/proc/$HUTCHD_PID/status"; }
 	echo "fds $fds_before -> $(hutchd_fds), threads $threads_before -> $(hutchd_threads)"
 	wait_for 60 fds_at_most $((fds_before + 1))
 	wait_for 60 threads_at_most "$threads_before"
+	wait_for 60 no_mounts
 	[ "$(wc -l <"/proc/$(sandbox_pid)/mountinfo")" -eq "$mounts_before" ]
-	[ -z "$(our_mounts)" ]
 	wait_for 60 no_processes
 	[ -z "$(ctr_dirs)" ]
 	[ -z "$(ls -A "$XDG_RUNTIME_DIR/hutch/containers")" ]
@@ -108,6 +112,10 @@ hutchd_threads() { awk '/^Threads:/ {print $2}' "/proc/$HUTCHD_PID/status"; }
 
 threads_at_most() {
 	[ "$(hutchd_threads)" -le "$1" ]
+}
+
+no_mounts() {
+	[ -z "$(our_mounts)" ]
 }
 
 fds_at_most() {
