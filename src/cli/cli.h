@@ -44,6 +44,11 @@ int cmd_attach(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
 int cmd_system_df(int argc, char **argv);
 int cmd_system_prune(int argc, char **argv);
+int cmd_volume_create(int argc, char **argv);
+int cmd_volume_ls(int argc, char **argv);
+int cmd_volume_inspect(int argc, char **argv);
+int cmd_volume_rm(int argc, char **argv);
+int cmd_volume_prune(int argc, char **argv);
 
 /* POST /images/prune (every unused image with all), printing "Deleted
  * Images:"; adds the reclaimed bytes to *space. -1 after printing an

@@ -13,20 +13,27 @@
 #include "json-util.h"
 #include "template.h"
 
-enum inspect_type { INSPECT_ANY, INSPECT_CONTAINER, INSPECT_IMAGE };
+enum inspect_type { INSPECT_ANY, INSPECT_CONTAINER, INSPECT_IMAGE, INSPECT_VOLUME };
 
-static json_object *find_object(const char *name, enum inspect_type type)
+/* The object, or NULL with err filled (the daemon's message for a
+ * volume, which docker prints as it comes). */
+static json_object *find_object(const char *name, enum inspect_type type, hutch_error *err)
 {
 	json_object *o = NULL;
-	hutch_error err = {0};
-	if (type != INSPECT_IMAGE && container_inspect(name, &o, &err) == 0)
-		return o;
-	if (type == INSPECT_CONTAINER)
-		return NULL;
 	_cleanup_free_ char *e = client_escape(name);
 	char path[4096];
+	if ((type == INSPECT_ANY || type == INSPECT_CONTAINER) &&
+	    container_inspect(name, &o, err) == 0)
+		return o;
 	snprintf(path, sizeof(path), "/images/%s/json", e);
-	if (client_json("GET", path, &o, &err) == 0)
+	hutch_error_clear(err);
+	if ((type == INSPECT_ANY || type == INSPECT_IMAGE) &&
+	    client_json("GET", path, &o, err) == 0)
+		return o;
+	snprintf(path, sizeof(path), "/volumes/%s", e);
+	hutch_error_clear(err);
+	if ((type == INSPECT_ANY || type == INSPECT_VOLUME) &&
+	    client_json("GET", path, &o, err) == 0)
 		return o;
 	return NULL;
 }
@@ -51,6 +58,8 @@ static int inspect(int argc, char **argv, enum inspect_type type, const char *cm
 				type = INSPECT_CONTAINER;
 			else if (strcmp(optarg, "image") == 0)
 				type = INSPECT_IMAGE;
+			else if (strcmp(optarg, "volume") == 0)
+				type = INSPECT_VOLUME;
 			else
 				return usage_fail(cmd, "\"%s\" is not a valid value for --type",
 						  optarg);
@@ -68,10 +77,11 @@ static int inspect(int argc, char **argv, enum inspect_type type, const char *cm
 			       cmd,
 			       type == INSPECT_CONTAINER ? "containers"
 			       : type == INSPECT_IMAGE	 ? "images"
-							 : "containers or images (a container "
-							   "first, then an image)",
-			       type == INSPECT_ANY ? "      --type TYPE         container or "
-						     "image only\n"
+			       : type == INSPECT_VOLUME	 ? "volumes"
+							 : "containers, images or volumes (in "
+							   "that order)",
+			       type == INSPECT_ANY ? "      --type TYPE         container, "
+						     "image or volume only\n"
 						   : "");
 			return 0;
 		} else {
@@ -88,7 +98,13 @@ static int inspect(int argc, char **argv, enum inspect_type type, const char *cm
 	_cleanup_json_ json_object *all = json_object_new_array();
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
-		json_object *o = find_object(argv[i], type);
+		json_object *o = find_object(argv[i], type, &err);
+		if (o == NULL && type == INSPECT_VOLUME) {
+			fprintf(stderr, "%s\n", err.msg);
+			hutch_error_clear(&err);
+			rc = 1;
+			continue;
+		}
 		if (o == NULL) {
 			fprintf(stderr, "Error: No such %s: %s\n",
 				type == INSPECT_CONTAINER ? "container"
@@ -130,4 +146,9 @@ int cmd_container_inspect(int argc, char **argv)
 int cmd_image_inspect(int argc, char **argv)
 {
 	return inspect(argc, argv, INSPECT_IMAGE, "image inspect");
+}
+
+int cmd_volume_inspect(int argc, char **argv)
+{
+	return inspect(argc, argv, INSPECT_VOLUME, "volume inspect");
 }

@@ -173,23 +173,6 @@ static json_object *ps_fields(json_object *c, bool no_trunc)
 	return sorted_keys(f);
 }
 
-/* --filter key=value → {"key":["value",...]} */
-static int add_filter(json_object *filters, const char *spec)
-{
-	const char *eq = strchr(spec, '=');
-	if (eq == NULL || eq == spec)
-		return -1;
-	char key[128];
-	snprintf(key, sizeof(key), "%.*s", (int)(eq - spec), spec);
-	json_object *list = NULL;
-	if (!json_object_object_get_ex(filters, key, &list)) {
-		list = json_object_new_array();
-		json_object_object_add(filters, key, list);
-	}
-	json_object_array_add(list, json_object_new_string(eq + 1));
-	return 0;
-}
-
 static void print_help(void)
 {
 	printf("Usage: hutch ps [OPTIONS]\n\n"
@@ -258,7 +241,7 @@ int cmd_ps(int argc, char **argv)
 			no_trunc = true;
 			break;
 		case 'f':
-			if (add_filter(filters, optarg) < 0)
+			if (filter_add(filters, optarg) < 0)
 				return usage_fail("ps",
 						  "bad format of filter (expected name=value)");
 			break;

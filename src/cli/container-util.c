@@ -239,3 +239,19 @@ int table_add_template_row(struct table *t, const char *tmpl, json_object *data,
 	table_end_row(t);
 	return 0;
 }
+
+int filter_add(json_object *filters, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	if (eq == NULL || eq == spec)
+		return -1;
+	char key[128];
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - spec), spec);
+	json_object *list = NULL;
+	if (!json_object_object_get_ex(filters, key, &list)) {
+		list = json_object_new_array();
+		json_object_object_add(filters, key, list);
+	}
+	json_object_array_add(list, json_object_new_string(eq + 1));
+	return 0;
+}

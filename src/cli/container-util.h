@@ -28,6 +28,9 @@ int confirm(const char *msg);
  * adds the reclaimed bytes to *space. -1 after printing an error. */
 int prune_containers(int64_t *space);
 
+/* --filter key=value added to filters as {"key":["value",...]}; -1 when
+ * spec has no "key=". */
+int filter_add(json_object *filters, const char *spec);
 /* docker's HumanDuration: "Less than a second", "5 seconds", "About a
  * minute", "3 hours", "2 weeks"... */
 void human_duration(int64_t seconds, char *out, size_t size);

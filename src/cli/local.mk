@@ -16,7 +16,7 @@ hutch_SOURCES = \
 	src/cli/template-lex.c src/cli/template-lex.h src/cli/template-parse.c \
 	src/cli/template-eval.c src/cli/template-funcs.c src/cli/template-printf.c \
 	src/cli/cmd-container.c src/cli/cmd-ps.c src/cli/cmd-logs.c src/cli/cmd-inspect.c \
-	src/cli/cmd-exec.c src/cli/cmd-cp.c src/cli/cmd-df.c
+	src/cli/cmd-exec.c src/cli/cmd-cp.c src/cli/cmd-df.c src/cli/cmd-volume.c
 # libhutch-image.a for its base64 decoder (cp's path stat header).
 hutch_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(ARCHIVE_CFLAGS) \
 	-I$(top_srcdir)/src/image

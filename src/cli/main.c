@@ -55,6 +55,13 @@ static void usage(FILE *f)
 		"  image inspect   show an image's details as JSON\n"
 		"  image prune     remove unused image data\n"
 		"\n"
+		"Volume commands:\n"
+		"  volume create   create a volume\n"
+		"  volume ls       list volumes\n"
+		"  volume inspect  show volumes' details as JSON\n"
+		"  volume rm       remove volumes\n"
+		"  volume prune    remove unused anonymous volumes (-a: all unused)\n"
+		"\n"
 		"System commands:\n"
 		"  info            show system-wide information\n"
 		"  version         show client and daemon versions\n"
@@ -112,6 +119,12 @@ static const struct command image_sub[] = {
     {"tag", cmd_tag},		{"load", cmd_load},
     {"save", cmd_save},		{"inspect", cmd_image_inspect},
     {"prune", cmd_image_prune},
+};
+
+static const struct command volume_sub[] = {
+    {"create", cmd_volume_create},   {"ls", cmd_volume_ls}, {"list", cmd_volume_ls},
+    {"inspect", cmd_volume_inspect}, {"rm", cmd_volume_rm}, {"remove", cmd_volume_rm},
+    {"prune", cmd_volume_prune},
 };
 
 static const struct command system_sub[] = {
@@ -183,6 +196,9 @@ int main(int argc, char **argv)
 	if (strcmp(argv[0], "container") == 0)
 		return dispatch(container_sub, sizeof(container_sub) / sizeof(container_sub[0]),
 				"container", argc - 1, argv + 1);
+	if (strcmp(argv[0], "volume") == 0)
+		return dispatch(volume_sub, sizeof(volume_sub) / sizeof(volume_sub[0]), "volume",
+				argc - 1, argv + 1);
 	if (strcmp(argv[0], "system") == 0)
 		return dispatch(system_sub, sizeof(system_sub) / sizeof(system_sub[0]), "system",
 				argc - 1, argv + 1);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "api-containers.h"
+#include "api-filters.h"
 #include "cleanup.h"
 #include "containers.h"
 #include "ctr-internal.h"
@@ -28,65 +29,6 @@ extern char **environ;
 
 /* --------------------------------------------------------------- filters */
 
-/* ?filters= in either of Docker's spellings, {"k":["v"]} or the older
- * {"k":{"v":true}}, normalised to the first; keys outside allowed are a
- * 400 as in Docker. */
-static int parse_filters(struct request *r, const char *const *allowed, json_object **out,
-			 hutch_error *err)
-{
-	const char *s = query_arg(r, "filters");
-	*out = json_object_new_object();
-	if (s == NULL || s[0] == '\0')
-		return 0;
-	_cleanup_json_ json_object *f = NULL;
-	if (json_parse_buffer(s, strlen(s), "filters", &f, err) < 0)
-		return -1;
-	if (!json_object_is_type(f, json_type_object))
-		return hutch_fail_plain(err, EINVAL, "filters: expected a JSON object");
-	json_object_object_foreach(f, key, val)
-	{
-		bool ok = false;
-		for (const char *const *a = allowed; *a; a++)
-			ok = ok || strcmp(*a, key) == 0;
-		if (!ok)
-			return hutch_fail_plain(err, EINVAL, "invalid filter '%s'", key);
-		json_object *list = json_object_new_array();
-		json_object_object_add(*out, key, list);
-		if (json_object_is_type(val, json_type_array)) {
-			for (size_t i = 0; i < json_object_array_length(val); i++) {
-				json_object *v = json_object_array_get_idx(val, i);
-				if (!json_object_is_type(v, json_type_string))
-					return hutch_fail_plain(
-					    err, EINVAL, "filters.%s[%zu]: expected a string", key,
-					    i);
-				json_object_array_add(list, json_object_get(v));
-			}
-		} else if (json_object_is_type(val, json_type_object)) {
-			json_object_object_foreach(val, v, on)
-			{
-				if (json_object_get_boolean(on))
-					json_object_array_add(list, json_object_new_string(v));
-			}
-		} else {
-			return hutch_fail_plain(err, EINVAL,
-						"filters.%s: expected a list of strings", key);
-		}
-	}
-	return 0;
-}
-
-static json_object *filter_values(json_object *filters, const char *key)
-{
-	json_object *v = NULL;
-	json_object_object_get_ex(filters, key, &v);
-	return v != NULL && json_object_array_length(v) > 0 ? v : NULL;
-}
-
-static const char *value_at(json_object *list, size_t i)
-{
-	return json_object_get_string(json_object_array_get_idx(list, i));
-}
-
 static json_object *record_labels(struct ctr *c)
 {
 	json_object *cfg, *labels;
@@ -97,57 +39,41 @@ static json_object *record_labels(struct ctr *c)
 	return NULL;
 }
 
-/* "key" or "key=value" against the container's labels. */
-static bool label_matches(struct ctr *c, const char *want)
-{
-	json_object *labels = record_labels(c), *v;
-	const char *eq = strchr(want, '=');
-	char key[512];
-	snprintf(key, sizeof(key), "%.*s", (int)(eq ? eq - want : (long)strlen(want)), want);
-	if (labels == NULL || !json_object_object_get_ex(labels, key, &v))
-		return false;
-	return eq == NULL || strcmp(json_object_get_string(v), eq + 1) == 0;
-}
-
 /* Every label filter must match (Docker ANDs labels). */
 static bool labels_match(struct ctr *c, json_object *filters, const char *key, bool negate)
 {
-	json_object *list = filter_values(filters, key);
-	for (size_t i = 0; list && i < json_object_array_length(list); i++)
-		if (label_matches(c, value_at(list, i)) == negate)
-			return false;
-	return true;
+	return api_labels_match(record_labels(c), filters, key, negate);
 }
 
 static const char *const statuses[] = {"created", "restarting", "running", "removing",
 				       "paused",  "exited",	"dead",	   NULL};
 
-static int check_filter_values(json_object *filters, hutch_error *err)
+static int check_api_filter_values(json_object *filters, hutch_error *err)
 {
-	json_object *list = filter_values(filters, "status");
+	json_object *list = api_filter_values(filters, "status");
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 		bool ok = false;
 		for (const char *const *s = statuses; *s; s++)
-			ok = ok || strcmp(*s, value_at(list, i)) == 0;
+			ok = ok || strcmp(*s, api_filter_value(list, i)) == 0;
 		if (!ok)
 			return hutch_fail_plain(err, EINVAL, "Invalid filter 'status=%s'",
-						value_at(list, i));
+						api_filter_value(list, i));
 	}
-	list = filter_values(filters, "name");
+	list = api_filter_values(filters, "name");
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 		regex_t re;
-		if (regcomp(&re, value_at(list, i), REG_EXTENDED | REG_NOSUB) != 0)
+		if (regcomp(&re, api_filter_value(list, i), REG_EXTENDED | REG_NOSUB) != 0)
 			return hutch_fail_plain(err, EINVAL, "invalid filter 'name=%s': bad regexp",
-						value_at(list, i));
+						api_filter_value(list, i));
 		regfree(&re);
 	}
-	list = filter_values(filters, "exited");
+	list = api_filter_values(filters, "exited");
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 		char *end;
-		strtol(value_at(list, i), &end, 10);
-		if (value_at(list, i)[0] == '\0' || *end != '\0')
+		strtol(api_filter_value(list, i), &end, 10);
+		if (api_filter_value(list, i)[0] == '\0' || *end != '\0')
 			return hutch_fail_plain(err, EINVAL, "invalid filter 'exited=%s'",
-						value_at(list, i));
+						api_filter_value(list, i));
 	}
 	return 0;
 }
@@ -159,7 +85,7 @@ static bool any_matches(json_object *list,
 	if (list == NULL)
 		return true;
 	for (size_t i = 0; i < json_object_array_length(list); i++)
-		if (fn(d, c, value_at(list, i)))
+		if (fn(d, c, api_filter_value(list, i)))
 			return true;
 	return false;
 }
@@ -229,12 +155,12 @@ static const char *created_of(struct ctr *c)
 static int filter_anchor(struct hutchd *d, json_object *f, const char *key, char *out, size_t size,
 			 hutch_error *err)
 {
-	json_object *list = filter_values(f, key);
+	json_object *list = api_filter_values(f, key);
 	out[0] = '\0';
 	if (list == NULL)
 		return 0;
 	struct ctr *c;
-	if (ctr_find(d, value_at(list, 0), &c, err) < 0)
+	if (ctr_find(d, api_filter_value(list, 0), &c, err) < 0)
 		return -1;
 	ctr_lock(d);
 	snprintf(out, size, "%s", created_of(c));
@@ -251,11 +177,11 @@ static bool list_matches(struct hutchd *d, struct ctr *c, json_object *f, const 
 	    (since[0] && strcmp(created_of(c), since) <= 0))
 		return false;
 	return labels_match(c, f, "label", false) &&
-	       any_matches(filter_values(f, "id"), match_id, d, c) &&
-	       any_matches(filter_values(f, "name"), match_name, d, c) &&
-	       any_matches(filter_values(f, "status"), match_status, d, c) &&
-	       any_matches(filter_values(f, "exited"), match_exited, d, c) &&
-	       any_matches(filter_values(f, "ancestor"), match_ancestor, d, c);
+	       any_matches(api_filter_values(f, "id"), match_id, d, c) &&
+	       any_matches(api_filter_values(f, "name"), match_name, d, c) &&
+	       any_matches(api_filter_values(f, "status"), match_status, d, c) &&
+	       any_matches(api_filter_values(f, "exited"), match_exited, d, c) &&
+	       any_matches(api_filter_values(f, "ancestor"), match_ancestor, d, c);
 }
 
 /* ------------------------------------------------------------------ list */
@@ -276,14 +202,15 @@ enum MHD_Result api_containers_list(struct request *r)
 	hutch_error err = {0};
 	_cleanup_json_ json_object *filters = NULL;
 	long limit;
-	if (parse_filters(r, allowed, &filters, &err) < 0 ||
-	    check_filter_values(filters, &err) < 0 || query_int(r, "limit", -1, &limit, &err) < 0)
+	if (api_filters_parse(r, allowed, &filters, &err) < 0 ||
+	    check_api_filter_values(filters, &err) < 0 ||
+	    query_int(r, "limit", -1, &limit, &err) < 0)
 		return reply_error(r, 400, "%s", err.msg);
 	char before[64], since[64];
 	if (filter_anchor(r->d, filters, "before", before, sizeof(before), &err) < 0 ||
 	    filter_anchor(r->d, filters, "since", since, sizeof(since), &err) < 0)
 		return reply_hutch_error(r, &err);
-	bool all = query_bool(r, "all") || limit > 0 || filter_values(filters, "status");
+	bool all = query_bool(r, "all") || limit > 0 || api_filter_values(filters, "status");
 	bool size = query_bool(r, "size");
 	struct ctr **cs;
 	size_t n;
@@ -369,11 +296,11 @@ enum MHD_Result api_containers_prune(struct request *r)
 	static const char *const allowed[] = {"until", "label", "label!", NULL};
 	hutch_error err = {0};
 	_cleanup_json_ json_object *filters = NULL;
-	if (parse_filters(r, allowed, &filters, &err) < 0)
+	if (api_filters_parse(r, allowed, &filters, &err) < 0)
 		return reply_error(r, 400, "%s", err.msg);
-	json_object *until = filter_values(filters, "until");
+	json_object *until = api_filter_values(filters, "until");
 	time_t before = 0;
-	if (until != NULL && parse_until(value_at(until, 0), &before, &err) < 0)
+	if (until != NULL && parse_until(api_filter_value(until, 0), &before, &err) < 0)
 		return reply_error(r, 400, "%s", err.msg);
 	struct ctr **cs;
 	size_t n;
@@ -558,7 +485,7 @@ enum MHD_Result api_container_top(struct request *r, struct ctr *c)
 	_cleanup_json_ json_object *titles = split_fields(header, 64);
 	size_t ntitles = json_object_array_length(titles), pid_col = ntitles;
 	for (size_t i = 0; i < ntitles; i++)
-		if (strcmp(value_at(titles, i), "PID") == 0)
+		if (strcmp(api_filter_value(titles, i), "PID") == 0)
 			pid_col = i;
 	if (pid_col == ntitles)
 		return reply_error(r, 500, "Couldn't find PID field in ps output");
@@ -570,7 +497,7 @@ enum MHD_Result api_container_top(struct request *r, struct ctr *c)
 	for (char *line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		json_object *row = split_fields(line, ntitles);
 		pid_t pid = json_object_array_length(row) > pid_col
-				? (pid_t)atoi(value_at(row, pid_col))
+				? (pid_t)atoi(api_filter_value(row, pid_col))
 				: 0;
 		bool ours = false;
 		for (size_t i = 0; i < npids && !ours; i++)
@@ -641,7 +568,7 @@ enum MHD_Result api_system_df(struct request *r)
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(ctrs, ctr_summary(r->d, cs[i], true));
 	json_object_object_add(out, "Containers", ctrs);
-	json_object_object_add(out, "Volumes", json_object_new_array());
+	json_object_object_add(out, "Volumes", api_volumes_df(r->d));
 	json_object_object_add(out, "BuildCache", json_object_new_array());
 	ctr_put_all(cs, n);
 	return reply_json(r, 200, out);

@@ -21,6 +21,8 @@
 #include "log.h"
 #include "signals.h"
 #include "streams.h"
+#include "volume-users.h"
+#include "volumes.h"
 
 enum MHD_Result reply_empty(struct request *r, unsigned int status)
 {
@@ -81,10 +83,14 @@ static enum MHD_Result route_create(struct request *r)
 		return reply_hutch_error(r, &err);
 	char id[CTR_ID_LEN + 1] = "";
 	json_object *warnings = NULL;
+	/* No volume may be removed between the build's choice of it and
+	 * the container's record being known (volumes.h). */
+	volumes_lock_shared();
 	int rc = ctr_build(r->d, req, name, id, &warnings, &err);
 	struct ctr *c = NULL;
 	if (rc == 0 && (rc = ctr_register(r->d, id, &c, &err)) < 0)
 		log_error("container %s was built but cannot be loaded: %s", id, err.msg);
+	volumes_unlock();
 	ctr_name_release(r->d, name);
 	if (rc < 0) {
 		json_object_put(warnings);
@@ -302,7 +308,9 @@ static enum MHD_Result route_delete(struct request *r, struct ctr *c)
 			return reply_hutch_error(r, &err);
 		hutch_error_clear(&err);
 	}
-	if (ctr_remove(r->d, c, &err) < 0)
+	/* v: the container's anonymous volumes go with it. */
+	if ((query_bool(r, "v") ? ctr_remove_with_volumes(r->d, c, &err)
+				: ctr_remove(r->d, c, &err)) < 0)
 		return reply_error(r, err.errnum == EBUSY ? 409 : 500, "%s", err.msg);
 	return reply_empty(r, 204);
 }

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "unpack.h"
+#include "volume-users.h"
 
 struct ctr_registry {
 	pthread_mutex_t lock;
@@ -387,6 +388,7 @@ void ctr_announce_die_locked(struct hutchd *d, struct ctr *c)
 	snprintf(code, sizeof(code), "%d", state_exit_code(c->state));
 	json_object_object_add(a, "exitCode", json_object_new_string(code));
 	events_emit(d, "container", "die", c->id, a);
+	volume_mount_events(d, c, "unmount");
 }
 
 void ctr_refresh(struct hutchd *d, struct ctr *c)
@@ -516,7 +518,7 @@ static void monitor_gone(struct hutchd *d, struct ctr *c)
 	ctr_unlock(d);
 	if (remove) {
 		hutch_error err = {0};
-		if (ctr_remove(d, c, &err) < 0 && err.errnum != EBUSY)
+		if (ctr_remove_with_volumes(d, c, &err) < 0 && err.errnum != EBUSY)
 			log_error("auto-remove %.12s: %s", c->id, err.msg);
 	}
 	ctr_put(c);
@@ -649,7 +651,7 @@ int ctr_register(struct hutchd *d, const char *id, struct ctr **out, hutch_error
 /* Most of a container's files are ours, so a plain removal usually does
  * it and saves spawning a helper; what it cannot remove (files of
  * subordinate uids in upper/) the helper removes inside the sandbox. */
-static void remove_tree(struct hutchd *d, const char *path)
+void hutchd_remove_tree_or_log(struct hutchd *d, const char *path)
 {
 	hutch_error err = {0};
 	if (tree_remove_at(AT_FDCWD, path, NULL) == 0 && access(path, F_OK) < 0)
@@ -671,7 +673,7 @@ static void sweep(struct hutchd *d, DIR *dir)
 		char path[8300];
 		snprintf(path, sizeof(path), "%s/%s", reg->dir, e->d_name);
 		log_info("sweeping %s", path);
-		remove_tree(d, path);
+		hutchd_remove_tree_or_log(d, path);
 	}
 }
 
@@ -850,8 +852,8 @@ int ctr_remove(struct hutchd *d, struct ctr *c, hutch_error *err)
 		ctr_unlock(d);
 		return hutch_fail(err, e, "rename %s", c->dir);
 	}
-	remove_tree(d, c->run_dir);
-	remove_tree(d, gone);
+	hutchd_remove_tree_or_log(d, c->run_dir);
+	hutchd_remove_tree_or_log(d, gone);
 
 	ctr_lock(d);
 	for (size_t i = 0; i < reg->n; i++)

@@ -163,5 +163,7 @@ int ctr_image_users(struct hutchd *d, const char *image_id, char running[CTR_ID_
 json_object *ctr_summary(struct hutchd *d, struct ctr *c, bool size);
 /* Bytes in the container's writable layer. */
 int64_t ctr_size_rw(struct ctr *c);
+/* Bytes of the regular files and symlinks in a directory tree. */
+int64_t ctr_tree_size(const char *path);
 
 #endif

@@ -145,6 +145,7 @@ struct ctr_mount {
 	char *tmpfs_options; /* "size=64m,mode=1777" (Docker's spelling) */
 	char *host_path;     /* resolved: the bind source or the volume's _data */
 	bool nocopy;	     /* volume: never filled from the image (volume-fill.c) */
+	bool volume_created; /* volume: made by this create (its "create" event) */
 };
 void ctr_mounts_free(struct ctr_mount *m, size_t n);
 

@@ -27,6 +27,7 @@
 #include "signals.h"
 #include "store.h"
 #include "volume-fill.h"
+#include "volume-users.h"
 
 #define SLIRP_GUEST_IP "10.0.2.100"
 #define SLIRP_GATEWAY "10.0.2.2"
@@ -756,6 +757,10 @@ int ctr_build(struct hutchd *d, json_object *request, const char *name, char id[
 {
 	struct build b = {.d = d, .name = name, .warnings = json_object_new_array()};
 	int rc = build_steps(&b, request, err);
+	/* Volumes it made stay, also when the create failed (as in Docker). */
+	for (size_t i = 0; i < b.n_mounts; i++)
+		if (b.mounts[i].volume_created)
+			volume_created_event(d, b.mounts[i].source);
 	if (rc == 0) {
 		memcpy(id, b.id, CTR_ID_LEN + 1);
 		*warnings = json_object_get(b.warnings);

@@ -135,12 +135,17 @@ static int64_t tree_size_at(int dirfd, int depth)
 	return total;
 }
 
+int64_t ctr_tree_size(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? 0 : tree_size_at(fd, 0);
+}
+
 int64_t ctr_size_rw(struct ctr *c)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/upper", c->dir);
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? 0 : tree_size_at(fd, 0);
+	return ctr_tree_size(path);
 }
 
 int64_t ctr_snapshot_size(struct store *s, const char *chain_id)

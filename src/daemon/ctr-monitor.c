@@ -29,6 +29,7 @@
 #include "log.h"
 #include "signals.h"
 #include "terminal.h"
+#include "volume-users.h"
 
 /* Seconds the monitor may take to have the container created (overlay,
  * network, runtime) and then running. */
@@ -499,8 +500,10 @@ int ctr_start(struct hutchd *d, struct ctr *c, hutch_error *err)
 	int rc = run_handshake(d, c, err);
 	ctr_lock(d);
 	/* Under the lock, so that no "die" can come in between. */
-	if (rc == 0)
+	if (rc == 0) {
+		volume_mount_events(d, c, "mount");
 		events_emit(d, "container", "start", c->id, ctr_event_attributes(c));
+	}
 	c->starting = false;
 	if (c->die_deferred)
 		ctr_announce_die_locked(d, c);
@@ -511,7 +514,7 @@ int ctr_start(struct hutchd *d, struct ctr *c, hutch_error *err)
 	ctr_unlock(d);
 	if (remove) {
 		hutch_error rerr = {0};
-		if (ctr_remove(d, c, &rerr) < 0)
+		if (ctr_remove_with_volumes(d, c, &rerr) < 0)
 			log_error("auto-remove %.12s: %s", c->id, rerr.msg);
 	}
 	return rc;

@@ -1,8 +1,8 @@
 /* The container's own mounts: HostConfig.Binds ("src:dst[:opts]"),
  * HostConfig.Mounts (bind, volume, tmpfs), HostConfig.Tmpfs and the
  * anonymous volumes of Config.Volumes, with Docker's rules and messages.
- * Named volumes live in ROOT/volumes/<name>/_data and are made on first
- * use (volume-fill.c then copies the image's content in); a missing bind source is created (as a
+ * Named volumes (volumes.c) are made on first use (volume-fill.c then
+ * copies the image's content in); a missing bind source is created (as a
  * directory) only for the -v form, as Docker does. */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +13,8 @@
 #include "cleanup.h"
 #include "ctr-build-internal.h"
 #include "file-util.h"
+#include "json-util.h"
+#include "volumes.h"
 
 void ctr_mounts_free(struct ctr_mount *m, size_t n)
 {
@@ -54,28 +56,6 @@ static char *clean_path(const char *p)
 		o--;
 	*o = '\0';
 	return out;
-}
-
-static bool valid_volume_name(const char *s)
-{
-	if (strlen(s) < 2)
-		return false;
-	for (const char *p = s; *p; p++) {
-		bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			     (*p >= '0' && *p <= '9');
-		if (!alnum && (p == s || (*p != '_' && *p != '.' && *p != '-')))
-			return false;
-	}
-	return true;
-}
-
-static int volume_name_error(const char *name, hutch_error *err)
-{
-	return hutch_fail_plain(err, EINVAL,
-				"create %s: \"%s\" includes invalid characters for a local volume "
-				"name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you "
-				"intended to pass a host directory, use absolute path",
-				name, name);
 }
 
 static bool is_propagation(const char *s)
@@ -136,7 +116,7 @@ int ctr_bind_parse(const char *spec, struct ctr_mount *out, hutch_error *err)
 	out->type = src == NULL || src[0] != '/' ? CTR_MOUNT_VOLUME : CTR_MOUNT_BIND;
 	if (target_check(type_name(out->type), dst, spec, err) < 0)
 		return -1;
-	if (out->type == CTR_MOUNT_VOLUME && src != NULL && !valid_volume_name(src))
+	if (out->type == CTR_MOUNT_VOLUME && src != NULL && !volume_name_valid(src))
 		return volume_name_error(src, err);
 	if (mode != NULL) {
 		_cleanup_free_ char *m = strdup(mode);
@@ -220,7 +200,7 @@ int ctr_mount_parse(json_object *mo, struct ctr_mount *out, hutch_error *err)
 		break;
 	}
 	case CTR_MOUNT_VOLUME:
-		if (src[0] != '\0' && !valid_volume_name(src))
+		if (src[0] != '\0' && !volume_name_valid(src))
 			return volume_name_error(src, err);
 		if (ctr_member(vo, "DriverConfig") != NULL) {
 			const char *drv = ctr_member_string(ctr_member(vo, "DriverConfig"), "Name");
@@ -383,15 +363,26 @@ int ctr_mounts_prepare(const char *root, struct ctr_mount *m, size_t n, hutch_er
 			}
 			e->host_path = strdup(e->source);
 		} else if (e->type == CTR_MOUNT_VOLUME) {
+			/* Docker marks the volumes it names itself as anonymous. */
+			_cleanup_json_ json_object *labels = NULL, *volume = NULL;
 			if (e->source == NULL) {
-				char name[65];
-				ctr_random_hex(name, 32);
-				e->source = strdup(name);
+				labels = json_object_new_object();
+				json_object_object_add(labels, VOLUME_ANONYMOUS_LABEL,
+						       json_object_new_string(""));
 			}
-			if (asprintf(&e->host_path, "%s/volumes/%s/_data", root, e->source) < 0)
-				abort();
-			if (mkdir_parents(e->host_path, 0755, err) < 0)
-				return hutch_error_prefix(err, "create volume %s", e->source);
+			if (volume_create(root, e->source, labels, NULL, &volume,
+					  &e->volume_created, err) < 0)
+				return -1;
+			if (e->source == NULL)
+				e->source = strdup(
+				    json_object_get_string(json_object_object_get(volume, "Name")));
+			e->host_path = strdup(volume_host_path(volume));
+			struct stat st;
+			if (stat(e->host_path, &st) < 0 || !S_ISDIR(st.st_mode))
+				return hutch_fail_plain(err, EINVAL,
+							"error while mounting volume '%s': %s is "
+							"not a directory any more",
+							e->source, e->host_path);
 		}
 	}
 	return 0;

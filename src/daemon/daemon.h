@@ -79,6 +79,9 @@ enum MHD_Result api_system(struct request *r);
 enum MHD_Result api_images(struct request *r);
 enum MHD_Result api_containers(struct request *r);
 enum MHD_Result api_system_df(struct request *r);
+enum MHD_Result api_volumes(struct request *r);
+/* GET /system/df's Volumes: each volume with UsageData (api-volumes.c). */
+json_object *api_volumes_df(struct hutchd *d);
 
 /* Serve HTTP on listen_fd until hutchd->stopping; returns after stop. */
 struct MHD_Daemon *server_start(struct hutchd *d, int listen_fd, hutch_error *err);
@@ -86,6 +89,9 @@ void server_stop(struct MHD_Daemon *mhd);
 
 /* Removing a snapshot tree happens inside the user sandbox. */
 int hutchd_remove_tree(void *ctx, const char *path, hutch_error *err);
+/* Remove a tree now: plainly, then in the sandbox what that left
+ * (files of subordinate ids); a failure is logged (containers.c). */
+void hutchd_remove_tree_or_log(struct hutchd *d, const char *path);
 /* The sandbox holder pid (started on demand), 0 if none can be had. */
 pid_t hutchd_sandbox(struct hutchd *d);
 

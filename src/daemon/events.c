@@ -210,6 +210,8 @@ static bool value_matches(const char *key, const char *want, json_object *ev)
 		const char *v = field(attrs, k);
 		return v != NULL && (eq == NULL || strcmp(v, eq + 1) == 0);
 	}
+	if (strcmp(key, "volume") == 0)
+		return strcmp(type, "volume") == 0 && strcmp(want, id) == 0;
 	if (strcmp(key, "scope") == 0)
 		return strcmp(want, "local") == 0;
 	/* Objects hutch has no events for. */

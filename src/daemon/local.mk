@@ -30,7 +30,10 @@ hutchd_SOURCES = \
 	src/daemon/ctr-log.c src/daemon/ctr-log.h \
 	src/daemon/api-attach.c src/daemon/api-logs.c src/daemon/api-exec.c \
 	src/daemon/api-archive.c \
-	src/daemon/volume-fill.c src/daemon/volume-fill.h
+	src/daemon/volume-fill.c src/daemon/volume-fill.h \
+	src/daemon/volumes.c src/daemon/volumes.h \
+	src/daemon/volume-users.c src/daemon/volume-users.h \
+	src/daemon/api-volumes.c src/daemon/api-filters.c src/daemon/api-filters.h
 include src/daemon/ctr-build.mk
 hutchd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(JSONC_CFLAGS) -I$(top_srcdir)/src/image -pthread

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "store-sync.h"
+#include "volume-users.h"
 
 static void usage(FILE *f)
 {
@@ -461,6 +462,7 @@ int main(int argc, char **argv)
 		goto fail;
 	/* Containers before the socket: a client must never see a registry
 	 * that has not re-adopted the running ones yet. */
+	volumes_sweep(&d);
 	if (containers_init(&d, &err) < 0)
 		goto fail;
 	int listen_fd = activation_socket();

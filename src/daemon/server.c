@@ -329,6 +329,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return api_events(r);
 	if (strncmp(r->path, "/exec/", 6) == 0)
 		return api_exec(r);
+	if (strcmp(r->path, "/volumes") == 0 || strncmp(r->path, "/volumes/", 9) == 0)
+		return api_volumes(r);
 	return api_system(r);
 }
 
