@@ -88,7 +88,18 @@ int cmd_system_df(int argc, char **argv)
 			cfree += rw;
 	}
 	df_row(t, "Containers", nc, running, csize, cfree, true);
-	df_row(t, "Local Volumes", nv, 0, 0, 0, false);
+	size_t vactive = 0;
+	int64_t vsize = 0, vfree = 0;
+	for (size_t i = 0; i < nv; i++) {
+		json_object *usage = NULL;
+		json_object_object_get_ex(json_object_array_get_idx(vols, i), "UsageData", &usage);
+		vsize += field(usage, "Size");
+		if (field(usage, "RefCount") > 0)
+			vactive++;
+		else
+			vfree += field(usage, "Size");
+	}
+	df_row(t, "Local Volumes", nv, vactive, vsize, vfree, true);
 	df_row(t, "Build Cache", 0, 0, 0, 0, false);
 	table_print(t, stdout);
 	table_free(t);

@@ -146,6 +146,9 @@ struct ctr_mount {
 	char *host_path;     /* resolved: the bind source or the volume's _data */
 	bool nocopy;	     /* volume: never filled from the image (volume-fill.c) */
 	bool volume_created; /* volume: made by this create (its "create" event) */
+	/* volume (Mounts): VolumeOptions.Labels and DriverConfig.Options, for
+	 * a volume this create makes (NULL: none) */
+	json_object *volume_labels, *volume_options;
 };
 void ctr_mounts_free(struct ctr_mount *m, size_t n);
 

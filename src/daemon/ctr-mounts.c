@@ -24,6 +24,8 @@ void ctr_mounts_free(struct ctr_mount *m, size_t n)
 		free(m[i].propagation);
 		free(m[i].tmpfs_options);
 		free(m[i].host_path);
+		json_object_put(m[i].volume_labels);
+		json_object_put(m[i].volume_options);
 	}
 	free(m);
 }
@@ -35,6 +37,8 @@ static void mount_clear(struct ctr_mount *m)
 	free(m->propagation);
 	free(m->tmpfs_options);
 	free(m->host_path);
+	json_object_put(m->volume_labels);
+	json_object_put(m->volume_options);
 	*m = (struct ctr_mount){0};
 }
 
@@ -211,6 +215,12 @@ int ctr_mount_parse(json_object *mo, struct ctr_mount *out, hutch_error *err)
 		}
 		if (ctr_member_string(vo, "Subpath")[0] != '\0')
 			return MOUNT_ERR("VolumeOptions.Subpath is not supported", type);
+		/* --mount volume-label=, volume-opt=: for a volume made here */
+		if (ctr_member(vo, "Labels") != NULL)
+			out->volume_labels = json_object_get(ctr_member(vo, "Labels"));
+		if (ctr_member(ctr_member(vo, "DriverConfig"), "Options") != NULL)
+			out->volume_options =
+			    json_object_get(ctr_member(ctr_member(vo, "DriverConfig"), "Options"));
 		out->source = src[0] ? strdup(src) : NULL;
 		json_object *nocopy = ctr_member(vo, "NoCopy");
 		out->nocopy = nocopy != NULL && json_object_get_boolean(nocopy);
@@ -364,13 +374,18 @@ int ctr_mounts_prepare(const char *root, struct ctr_mount *m, size_t n, hutch_er
 			e->host_path = strdup(e->source);
 		} else if (e->type == CTR_MOUNT_VOLUME) {
 			/* Docker marks the volumes it names itself as anonymous. */
-			_cleanup_json_ json_object *labels = NULL, *volume = NULL;
-			if (e->source == NULL) {
-				labels = json_object_new_object();
+			_cleanup_json_ json_object *labels = json_object_new_object(),
+						   *volume = NULL;
+			if (e->volume_labels != NULL) {
+				json_object_object_foreach(e->volume_labels, k, v)
+				{
+					json_object_object_add(labels, k, json_object_get(v));
+				}
+			}
+			if (e->source == NULL)
 				json_object_object_add(labels, VOLUME_ANONYMOUS_LABEL,
 						       json_object_new_string(""));
-			}
-			if (volume_create(root, e->source, labels, NULL, &volume,
+			if (volume_create(root, e->source, labels, e->volume_options, &volume,
 					  &e->volume_created, err) < 0)
 				return -1;
 			if (e->source == NULL)

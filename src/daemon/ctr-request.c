@@ -314,10 +314,16 @@ static const struct ctr_field bind_options_fields[] = {
     {"ReadOnlyForceRecursive", CF_BOOL, NULL, NULL, NULL, 0, NULL},
 };
 
+static const struct ctr_field driver_config_fields[] = {
+    {"Name", CF_STRING, NULL, NULL, NULL, 0, NULL},
+    {"Options", CF_STRMAP, NULL, NULL, NULL, 0, NULL},
+};
+
 static const struct ctr_field volume_options_fields[] = {
     {"NoCopy", CF_BOOL, NULL, NULL, NULL, 0, NULL},
     {"Labels", CF_STRMAP, NULL, NULL, NULL, 0, NULL},
-    {"DriverConfig", CF_ANY, NULL, NULL, NULL, 0, NULL},
+    {"DriverConfig", CF_STRUCT, "mount.Driver", NULL, driver_config_fields,
+     sizeof(driver_config_fields) / sizeof(driver_config_fields[0]), "Driver"},
     {"Subpath", CF_STRING, NULL, NULL, NULL, 0, NULL},
 };
 

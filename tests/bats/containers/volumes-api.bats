@@ -30,6 +30,10 @@ vcreate() {
 	call POST /volumes/create -H 'Content-Type: application/json' -d "$1"
 }
 
+lines_at_least() {
+	[ "$(wc -l <"$1")" -ge "$2" ]
+}
+
 vdir() {
 	echo "$XDG_DATA_HOME/hutch/volumes/$1"
 }
@@ -218,6 +222,16 @@ names() {
 	[ ! -e "$(vdir "$anon")" ]
 	[ "$(cat "$(vdir named1)/_data/f")" = data ]
 	[ "$(names)" = named1 ]
+	# --mount's volume-label and volume-opt apply to a volume it makes
+	CTR_EXTRA="{\"HostConfig\":{\"Mounts\":[{\"Type\":\"volume\",\"Source\":\"lab1\",\"Target\":\"/l\",\"VolumeOptions\":{\"Labels\":{\"from\":\"mount\"},\"DriverConfig\":{\"Name\":\"local\",\"Options\":{\"type\":\"none\",\"o\":\"bind\",\"device\":\"$BATS_TEST_TMPDIR\"}}}}]}}" create m1 true
+	[ "$(api GET /volumes/lab1 | jq -c '[.Labels, .Options.device]')" = "[{\"from\":\"mount\"},\"$BATS_TEST_TMPDIR\"]" ]
+	[ "$(inspect m1 | jq -r '.Mounts[0].Source')" = "$BATS_TEST_TMPDIR" ]
+	api DELETE /containers/m1 >/dev/null
+	api DELETE /volumes/lab1 >/dev/null
+	create_json m2 "{\"Image\":\"$IMAGE\",\"Cmd\":[\"true\"],\"HostConfig\":{\"Mounts\":[{\"Type\":\"volume\",\"Source\":\"lab2\",\"Target\":\"/l\",\"VolumeOptions\":{\"DriverConfig\":{\"Options\":{\"type\":\"nfs\",\"device\":\"x:/y\"}}}}]}}"
+	[ "$code" = 400 ]
+	[[ "$body" == *"create lab2: a rootless hutchd cannot mount a file system"* ]]
+	[ "$(names)" = named1 ]
 	# an anonymous volume another container uses stays with rm -v
 	CTR_EXTRA='{"Volumes":{"/anon":{}}}' create c3 true
 	anon=$(inspect c3 | jq -r '.Mounts[0].Name')
@@ -233,7 +247,7 @@ names() {
 	anon=$(inspect c5 | jq -r '.Mounts[0].Name')
 	[ -d "$(vdir "$anon")" ]
 	start c5
-	wait_for 60 "[ ! -e '$(vdir "$anon")' ]"
+	wait_until 60 test ! -e "$(vdir "$anon")"
 	[ "$(names)" = named1 ]
 }
 
@@ -290,9 +304,9 @@ names() {
 	api DELETE /containers/e1 >/dev/null
 	call DELETE /volumes/ev1
 	call POST /volumes/prune
+	# each event is recorded before its request is answered
 	local f
 	f=$(uri '{"type":["volume"]}')
-	wait_for 60 "api GET '/events?since=$since&until=$(($(date +%s) + 1))&filters=$f' | grep -q prune"
 	run api GET "/events?since=$since&until=$(($(date +%s) + 1))&filters=$f"
 	echo "$output"
 	[ "$(jq -r '[.Action] | join(" ")' <<<"$output" | tr '\n' ' ')" = "create mount unmount destroy prune " ]
@@ -362,7 +376,7 @@ names() {
 		done
 	) &
 	local loop=$!
-	wait_for 60 "[ \$(wc -l <'$made') -ge 10 ]"
+	wait_until 60 lines_at_least "$made" 10
 	kill -9 "$HUTCHD_PID"
 	wait "$HUTCHD_PID" 2>/dev/null || true
 	wait "$loop" || true
