@@ -299,23 +299,9 @@ int cmd_volume_prune(int argc, char **argv)
 	}
 	char path[8192] = "/volumes/prune";
 	filters_query(filters, path + strlen(path), sizeof(path) - strlen(path));
-	hutch_error err = {0};
-	_cleanup_json_ json_object *o = NULL;
-	if (client_json("POST", path, &o, &err) < 0)
-		return cli_fail(&err);
-	json_object *deleted = NULL;
-	json_object_object_get_ex(o, "VolumesDeleted", &deleted);
-	size_t n =
-	    json_object_is_type(deleted, json_type_array) ? json_object_array_length(deleted) : 0;
-	if (n > 0) {
-		printf("Deleted Volumes:\n");
-		for (size_t i = 0; i < n; i++)
-			printf("%s\n",
-			       json_object_get_string(json_object_array_get_idx(deleted, i)));
-		printf("\n");
-	}
 	int64_t reclaimed = 0;
-	json_get_int64(o, "", "SpaceReclaimed", false, &reclaimed, NULL);
+	if (prune_and_list(path, "VolumesDeleted", "Volumes", &reclaimed) < 0)
+		return 1;
 	char sz[32];
 	format_size(reclaimed, sz, sizeof(sz));
 	printf("Total reclaimed space: %s\n", sz);

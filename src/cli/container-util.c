@@ -54,18 +54,23 @@ int confirm(const char *msg)
 
 int prune_containers(int64_t *space)
 {
+	return prune_and_list("/containers/prune", "ContainersDeleted", "Containers", space);
+}
+
+int prune_and_list(const char *path, const char *list_key, const char *title, int64_t *space)
+{
 	hutch_error err = {0};
 	_cleanup_json_ json_object *o = NULL;
-	if (client_json("POST", "/containers/prune", &o, &err) < 0) {
+	if (client_json("POST", path, &o, &err) < 0) {
 		cli_fail(&err);
 		return -1;
 	}
 	json_object *deleted = NULL;
-	json_object_object_get_ex(o, "ContainersDeleted", &deleted);
+	json_object_object_get_ex(o, list_key, &deleted);
 	size_t n =
 	    json_object_is_type(deleted, json_type_array) ? json_object_array_length(deleted) : 0;
 	if (n > 0) {
-		printf("Deleted Containers:\n");
+		printf("Deleted %s:\n", title);
 		for (size_t i = 0; i < n; i++)
 			printf("%s\n",
 			       json_object_get_string(json_object_array_get_idx(deleted, i)));

@@ -27,6 +27,10 @@ int confirm(const char *msg);
 /* POST /containers/prune, printing "Deleted Containers:" and the ids;
  * adds the reclaimed bytes to *space. -1 after printing an error. */
 int prune_containers(int64_t *space);
+/* POST path (a prune route), printing "Deleted TITLE:" and the names in
+ * the reply's list_key; adds SpaceReclaimed to *space. -1 after printing
+ * an error. */
+int prune_and_list(const char *path, const char *list_key, const char *title, int64_t *space);
 
 /* --filter key=value added to filters as {"key":["value",...]}; -1 when
  * spec has no "key=". */
