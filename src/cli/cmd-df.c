@@ -111,10 +111,11 @@ int cmd_system_prune(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"all", no_argument, NULL, 'a'},
 	    {"force", no_argument, NULL, 'f'},
+	    {"volumes", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	bool all = false, force = false;
+	bool all = false, force = false, volumes = false;
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+af", longopts, NULL)) != -1) {
@@ -122,29 +123,38 @@ int cmd_system_prune(int argc, char **argv)
 			all = true;
 		} else if (c == 'f') {
 			force = true;
+		} else if (c == 'V') {
+			volumes = true;
 		} else if (c == 'h') {
 			printf("Usage: hutch system prune [OPTIONS]\n\n"
 			       "Remove stopped containers and unused image data.\n\nOptions:\n"
 			       "  -a, --all     also remove every image no container uses\n"
-			       "  -f, --force   do not ask for confirmation\n");
+			       "  -f, --force   do not ask for confirmation\n"
+			       "      --volumes also remove anonymous volumes no container "
+			       "uses\n");
 			return 0;
 		} else {
 			return usage_fail("system prune", NULL);
 		}
 	}
 	if (!force) {
-		int yes = confirm(all ? "WARNING! This will remove:\n"
-					"  - all stopped containers\n"
-					"  - all images without at least one container associated "
-					"to them"
-				      : "WARNING! This will remove:\n"
-					"  - all stopped containers\n"
-					"  - all unused image data");
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "WARNING! This will remove:\n  - all stopped containers\n%s%s",
+			 volumes ? "  - all anonymous volumes not used by at least one "
+				   "container\n"
+				 : "",
+			 all ? "  - all images without at least one container associated to "
+			       "them"
+			     : "  - all unused image data");
+		int yes = confirm(msg);
 		if (yes <= 0)
 			return yes < 0;
 	}
 	int64_t space = 0;
 	if (prune_containers(&space) < 0)
+		return 1;
+	if (volumes && prune_and_list("/volumes/prune", "VolumesDeleted", "Volumes", &space) < 0)
 		return 1;
 	if (prune_images(all, &space) < 0)
 		return 1;

@@ -207,6 +207,17 @@ Total reclaimed space: 0B" ]
 	[[ "$output" == *named1* ]]
 	run hutch volume ls -q
 	[ -z "$output" ]
+	# system prune --volumes takes the anonymous ones along
+	hutch volume create named2 >/dev/null
+	run with_timeout 60 hutch run $NONET --name ctr2 -v /anon "$IMG" true
+	anon=$(hutch inspect -f '{{range .Mounts}}{{.Name}}{{end}}' ctr2)
+	run hutch system prune -f --volumes
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Deleted Volumes:
+$anon
+"* ]]
+	[ "$(hutch volume ls -q)" = named2 ]
 }
 
 @test "hutch volume --help and the command list" {
