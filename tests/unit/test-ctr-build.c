@@ -17,7 +17,9 @@
 
 #include "cleanup.h"
 #include "ctr-build-internal.h"
+#include "file-util.h"
 #include "json-util.h"
+#include "volumes.h"
 
 static json_object *J(const char *s)
 {
@@ -588,6 +590,84 @@ static void test_mounts_prepare(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The volume store: create (and create again), metadata, options,
+ * volumes without metadata, leftovers, detach. */
+static void test_volume_store(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/volume-store-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	hutch_error err = {0};
+	bool created = false;
+	_cleanup_json_ json_object *labels = json_tokener_parse("{\"k\":\"v\"}");
+	json_object *v = NULL;
+	assert_int_equal(volume_create(root, "vol1", labels, NULL, &v, &created, &err), 0);
+	assert_true(created);
+	assert_string_equal(json_object_get_string(json_object_object_get(v, "Name")), "vol1");
+	assert_true(json_object_is_type(json_object_object_get(v, "Options"), json_type_null));
+	char path[4400];
+	snprintf(path, sizeof(path), "%s/volumes/vol1/volume.json", root);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	char *first = strdup(json_object_to_json_string(v));
+	json_object_put(v);
+	/* again, with other labels: the same volume, unchanged */
+	assert_int_equal(volume_create(root, "vol1", NULL, NULL, &v, &created, &err), 0);
+	assert_false(created);
+	assert_string_equal(json_object_to_json_string(v), first);
+	assert_false(volume_is_anonymous(v));
+	free(first);
+	json_object_put(v);
+	/* a random name */
+	assert_int_equal(volume_create(root, NULL, NULL, NULL, &v, &created, &err), 0);
+	assert_int_equal(strlen(json_object_get_string(json_object_object_get(v, "Name"))), 64);
+	json_object_put(v);
+	/* bad names and options */
+	assert_int_equal(volume_create(root, "x", NULL, NULL, &v, &created, &err), -1);
+	assert_non_null(strstr(err.msg, "includes invalid characters"));
+	_cleanup_json_ json_object *bad =
+	    json_tokener_parse("{\"type\":\"tmpfs\",\"device\":\"t\"}");
+	assert_int_equal(volume_create(root, "vol2", NULL, bad, &v, &created, &err), -1);
+	assert_non_null(strstr(err.msg, "create vol2: a rootless hutchd cannot mount"));
+	char opts[4600];
+	snprintf(opts, sizeof(opts), "{\"type\":\"none\",\"o\":\"bind\",\"device\":\"%s\"}", root);
+	_cleanup_json_ json_object *bind = json_tokener_parse(opts);
+	assert_int_equal(volume_create(root, "vol3", NULL, bind, &v, &created, &err), 0);
+	assert_string_equal(volume_host_path(v), root);
+	json_object_put(v);
+	/* made before volumes had metadata: named, no labels */
+	snprintf(path, sizeof(path), "%s/volumes/old1/_data", root);
+	assert_int_equal(mkdir_parents(path, 0755, &err), 0);
+	assert_int_equal(volume_inspect(root, "old1", &v, &err), 0);
+	assert_int_equal(json_object_object_length(json_object_object_get(v, "Labels")), 0);
+	json_object_put(v);
+	assert_int_equal(volume_inspect(root, "../x", &v, &err), -1);
+	assert_string_equal(err.msg, "get ../x: no such volume");
+	/* leftovers are no volumes; the list is sorted */
+	snprintf(path, sizeof(path), "%s/volumes/.tmp-cut-123456", root);
+	assert_int_equal(mkdir(path, 0700), 0);
+	json_object *all = NULL;
+	assert_int_equal(volume_list(root, &all, &err), 0);
+	assert_int_equal(json_object_array_length(all), 4);
+	assert_string_equal(json_object_get_string(
+				json_object_object_get(json_object_array_get_idx(all, 3), "Name")),
+			    "vol3");
+	json_object_put(all);
+	char gone[4400];
+	assert_int_equal(volume_detach(root, "vol1", gone, sizeof(gone), &err), 0);
+	assert_int_equal(volume_inspect(root, "vol1", &v, &err), -1);
+	char **left = NULL;
+	size_t n = 0;
+	assert_int_equal(volume_leftovers(root, &left, &n), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++)
+		free(left[i]);
+	free(left);
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* --- capabilities and security --- */
 
 static char *caps_of(const char *add, const char *drop, bool privileged)
@@ -965,6 +1045,7 @@ int main(void)
 	    cmocka_unit_test(test_bind_specs),
 	    cmocka_unit_test(test_mount_specs),
 	    cmocka_unit_test(test_mounts_prepare),
+	    cmocka_unit_test(test_volume_store),
 	    cmocka_unit_test(test_caps),
 	    cmocka_unit_test(test_security_opts),
 	    cmocka_unit_test(test_seccomp_profile),
