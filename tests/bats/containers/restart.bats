@@ -3,7 +3,8 @@
 # running again; one that exits while hutchd is down is reported with its
 # exit code (and removed, with AutoRemove); a monitor killed under a
 # running container is reported as "monitor died"; a removal cut short is
-# swept at the next start.
+# swept at the next start. Volumes keep their data and metadata across a
+# restart and a kill -9 amid creates.
 # modes: sub solo
 
 load ../helpers
@@ -30,6 +31,10 @@ teardown() {
 teardown_file() {
 	stop_sandbox
 	stop_registry
+}
+
+lines_at_least() {
+	[ "$(wc -l <"$1")" -ge "$2" ]
 }
 
 kill9_hutchd() {
@@ -168,4 +173,53 @@ kill9_hutchd() {
 	[ "$(inspect named | jq -r .Id)" = "$keep" ]
 	create_json named "{\"Image\":\"$IMAGE\"}"
 	[ "$code" = 409 ]
+}
+
+@test "volumes and their data survive a restart, and a kill -9 of hutchd amid creates" {
+	call POST /volumes/create -d '{"Name":"kept","Labels":{"a":"b"}}'
+	local before=$body
+	CTR_EXTRA='{"HostConfig":{"Binds":["kept:/k"]}}' create w sh -c 'echo persisted >/k/f'
+	start w
+	[ "$(wait_exit w)" = 0 ]
+	api DELETE /containers/w >/dev/null
+	stop_hutchd
+	start_hutchd
+	[ "$(api GET /volumes/kept)" = "$before" ]
+	[ "$(cat "$XDG_DATA_HOME/hutch/volumes/kept/_data/f")" = persisted ]
+
+	# Creates one after another; hutchd is killed while they go on.
+	local vols=$XDG_DATA_HOME/hutch/volumes
+	local made=$BATS_TEST_TMPDIR/made
+	: >"$made"
+	(
+		for i in $(seq 1 400); do
+			c=$(api POST /volumes/create -H 'Content-Type: application/json' \
+				-d "{\"Name\":\"k$i\",\"Labels\":{\"n\":\"$i\"}}" -o /dev/null -w '%{http_code}')
+			[ "$c" = 201 ] || break
+			echo "k$i" >>"$made"
+		done
+	) &
+	local loop=$!
+	wait_until 60 lines_at_least "$made" 10
+	kill9_hutchd
+	wait "$loop" || true
+	# what a crash cuts short looks like this: swept at the next start
+	mkdir -p "$vols/.tmp-cut-AbC123/_data" "$vols/.removing-gone-XyZ789/_data"
+	touch "$vols/.tmp-cut-AbC123/volume.json.tmp.1"
+	start_hutchd
+	local n=0 v
+	for v in $(cat "$made"); do
+		call GET "/volumes/$v"
+		[ "$code" = 200 ]
+		[ "$(jq -r .Labels.n <<<"$body")" = "${v#k}" ]
+		n=$((n + 1))
+	done
+	[ "$n" -ge 10 ]
+	# every volume in the store is whole: listed with its metadata
+	for v in $(ls "$vols"); do
+		[ -f "$vols/$v/volume.json" ]
+		[ -d "$vols/$v/_data" ]
+	done
+	[ -z "$(ls -A "$vols" | grep '^\.')" ]
+	[ "$(api GET /volumes | jq '.Volumes | length')" = "$(ls "$vols" | wc -l)" ]
 }

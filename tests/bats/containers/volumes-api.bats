@@ -2,8 +2,7 @@
 # The volumes API with curl: create, inspect, list and its filters,
 # remove, prune, Docker's errors for bad input, the volumes containers
 # make, rm -v and AutoRemove, system df, events, bind volumes, volumes
-# made before volumes had metadata. Restarts of hutchd:
-# volumes-restart.bats.
+# made before volumes had metadata. Restarts of hutchd: restart.bats.
 # modes: sub solo
 
 load ../helpers
