@@ -169,7 +169,21 @@ static json_object *ps_fields(json_object *c, bool no_trunc)
 	}
 	add(f, "Networks", buf);
 	add(f, "Size", "0B");
-	add(f, "LocalVolumes", "0");
+	/* docker counts the mounts of local volumes */
+	json_object *mounts = NULL;
+	json_object_object_get_ex(c, "Mounts", &mounts);
+	size_t local = 0;
+	for (size_t i = 0;
+	     json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts);
+	     i++) {
+		json_object *driver = NULL;
+		if (json_object_object_get_ex(json_object_array_get_idx(mounts, i), "Driver",
+					      &driver) &&
+		    strcmp(json_object_get_string(driver), "local") == 0)
+			local++;
+	}
+	snprintf(buf, sizeof(buf), "%zu", local);
+	add(f, "LocalVolumes", buf);
 	return sorted_keys(f);
 }
 

@@ -186,6 +186,7 @@ $anon <no value>." ]
 	run with_timeout 60 hutch run $NONET --name ctr -v /anon "$IMG" true
 	local anon
 	anon=$(hutch inspect -f '{{range .Mounts}}{{.Name}}{{end}}' ctr)
+	[ "$(hutch ps -a --filter name=ctr --format '{{.LocalVolumes}}')" = 1 ]
 	# without a terminal to ask on, nothing happens without -f
 	run hutch volume prune </dev/null
 	[ "$status" -eq 1 ]
