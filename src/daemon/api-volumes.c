@@ -158,6 +158,9 @@ static enum MHD_Result route_prune(struct request *r)
 	if (api_filters_parse(r, allowed, &filters, &err) < 0 ||
 	    api_filter_bool(filters, "all", false, &every, &err) < 0)
 		return reply_error(r, 400, "%s", err.msg);
+	/* Clients of API < 1.42 knew prune as removing every unused volume. */
+	if (r->api_minor > 0 && r->api_minor < 42)
+		every = true;
 	_cleanup_json_ json_object *out = json_object_new_object();
 	json_object *deleted = json_object_new_array();
 	json_object_object_add(out, "VolumesDeleted", deleted);

@@ -38,6 +38,7 @@ struct request {
 	struct MHD_Connection *conn;
 	const char *method;
 	char path[4096];
+	int api_minor; /* N of a /v1.N prefix; 0 without one (the current version) */
 	/* Body: kept in memory up to HUTCH_MAX_BODY, or spooled to a file
 	 * for uploads (image load). */
 	char *body;

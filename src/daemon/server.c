@@ -201,19 +201,26 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 }
 
 /* "/v1.44/images/json" -> "/images/json"; any version is accepted. */
-static void strip_version(const char *url, char *out, size_t size)
+/* The path without its /vMAJOR.MINOR prefix; *minor gets MINOR of a
+ * 1.x prefix (0 without one: the current version). */
+static void strip_version(const char *url, char *out, size_t size, int *minor)
 {
 	const char *p = url;
+	*minor = 0;
 	if (p[0] == '/' && p[1] == 'v' && p[2] >= '0' && p[2] <= '9') {
 		const char *q = p + 2;
+		long major = strtol(q, NULL, 10), m = 0;
 		while (*q >= '0' && *q <= '9')
 			q++;
 		if (*q == '.') {
 			q++;
+			m = strtol(q, NULL, 10);
 			while (*q >= '0' && *q <= '9')
 				q++;
-			if (*q == '/' || *q == '\0')
+			if (*q == '/' || *q == '\0') {
 				p = q;
+				*minor = major == 1 && m > 0 && m < 1000 ? (int)m : 0;
+			}
 		}
 	}
 	snprintf(out, size, "%s", *p ? p : "/");
@@ -305,7 +312,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->conn = conn;
 		r->method = method;
 		r->upload_fd = -1;
-		strip_version(url, r->path, sizeof(r->path));
+		strip_version(url, r->path, sizeof(r->path), &r->api_minor);
 		r->spool = wants_spool(method, r->path);
 		*req_cls = r;
 		log_debug("%s %s", method, url);

@@ -276,6 +276,13 @@ names() {
 	call POST "/volumes/prune?filters=$(uri '{"all":["yes"]}')"
 	[ "$code" = 400 ]
 	[ "$(names)" = "$anon2" ]
+	# a client of API 1.41 gets that API's prune: every unused volume
+	api DELETE /containers/a2 >/dev/null
+	vcreate '{"Name":"old-api"}'
+	call POST /v1.42/volumes/prune
+	[ "$(jq -c .VolumesDeleted <<<"$body")" = "[\"$anon2\"]" ]
+	call POST /v1.41/volumes/prune
+	[ "$(jq -c .VolumesDeleted <<<"$body")" = '["old-api"]' ]
 }
 
 @test "system df lists volumes with their size and users" {
