@@ -334,11 +334,7 @@ enum MHD_Result api_containers_prune(struct request *r)
 	}
 	ctr_put_all(cs, n);
 	json_object_object_add(out, "SpaceReclaimed", json_object_new_int64(reclaimed));
-	json_object *a = json_object_new_object();
-	char num[32];
-	snprintf(num, sizeof(num), "%lld", (long long)reclaimed);
-	json_object_object_add(a, "reclaimed", json_object_new_string(num));
-	events_emit(r->d, "container", "prune", "", a);
+	events_emit_prune(r->d, "container", reclaimed);
 	return reply_json(r, 200, out);
 }
 

@@ -188,11 +188,7 @@ static enum MHD_Result route_prune(struct request *r)
 	}
 	volumes_unlock();
 	json_object_object_add(out, "SpaceReclaimed", json_object_new_int64(reclaimed));
-	json_object *a = json_object_new_object();
-	char num[32];
-	snprintf(num, sizeof(num), "%lld", (long long)reclaimed);
-	json_object_object_add(a, "reclaimed", json_object_new_string(num));
-	events_emit(r->d, "volume", "prune", "", a);
+	events_emit_prune(r->d, "volume", reclaimed);
 	return reply_json(r, 200, out);
 }
 

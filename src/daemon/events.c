@@ -104,6 +104,15 @@ void events_emit(struct hutchd *d, const char *type, const char *action, const c
 	log_debug("event %s %s %.12s", type, action, id);
 }
 
+void events_emit_prune(struct hutchd *d, const char *type, int64_t reclaimed)
+{
+	json_object *a = json_object_new_object();
+	char num[32];
+	snprintf(num, sizeof(num), "%lld", (long long)reclaimed);
+	json_object_object_add(a, "reclaimed", json_object_new_string(num));
+	events_emit(d, type, "prune", "", a);
+}
+
 /* ------------------------------------------------------------- filters */
 
 /* Docker's filters: {"key":["v1","v2"]} (or the older {"key":{"v1":true}});

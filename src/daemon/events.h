@@ -4,6 +4,7 @@
 #define HUTCH_DAEMON_EVENTS_H
 
 #include <json-c/json.h>
+#include <stdint.h>
 
 #include "daemon.h"
 
@@ -13,6 +14,10 @@
  * taken). Never fails visibly: events are best effort. */
 void events_emit(struct hutchd *d, const char *type, const char *action, const char *id,
 		 json_object *attributes);
+
+/* Docker's "prune" event of type ("container", "volume") with the
+ * attribute reclaimed (bytes). */
+void events_emit_prune(struct hutchd *d, const char *type, int64_t reclaimed);
 
 /* The GET /events route. */
 enum MHD_Result api_events(struct request *r);
