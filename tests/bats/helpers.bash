@@ -53,6 +53,18 @@ with_timeout() {
 	timeout --kill-after=5 "$t" "$@"
 }
 
+# end_podman_pause DIR: rootless podman keeps its user namespace alive with
+# a pause process (catatonit -P) and writes its pid to DIR/pause.pid (DIR is
+# its --tmpdir). Tests give podman a private --tmpdir and end that process
+# when they are done; left alone, every run of a podman test left one behind.
+end_podman_pause() {
+	local file=$1/pause.pid pid
+	[ -f "$file" ] || return 0
+	pid=$(cat "$file")
+	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = catatonit ] && kill "$pid" 2>/dev/null
+	rm -f "$file"
+}
+
 # make_bundle DIR [ARGS...]: an OCI bundle over the busybox rootfs whose
 # process runs ARGS (default: true), made by `hutch-oci spec --rootless`
 # for unprivileged modes, plain `spec` for root. The rootfs is a private

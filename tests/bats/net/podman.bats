@@ -30,7 +30,7 @@ events_logger = "file"
 cgroup_manager = "cgroupfs"
 EOF
 	export CONTAINERS_CONF=$T/containers.conf
-	PODMAN=(podman --root "$T/storage" --runroot "$T/run" --storage-driver vfs
+	PODMAN=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp" --storage-driver vfs
 		--runtime "$(command -v runc)" --cgroup-manager=cgroupfs --events-backend=file)
 	tar -C "$BUSYBOX_ROOTFS" -c . | with_timeout 120 "${PODMAN[@]}" import - localhost/bb >/dev/null
 }
@@ -40,6 +40,7 @@ teardown() {
 	net_teardown
 	# The image layers belong to subordinate ids: remove them from inside.
 	with_timeout 60 "${PODMAN[@]}" unshare rm -rf "$T/storage" "$T/run" 2>/dev/null || true
+	end_podman_pause "$T/tmp"
 }
 
 @test "a podman container reaches a service on the host through 10.0.2.2" {

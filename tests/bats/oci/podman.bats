@@ -22,7 +22,8 @@ teardown_file() {
 	pm rm -a -f -t 0 >/dev/null 2>&1 || true
 	# vfs layers belong to subordinate ids: remove them from podman's
 	# user namespace.
-	with_timeout 60 podman unshare rm -rf "$PODMAN_DIR" >/dev/null 2>&1 || true
+	pm unshare rm -rf "$PODMAN_DIR/storage" "$PODMAN_DIR/runroot" >/dev/null 2>&1 || true
+	end_podman_pause "$PODMAN_DIR/tmp"
 }
 
 setup() {
@@ -37,7 +38,7 @@ teardown() {
 # pm ARGS...: podman with per-file storage and hutch-oci, time-bounded.
 pm() {
 	with_timeout 120 podman --root "$PODMAN_DIR/storage" --runroot "$PODMAN_DIR/runroot" \
-		--storage-driver vfs --cgroup-manager=cgroupfs --events-backend=file \
+		--tmpdir "$PODMAN_DIR/tmp" --storage-driver vfs --cgroup-manager=cgroupfs --events-backend=file \
 		--runtime "$(command -v hutch-oci)" "$@"
 }
 

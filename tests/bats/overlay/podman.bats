@@ -27,6 +27,7 @@ teardown() {
 	with_timeout 60 "${P[@]}" rmi -a -f >/dev/null 2>&1 || true
 	# Storage files belong to subordinate ids: remove them from inside.
 	with_timeout 60 "${P[@]}" unshare rm -rf "$T/storage" "$T/run" >/dev/null 2>&1 || true
+	end_podman_pause "$T/tmp"
 }
 
 @test "podman runs a container on hutch-overlay" {
