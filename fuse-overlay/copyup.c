@@ -68,7 +68,7 @@ static int copy_xattrs(struct ovl_fs *fs, const char *src, const char *dst)
 /* Copy the data of src to dst keeping holes: only the data extents are
  * copied (SEEK_DATA/SEEK_HOLE), by copy_file_range where the kernel can,
  * and the size is set at the end so a trailing hole stays a hole. */
-static int copy_data(int src, int dst, off_t size)
+int ovl_copy_data(int src, int dst, off_t size)
 {
 	off_t pos = 0;
 	bool use_cfr = true;
@@ -242,7 +242,7 @@ static int batch_add(struct copy_batch *b, const char *tmp, const char *rel,
  * with its cache flush that fsync() would force per file is left to the
  * filesystem: copy-up then waits for one data write, not for a commit.
  * Elsewhere (btrfs, NFS, ...) the copy is synced. */
-static int make_copy_safe(const struct ovl_fs *fs, int fd)
+int ovl_make_copy_safe(const struct ovl_fs *fs, int fd)
 {
 	int r = fs->upper_orders_renames
 		    ? sync_file_range(fd, 0, 0,
@@ -263,7 +263,7 @@ static int sync_tmp(struct ovl_fs *fs, const char *tmp, bool start_only)
 	if (start_only)
 		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	else
-		r = make_copy_safe(fs, fd);
+		r = ovl_make_copy_safe(fs, fd);
 	close(fd);
 	return r;
 }
@@ -304,18 +304,27 @@ static int batch_commit(struct ovl_fs *fs, struct copy_batch *b, bool keep)
  * meanwhile (see loop.c); smaller ones finish sooner than the hand-off. */
 #define SLOW_COPY_BYTES (1 << 20)
 
-/* Copy rel from layer (stat st) into upper at rel. data=false copies an
- * empty file of the same size (the caller truncates it). */
+/* Copy rel from layer (stat st) into upper at rel, with what the caller
+ * needs: OVL_COPY_EMPTY copies no data (the caller truncates the copy),
+ * OVL_COPY_META none either for a regular file with data when metacopy is
+ * on (its size, and a record of where the data is). *meta tells what the
+ * upper file is now: OVL_META_YES for a metadata-only copy, OVL_META_NONE
+ * for a complete one, OVL_META_UNKNOWN when another name's copy was
+ * linked in (the index). */
 static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const struct stat *st,
-			bool data, struct copy_batch *batch)
+			enum ovl_copy what, struct copy_batch *batch, unsigned char *meta)
 {
 	ino_t ino = ovl_make_ino(fs, layer, st->st_ino);
 	bool linked = S_ISREG(st->st_mode) && st->st_nlink > 1;
+	*meta = OVL_META_UNKNOWN;
 	if (linked) {
 		int r = ovl_index_link(fs, ino, rel);
 		if (r != 0)
 			return r < 0 ? r : 0;
 	}
+	bool meta_only = what == OVL_COPY_META && fs->opts.metacopy && !fs->opts.noxattrs &&
+			 S_ISREG(st->st_mode) && st->st_size > 0;
+	bool data = what == OVL_COPY_DATA || (what == OVL_COPY_META && !meta_only);
 	char tmp[64], src_abs[PATH_MAX], tmp_abs[PATH_MAX];
 	int r = ovl_tmpname(fs, tmp, sizeof(tmp));
 	if (r < 0)
@@ -335,17 +344,28 @@ static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const str
 	case S_IFREG:
 		if (data && st->st_size >= SLOW_COPY_BYTES)
 			ovl_loop_detach();
-		src = openat(fs->layers[layer].fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (src < 0)
-			return -errno;
+		if (data) {
+			src = openat(fs->layers[layer].fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (src < 0)
+				return -errno;
+		}
 		dst = openat(fs->workfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (dst < 0) {
 			r = -errno;
-			close(src);
+			if (src >= 0)
+				close(src);
 			return r;
 		}
-		r = data ? copy_data(src, dst, st->st_size) : 0;
-		close(src);
+		if (meta_only) {
+			/* The size, no blocks; the record says where the data
+			 * is. */
+			r = ftruncate(dst, st->st_size) < 0 ? -errno : 0;
+			if (r == 0)
+				r = ovl_metacopy_mark(dst, layer, rel);
+		} else if (data) {
+			r = ovl_copy_data(src, dst, st->st_size);
+			close(src);
+		}
 		if (r < 0)
 			goto fail;
 		break;
@@ -384,7 +404,7 @@ static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const str
 		if (linkat(fs->workfd, tmp, fs->indexfd, name, 0) < 0 && errno != EEXIST)
 			r = -errno;
 	}
-	if (r == 0 && dst >= 0 && batch != NULL && !linked) {
+	if (r == 0 && dst >= 0 && batch != NULL && !linked && data) {
 		r = batch_add(batch, tmp, rel, NULL);
 		if (r < 0)
 			goto fail;
@@ -397,12 +417,13 @@ static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const str
 	 * rename does. */
 	bool has_data = data && st->st_size > 0;
 	if (r == 0 && dst >= 0 && has_data && fs->opts.fsync)
-		r = make_copy_safe(fs, dst);
+		r = ovl_make_copy_safe(fs, dst);
 	if (r == 0 && renameat(fs->workfd, tmp, fs->layers[0].fd, rel) < 0)
 		r = -errno;
 	if (r == 0) {
 		if (dst >= 0)
 			close(dst);
+		*meta = meta_only ? OVL_META_YES : OVL_META_NONE;
 		return 0;
 	}
 fail:
@@ -435,17 +456,23 @@ int ovl_copy_up_dir_chain(struct ovl_fs *fs, struct ovl_node *dir)
 		return r;
 	if (dir->nspan > 0 && dir->span[0] == 0)
 		return 0;
-	return ovl_copy_up(fs, dir, true);
+	return ovl_copy_up(fs, dir, OVL_COPY_META);
 }
 
-int ovl_copy_up(struct ovl_fs *fs, struct ovl_node *n, bool data)
+int ovl_copy_up(struct ovl_fs *fs, struct ovl_node *n, enum ovl_copy what)
 {
 	if (!fs->has_upper)
 		return -EROFS;
 	int r = ovl_node_locate(fs, n);
-	if (r < 0)
+	bool kept_upper = r == -ENOENT && n->parent == NULL && n->keep_fd >= 0 && n->keep_upper;
+	if (r < 0 && !kept_upper)
 		return r;
-	if (n->layer == 0 && (n->type != S_IFDIR || (n->nspan > 0 && n->span[0] == 0)))
+	/* In upper already: a metadata-only copy gets its data when the
+	 * caller needs it. */
+	if (kept_upper || (n->layer == 0 && n->type != S_IFDIR))
+		return what == OVL_COPY_META ? 0
+					     : ovl_metacopy_complete(fs, n, what == OVL_COPY_EMPTY);
+	if (n->layer == 0 && n->nspan > 0 && n->span[0] == 0)
 		return 0;
 	if (n->parent == NULL)
 		return -ENOENT;
@@ -459,9 +486,12 @@ int ovl_copy_up(struct ovl_fs *fs, struct ovl_node *n, bool data)
 	struct stat st;
 	if (fstatat(fs->layers[n->layer].fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	r = copy_up_path(fs, n->layer, rel, &st, data, NULL);
+	unsigned char meta;
+	r = copy_up_path(fs, n->layer, rel, &st, what, NULL, &meta);
 	if (r < 0)
 		return r;
+	__atomic_store_n(&n->data_blocks, st.st_blocks, __ATOMIC_RELAXED);
+	__atomic_store_n(&n->meta, meta, __ATOMIC_RELEASE);
 	n->layer = 0;
 	if (S_ISDIR(st.st_mode)) {
 		r = insert_upper_in_span(n);
@@ -470,6 +500,9 @@ int ovl_copy_up(struct ovl_fs *fs, struct ovl_node *n, bool data)
 	}
 	__atomic_add_fetch(&n->copyup_gen, 1, __ATOMIC_RELEASE);
 	ovl_dir_cache_drop(n->parent);
+	/* Another name's copy linked in may be a metadata-only one. */
+	if (what != OVL_COPY_META && meta == OVL_META_UNKNOWN)
+		return ovl_metacopy_complete(fs, n, what == OVL_COPY_EMPTY);
 	return 0;
 }
 
@@ -523,7 +556,8 @@ static int copy_up_tree_rec(struct ovl_fs *fs, struct ovl_node *dir, int depth,
 			r = copy_up_tree_rec(fs, child, depth + 1, batch);
 			ovl_node_unref(fs, child);
 		} else if (e->layer != 0) {
-			r = copy_up_path(fs, e->layer, rel, &st, true, batch);
+			unsigned char meta;
+			r = copy_up_path(fs, e->layer, rel, &st, OVL_COPY_META, batch, &meta);
 		}
 	}
 	ovl_dir_cache_put(c);

@@ -338,6 +338,8 @@ void ovl_node_invalidate_tree(struct ovl_fs *fs, struct ovl_node *top)
 			if (is_below(n, top)) {
 				n->loc_valid = false;
 				ovl_dir_cache_drop(n);
+				/* Its file may be a metadata-only copy now. */
+				__atomic_store_n(&n->meta, OVL_META_UNKNOWN, __ATOMIC_RELEASE);
 				__atomic_add_fetch(&n->copyup_gen, 1, __ATOMIC_RELEASE);
 			}
 		}

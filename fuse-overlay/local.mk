@@ -12,6 +12,7 @@ hutch_overlay_SOURCES = \
 	fuse-overlay/inodes.c \
 	fuse-overlay/dirs.c \
 	fuse-overlay/copyup.c \
+	fuse-overlay/metacopy.c \
 	fuse-overlay/ownership.c \
 	fuse-overlay/ops-entry.c \
 	fuse-overlay/ops-file.c \

@@ -27,6 +27,8 @@ struct ovl_node *ovl_req_node(fuse_req_t req, fuse_ino_t nodeid)
 static void present(struct ovl_fs *fs, struct ovl_node *n, int layer, const char *rel,
 		    struct stat *st, ino_t ino, long pending)
 {
+	if (n != NULL && ovl_is_upper(fs, layer))
+		ovl_metacopy_present(fs, n, rel, st);
 	ovl_present_stat(fs, layer, rel, st);
 	st->st_ino = ino;
 	if (pending >= 0 && st->st_nlink > 0)
@@ -138,6 +140,7 @@ int ovl_new_entry(struct ovl_fs *fs, struct ovl_node *parent, const char *name, 
 		}
 	}
 	n->loc_valid = false;
+	__atomic_store_n(&n->meta, OVL_META_NONE, __ATOMIC_RELEASE); /* a new file */
 	int r = ovl_node_set_location(fs, n, 0, rel, st);
 	if (r < 0) {
 		ovl_node_forget(fs, n, 1);
@@ -367,17 +370,21 @@ static int do_setattr(struct ovl_fs *fs, struct ovl_node *n, struct stat *attr, 
 	bool detached = n->parent == NULL && n != fs->root;
 	char rel[PATH_MAX];
 	int dirfd = fs->layers[0].fd;
-	int r;
+	/* Metadata changes leave the data below (metacopy); a new size needs
+	 * it, unless the file is emptied. */
+	enum ovl_copy what = !(to_set & FUSE_SET_ATTR_SIZE) ? OVL_COPY_META
+			     : attr->st_size == 0	    ? OVL_COPY_EMPTY
+							    : OVL_COPY_DATA;
+	if (detached && (n->keep_fd < 0 || !n->keep_upper))
+		return -ENOENT;
+	int r = ovl_copy_up(fs, n, what);
+	if (r < 0)
+		return r;
 	if (detached) {
-		if (n->keep_fd < 0 || !n->keep_upper)
-			return -ENOENT;
 		snprintf(rel, sizeof(rel), "/proc/self/fd/%d", n->keep_fd);
 		dirfd = AT_FDCWD;
 	} else {
-		bool truncating = (to_set & FUSE_SET_ATTR_SIZE) && attr->st_size == 0;
-		r = ovl_copy_up(fs, n, !truncating);
-		if (r == 0)
-			r = ovl_node_path(n, rel, sizeof(rel));
+		r = ovl_node_path(n, rel, sizeof(rel));
 		if (r < 0)
 			return r;
 	}

@@ -13,6 +13,22 @@
 #include "log.h"
 #include "ovl.h"
 
+/* fd, just opened on n's upper file with flags: a read-only open of a
+ * metadata-only copy reads the lower file that has the data. */
+static int data_fd(struct ovl_fs *fs, struct ovl_node *n, int fd, int flags)
+{
+	if (fd < 0 || n->type != S_IFREG || (flags & O_ACCMODE) != O_RDONLY ||
+	    __atomic_load_n(&n->meta, __ATOMIC_ACQUIRE) == OVL_META_NONE || fs->opts.noxattrs)
+		return fd;
+	/* Only O_RDONLY: the kernel's open flags may carry bits of its own
+	 * (the exec open's), which openat2 refuses. */
+	int data = ovl_metacopy_open_data(fs, n, fd, O_RDONLY);
+	if (data == -ENODATA)
+		return fd;
+	close(fd);
+	return data;
+}
+
 int ovl_open_node(struct ovl_fs *fs, struct ovl_node *n, int flags)
 {
 	flags = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC;
@@ -24,12 +40,15 @@ int ovl_open_node(struct ovl_fs *fs, struct ovl_node *n, int flags)
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/self/fd/%d", n->keep_fd);
 		int fd = open(p, flags);
-		return fd < 0 ? -errno : fd;
+		return n->keep_upper ? data_fd(fs, n, fd < 0 ? -errno : fd, flags)
+				     : (fd < 0 ? -errno : fd);
 	}
 	if (r < 0)
 		return r;
 	int fd = openat(fs->layers[n->layer].fd, rel, flags | O_NOFOLLOW);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return ovl_is_upper(fs, n->layer) ? data_fd(fs, n, fd, flags) : fd;
 }
 
 void ovl_node_keep(struct ovl_fs *fs, struct ovl_node *n, int layer, const char *rel)
@@ -103,15 +122,24 @@ void ovl_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	pthread_rwlock_rdlock(&fs->tree_lock);
 	struct ovl_node *n = ovl_node_by_id(fs, ino);
 	int r = n == NULL ? -ESTALE : ovl_node_locate(fs, n);
+	bool copy = false;
 	if (r == -ENOENT && n->parent == NULL && n->keep_fd >= 0) {
 		/* Unlinked but still in use: reopened through the kept fd,
 		 * for writing only when that is the upper file. */
 		r = writing && !n->keep_upper ? -EROFS : 0;
-	} else if (r == 0 && writing && n->layer != 0) {
+		copy = r == 0 && writing && ovl_metacopy_state(fs, n) == OVL_META_YES;
+	} else if (r == 0 && writing) {
+		/* A lower file, or a metadata-only copy, needs its data in
+		 * upper first. */
+		copy = n->layer != 0 || ovl_metacopy_state(fs, n) == OVL_META_YES;
+	}
+	if (copy) {
 		pthread_rwlock_unlock(&fs->tree_lock);
 		pthread_rwlock_wrlock(&fs->tree_lock);
 		n = ovl_node_by_id(fs, ino);
-		r = n == NULL ? -ESTALE : ovl_copy_up(fs, n, !(flags & O_TRUNC));
+		r = n == NULL
+			? -ESTALE
+			: ovl_copy_up(fs, n, (flags & O_TRUNC) ? OVL_COPY_EMPTY : OVL_COPY_DATA);
 	}
 	int fd = r < 0 ? r : ovl_open_node(fs, n, flags);
 	if (fd >= 0 && (flags & O_TRUNC) && ovl_kills_setid(fs)) {
@@ -252,6 +280,7 @@ static void create_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode,
 			close(n->keep_fd);
 		n->keep_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		n->keep_upper = true;
+		__atomic_store_n(&n->meta, OVL_META_NONE, __ATOMIC_RELEASE);
 		r = n->keep_fd < 0 ? -errno : ovl_node_stat(fs, n, &e.attr);
 	}
 	if (r == 0) {

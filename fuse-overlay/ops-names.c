@@ -113,7 +113,7 @@ void ovl_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const cha
 	if (detached && (n->keep_fd < 0 || !n->keep_upper))
 		r = -ENOENT;
 	if (r == 0 && !detached)
-		r = ovl_copy_up(fs, n, true);
+		r = ovl_copy_up(fs, n, OVL_COPY_META);
 	if (r == 0)
 		r = ovl_prepare_new_name(fs, p, newname, rel, sizeof(rel));
 	if (r >= 0 && detached) {
@@ -185,7 +185,7 @@ static int remove_name(struct ovl_fs *fs, struct ovl_node *p, const char *name, 
 		/* Removing one name of a hard-linked lower file: copy the file
 		 * up (through whichever name its node has) and link this name
 		 * to the copy, so the other names count one link less. */
-		r = ovl_copy_up(fs, n, true);
+		r = ovl_copy_up(fs, n, OVL_COPY_META);
 		if (r == 0 && !own_name) {
 			r = ovl_copy_up_dir_chain(fs, p);
 			if (r == 0)

@@ -87,9 +87,9 @@ static int bring_up(struct ovl_fs *fs, struct side *s)
 	if (s->layer == 0)
 		return 0;
 	if (is_own_name(s))
-		return ovl_copy_up(fs, s->node, true);
+		return ovl_copy_up(fs, s->node, OVL_COPY_META);
 	/* Another name of a hard-linked lower file has the node. */
-	r = ovl_copy_up(fs, s->node, true);
+	r = ovl_copy_up(fs, s->node, OVL_COPY_META);
 	if (r == 0)
 		r = ovl_index_link(fs, s->node->ino, s->rel);
 	return r == 1 ? 0 : r < 0 ? r : -EIO;

@@ -134,7 +134,7 @@ static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, const
 			r = -errno;
 	}
 	if (r == 0)
-		r = ovl_copy_up(fs, n, true);
+		r = ovl_copy_up(fs, n, OVL_COPY_META);
 	if (r == 0)
 		r = node_abs(fs, n, abs, sizeof(abs));
 	if (r == 0) {

@@ -18,6 +18,7 @@ void ovl_options_init(struct ovl_options *o)
 	o->timeout = 3600.0;
 	o->threaded = true;
 	o->fsync = true;
+	o->metacopy = true;
 	o->direct_read_min = OVL_DIRECT_READ_DEFAULT;
 }
 
@@ -161,11 +162,12 @@ uint32_t ovl_id_to_host(const struct ovl_id_map *m, uint32_t view)
 static int parse_bool(const char *name, const char *val, bool *out, hutch_error *err)
 {
 	if (val == NULL || strcmp(val, "1") == 0 || strcmp(val, "yes") == 0 ||
-	    strcmp(val, "true") == 0) {
+	    strcmp(val, "true") == 0 || strcmp(val, "on") == 0) {
 		*out = true;
 		return 0;
 	}
-	if (strcmp(val, "0") == 0 || strcmp(val, "no") == 0 || strcmp(val, "false") == 0) {
+	if (strcmp(val, "0") == 0 || strcmp(val, "no") == 0 || strcmp(val, "false") == 0 ||
+	    strcmp(val, "off") == 0) {
 		*out = false;
 		return 0;
 	}
@@ -214,8 +216,8 @@ static const char *const fuse_flag_opts[] = {
 
 /* Options accepted for compatibility that change nothing here. */
 static const char *const ignored_opts[] = {
-    "context", "fscontext", "defcontext", "rootcontext", "debug_fuse", "plugins",  "redirect_dir",
-    "index",   "xino",	    "metacopy",	  "userxattr",	 "nfs_export", "max_read", NULL};
+    "context", "fscontext", "defcontext", "rootcontext", "debug_fuse", "plugins", "redirect_dir",
+    "index",   "xino",	    "userxattr",  "nfs_export",	 "max_read",   NULL};
 
 static bool in_list(const char *const *list, const char *name)
 {
@@ -293,6 +295,9 @@ static int parse_one(struct ovl_options *o, char *opt, hutch_error *err)
 			return -1;
 	} else if (strcmp(name, "fsync") == 0) {
 		if (parse_bool(name, val, &o->fsync, err) < 0)
+			return -1;
+	} else if (strcmp(name, "metacopy") == 0) {
+		if (parse_bool(name, val, &o->metacopy, err) < 0)
 			return -1;
 	} else if (strcmp(name, "volatile") == 0) {
 		o->volatile_mode = true;

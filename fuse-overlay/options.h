@@ -43,6 +43,9 @@ struct ovl_options {
 	bool threaded;
 	bool writeback;
 	bool fsync;
+	/* A change of metadata only copies a file's metadata up; its data
+	 * stays below until something changes it (metacopy.c). */
+	bool metacopy;
 	bool volatile_mode;
 	bool read_only;
 	unsigned max_write; /* 0: the largest libfuse allows */

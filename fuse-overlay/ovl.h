@@ -48,6 +48,10 @@
  * marked so listings know to look for them. */
 #define OVL_XATTR_ESCAPED_WH "user.hutch.escaped-whiteout"
 #define OVL_XATTR_ESCAPED_WH_DIR "user.hutch.has-escaped-whiteouts"
+/* A metadata-only copy (metacopy.c): the upper file has the size but not
+ * the data, which is still in the lower file this names ("N:PATH", N the
+ * layer's place in lowerdir= counted from 1, PATH relative to its root). */
+#define OVL_XATTR_METACOPY "user.hutch.metacopy"
 #define OVL_WH_PREFIX ".wh."
 #define OVL_WH_OPAQUE ".wh..wh..opq"
 
@@ -100,6 +104,10 @@ struct ovl_node {
 	 * by the page cache from now on. */
 	unsigned char direct_opens;
 	bool cache_reads;
+	/* Whether the upper file is a metadata-only copy (OVL_META_*), and
+	 * then the blocks its data takes in the lower file. */
+	unsigned char meta;
+	blkcnt_t data_blocks;
 	int keep_fd;	 /* O_PATH fd kept after the last name went away */
 	bool keep_upper; /* keep_fd is the upper file (may be written) */
 };
@@ -300,9 +308,48 @@ void ovl_dir_cache_free(struct ovl_node *dir);
 void ovl_dir_cache_remove(struct ovl_node *dir, const char *name);
 
 /* copyup.c */
-/* Give n a copy in the upper layer (tree_lock held for writing). With
- * data false only metadata is copied (the caller truncates anyway). */
-int ovl_copy_up(struct ovl_fs *fs, struct ovl_node *n, bool data);
+enum ovl_copy {
+	/* Only metadata changes: a regular file's data may stay below
+	 * (metacopy=1). */
+	OVL_COPY_META,
+	/* The data is about to change: it must be in the upper file. */
+	OVL_COPY_DATA,
+	/* The caller truncates the file to 0 at once: no data needed. */
+	OVL_COPY_EMPTY,
+};
+/* Give n a copy in the upper layer with what the caller needs
+ * (tree_lock held for writing); completes a metadata-only copy when the
+ * data is needed. */
+int ovl_copy_up(struct ovl_fs *fs, struct ovl_node *n, enum ovl_copy what);
+/* Copy the data extents of src (size bytes) to dst, keeping holes. */
+int ovl_copy_data(int src, int dst, off_t size);
+/* Make the data of dst durable before a rename or xattr change shows it
+ * (sync_file_range on ext4/XFS, fsync elsewhere). */
+int ovl_make_copy_safe(const struct ovl_fs *fs, int fd);
+
+/* metacopy.c: metadata-only copies. */
+enum { OVL_META_UNKNOWN, OVL_META_NONE, OVL_META_YES };
+/* Record in the new copy fd (its data not copied, its size set) that its
+ * data is rel in layer. */
+int ovl_metacopy_mark(int fd, int layer, const char *rel);
+/* Whether n's upper file (located, or the upper fd n keeps) is a
+ * metadata-only copy: OVL_META_YES or OVL_META_NONE (tree_lock held). */
+int ovl_metacopy_state(struct ovl_fs *fs, struct ovl_node *n);
+/* The lower file holding the data of n's metadata-only upper file
+ * upper_fd, opened with flags (read-only) beneath its layer's root:
+ * -ENODATA when upper_fd has all its data, -EIO (logged) when the record
+ * names no file or one that does not fit. */
+int ovl_metacopy_open_data(struct ovl_fs *fs, struct ovl_node *n, int upper_fd, int flags);
+/* n's upper file needs its data (tree_lock held for writing): copy it
+ * from the lower file into the same inode, make it durable, and only then
+ * drop the record. With empty (the caller truncates to 0) the file is
+ * truncated and the record dropped. Nothing when n's upper file is
+ * complete. Bumps n's generation, so handles reading the lower file move
+ * to the upper one. */
+int ovl_metacopy_complete(struct ovl_fs *fs, struct ovl_node *n, bool empty);
+/* st (n's upper file at rel) as the merged view shows it: a metadata-only
+ * copy takes the blocks of its data in the lower file. */
+void ovl_metacopy_present(struct ovl_fs *fs, struct ovl_node *n, const char *rel, struct stat *st);
 /* Make sure the directory node exists in upper. */
 int ovl_copy_up_dir_chain(struct ovl_fs *fs, struct ovl_node *dir);
 /* Copy up a whole merged tree at rel (for directory renames). */

@@ -24,14 +24,22 @@
  *                           close) must show in its reads; shared and private
  *                           mappings of it must work and agree with its reads
  *   locks FILE              POSIX record locks and flock across processes
- *   random-io FILE REF SEED STEPS [remount-check]
- *                           random pwrite/truncate/punch-hole/mmap/read on
- *                           FILE and REF (plain dir), compare after each step
+ *   random-io FILE REF SEED STEPS
+ *                           random pwrite/truncate/punch-hole/mmap/read and
+ *                           chmod/utimens/setxattr on FILE and REF (plain
+ *                           dir), compare after each step; FILE is opened
+ *                           for writing only at the first change of data,
+ *                           so the metadata changes before it copy up a
+ *                           lower FILE's metadata only
  *   random-tree DIR REF SEED STEPS
- *                           random write/truncate/rename/link/unlink/create
- *                           on names d0..d2/f0..f5 in DIR and REF; after each
- *                           step every name must exist alike, hold the same
- *                           bytes, and share inodes (and link counts) alike
+ *                           random write/truncate/fallocate/mmap-write/
+ *                           rename/link/unlink/create and chmod/utimens/
+ *                           setxattr on names d0..d2/f0..f5 in DIR and REF,
+ *                           one name held open for reading throughout; after
+ *                           each step every name must exist alike, hold the
+ *                           same bytes and mode, and share inodes (and link
+ *                           counts) alike, and the held descriptors read
+ *                           alike
  *   parallel-writers FILE THREADS MIB
  *                           each thread writes its own region; verify all
  *   compare A B             byte-compare two files
@@ -445,9 +453,39 @@ static int cmd_compare(char **a)
 	return 0;
 }
 
+/* A change of metadata only, to the names path and ref: mode, times or an
+ * xattr (on a lower file, a metadata-only copy-up). */
+static int meta_step(const char *path, const char *ref, int k, char *what, size_t wl)
+{
+	uint64_t kind = rnd() % 3;
+	if (kind == 0) {
+		mode_t mode = rnd() % 2 ? 0600 : 0644;
+		snprintf(what, wl, "step %d chmod %o %s", k, (unsigned)mode, path);
+		if (chmod(path, mode) < 0 || chmod(ref, mode) < 0)
+			return die(what);
+	} else if (kind == 1) {
+		struct timespec ts[2] = {{.tv_sec = (time_t)(rnd() % 1000000000)},
+					 {.tv_sec = (time_t)(rnd() % 1000000000)}};
+		snprintf(what, wl, "step %d utimens %s", k, path);
+		if (utimensat(AT_FDCWD, path, ts, 0) < 0 || utimensat(AT_FDCWD, ref, ts, 0) < 0)
+			return die(what);
+	} else {
+		char v[32];
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)(rnd() % 1000));
+		snprintf(what, wl, "step %d setxattr %s", k, path);
+		if (setxattr(path, "user.random", v, strlen(v), 0) < 0 ||
+		    setxattr(ref, "user.random", v, strlen(v), 0) < 0)
+			return die(what);
+	}
+	return 0;
+}
+
 /* Apply one random change to both files; mmap writes go through a shared
- * mapping of FILE but a plain pwrite on REF. */
-static int random_step(int f, int r, int k, char *what, size_t wl)
+ * mapping of FILE but a plain pwrite on REF. *fp is FILE opened for
+ * writing, opened here at the first change of data; until then reads go
+ * through ro. */
+static int random_step(const char *path, const char *ref, int ro, int *fp, int r, int k, char *what,
+		       size_t wl)
 {
 	struct stat st;
 	fstat(r, &st);
@@ -455,6 +493,19 @@ static int random_step(int f, int r, int k, char *what, size_t wl)
 	off_t max = size + 65536;
 	uint64_t op = rnd() % 100;
 	static char buf[65536];
+	/* The first steps change metadata or read only, through the
+	 * descriptor opened before: a lower FILE is then a metadata-only
+	 * copy when the first change of data comes. */
+	if (*fp < 0 && k < 6)
+		op = op < 60 ? 92 : 85;
+	if (op >= 92)
+		return meta_step(path, ref, k, what, wl);
+	if (*fp < 0 && op < 85) {
+		*fp = open(path, O_RDWR | O_CLOEXEC);
+		if (*fp < 0)
+			return die("open for writing");
+	}
+	int f = op < 85 ? *fp : ro;
 	if (op < 55) {
 		/* Small writes at random offsets: a database rewriting pages. */
 		size_t len = 1 + rnd() % (op < 40 ? 512 : 65536);
@@ -480,14 +531,14 @@ static int random_step(int f, int r, int k, char *what, size_t wl)
 	} else if (op < 85 && size > 16) {
 		off_t off = (off_t)(rnd() % (uint64_t)(size - 16));
 		snprintf(what, wl, "step %d mmap-write 16@%lld", k, (long long)off);
-		char *m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
-		if (m == MAP_FAILED)
+		char *map = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+		if (map == MAP_FAILED)
 			return die(what);
 		for (int i = 0; i < 16; i++)
 			buf[i] = (char)(rnd() & 0xff);
-		memcpy(m + off, buf, 16);
-		msync(m, (size_t)size, MS_SYNC);
-		munmap(m, (size_t)size);
+		memcpy(map + off, buf, 16);
+		msync(map, (size_t)size, MS_SYNC);
+		munmap(map, (size_t)size);
 		if (pwrite(r, buf, 16, off) != 16)
 			return die(what);
 	} else {
@@ -506,18 +557,19 @@ static int cmd_random_io(char **a)
 {
 	rng_state = strtoull(a[2], NULL, 10) * 2654435761ULL + 1;
 	int steps = atoi(a[3]);
-	/* Opened read-only first: that descriptor must follow the copy-up. */
+	/* Opened read-only first: that descriptor must follow the copy-ups
+	 * (of metadata, then of data). */
 	int ro = open(a[0], O_RDONLY | O_CLOEXEC);
-	int f = open(a[0], O_RDWR | O_CLOEXEC);
+	int f = -1;
 	int r = open(a[1], O_RDWR | O_CLOEXEC);
-	if (ro < 0 || f < 0 || r < 0)
+	if (ro < 0 || r < 0)
 		return die("open");
-	char what[128];
+	char what[160];
 	for (int k = 0; k < steps; k++) {
-		if (random_step(f, r, k, what, sizeof(what)))
+		if (random_step(a[0], a[1], ro, &f, r, k, what, sizeof(what)))
 			return 1;
 		if ((k % 8 == 0 || k == steps - 1) &&
-		    (compare_fds(f, r, what) || compare_fds(ro, r, what)))
+		    ((f >= 0 && compare_fds(f, r, what)) || compare_fds(ro, r, what)))
 			return 1;
 	}
 	printf("OK %d steps\n", steps);
@@ -551,6 +603,11 @@ static int tree_compare(const char *a, const char *b, const char *step)
 		}
 		if (!ea[k])
 			continue;
+		if (sa[k].st_mode != sb[k].st_mode) {
+			fprintf(stderr, "overlay-ops: %s: %s has mode %o, reference %o\n", step, pa,
+				(unsigned)sa[k].st_mode, (unsigned)sb[k].st_mode);
+			return 1;
+		}
 		if (sa[k].st_nlink != sb[k].st_nlink) {
 			fprintf(stderr, "overlay-ops: %s: %s has %lu links, reference %lu\n", step,
 				pa, (unsigned long)sa[k].st_nlink, (unsigned long)sb[k].st_nlink);
@@ -584,7 +641,43 @@ static int tree_step(const char *root, int op, int x, int y, off_t off, const ch
 	tree_name(px, sizeof(px), root, x);
 	tree_name(py, sizeof(py), root, y);
 	int fd;
+	struct stat st;
 	switch (op) {
+	case 5: /* metadata only: a metadata-only copy-up of a lower file */
+		if (lstat(px, &st) < 0)
+			return errno == ENOENT ? 0 : -1;
+		if (off % 3 == 0)
+			return chmod(px, off % 2 ? 0600 : 0644);
+		if (off % 3 == 1) {
+			struct timespec ts[2] = {{.tv_sec = off}, {.tv_sec = off * 7}};
+			return utimensat(AT_FDCWD, px, ts, 0);
+		}
+		return setxattr(px, "user.random", data, 8, 0);
+	case 6: /* a write through a shared mapping */
+		fd = open(px, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : -1;
+		if (fstat(fd, &st) == 0 && st.st_size >= 16) {
+			char *map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+					 MAP_SHARED, fd, 0);
+			if (map == MAP_FAILED) {
+				close(fd);
+				return -1;
+			}
+			memcpy(map + off % (st.st_size - 15), data, 16);
+			msync(map, (size_t)st.st_size, MS_SYNC);
+			munmap(map, (size_t)st.st_size);
+		}
+		return close(fd);
+	case 7: /* fallocate: punch a hole or extend */
+		fd = open(px, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : -1;
+		int r = off % 2 ? fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off / 2,
+					    (off_t)len)
+				: fallocate(fd, 0, off, (off_t)len);
+		close(fd);
+		return r;
 	case 0: /* write into an existing file, or create it */
 		fd = open(px, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
@@ -612,10 +705,35 @@ static int cmd_random_tree(char **a)
 	const int n = TREE_DIRS * TREE_FILES;
 	static char data[70000];
 	char what[160];
+	/* One name held open for reading in both trees: its descriptor must
+	 * follow the copy-ups of the file it opened. */
+	int held_a = -1, held_b = -1;
 	for (int k = 0; k < steps; k++) {
 		int op = (int)(rnd() % 100);
-		op = op < 40 ? 0 : op < 50 ? 1 : op < 70 ? 2 : op < 85 ? 3 : 4;
+		op = op < 30   ? 0
+		     : op < 38 ? 1
+		     : op < 53 ? 2
+		     : op < 65 ? 3
+		     : op < 75 ? 4
+		     : op < 90 ? 5
+		     : op < 95 ? 6
+			       : 7;
 		int x = (int)(rnd() % (uint64_t)n), y = (int)(rnd() % (uint64_t)n);
+		if (k % 40 == 0) {
+			char pa[4096], pb[4096];
+			tree_name(pa, sizeof(pa), a[0], x);
+			tree_name(pb, sizeof(pb), a[1], x);
+			if (held_a >= 0) {
+				close(held_a);
+				close(held_b);
+			}
+			held_a = open(pa, O_RDONLY | O_CLOEXEC);
+			held_b = open(pb, O_RDONLY | O_CLOEXEC);
+			if ((held_a < 0) != (held_b < 0))
+				return fail("a name opens in one tree only");
+			if (held_a < 0)
+				held_b = -1;
+		}
 		off_t off = (off_t)(rnd() % 70000);
 		size_t len = 1 + rnd() % 4096;
 		for (size_t i = 0; i < len; i++)
@@ -628,6 +746,8 @@ static int cmd_random_tree(char **a)
 		if (tree_step(a[0], op, x, y, off, data, len) < 0)
 			return die(what);
 		if (tree_compare(a[0], a[1], what))
+			return 1;
+		if (held_a >= 0 && compare_fds(held_a, held_b, "the descriptor held open"))
 			return 1;
 	}
 	printf("OK %d steps\n", steps);

@@ -70,6 +70,7 @@ static void test_flags_and_values(void **state)
 	ovl_options_init(&o);
 	assert_true(o.threaded);
 	assert_true(o.fsync);
+	assert_true(o.metacopy);
 	assert_int_equal(o.direct_read_min, 1 << 20);
 	assert_int_equal(
 	    ovl_options_parse(&o,
@@ -93,6 +94,13 @@ static void test_flags_and_values(void **state)
 	assert_int_equal(o.direct_read_min, 0);
 	assert_int_equal(ovl_options_parse(&o, "direct_read=4096", &err), 0);
 	assert_int_equal(o.direct_read_min, 4096);
+	assert_int_equal(ovl_options_parse(&o, "metacopy=0", &err), 0);
+	assert_false(o.metacopy);
+	assert_int_equal(ovl_options_parse(&o, "metacopy=on", &err), 0);
+	assert_true(o.metacopy);
+	assert_int_equal(ovl_options_parse(&o, "metacopy=off", &err), 0);
+	assert_false(o.metacopy);
+	assert_int_equal(ovl_options_parse(&o, "metacopy=sometimes", &err), -1);
 	ovl_options_free(&o);
 }
 
