@@ -22,10 +22,25 @@
 #include "cleanup.h"
 #include "ovl.h"
 
+/* Where a copy's metadata goes: a path (not followed) or, when fd is not
+ * -1, an open file without a name yet. */
+struct dest {
+	const char *path;
+	int fd;
+};
+
+static int dest_setxattr(const struct dest *d, const char *name, const void *v, size_t n)
+{
+	return (d->fd >= 0 ? fsetxattr(d->fd, name, v, n, 0) : lsetxattr(d->path, name, v, n, 0)) <
+		       0
+		   ? -errno
+		   : 0;
+}
+
 /* Copy the xattrs of src to dst, leaving out the overlay's own (opacity
  * belongs to the layer, not to the copy) except the escaped-whiteout
  * marks, which are part of what the file is. */
-static int copy_xattrs(struct ovl_fs *fs, const char *src, const char *dst)
+static int copy_xattrs(struct ovl_fs *fs, const char *src, const struct dest *dst)
 {
 	if (fs->opts.noxattrs)
 		return 0;
@@ -58,9 +73,9 @@ static int copy_xattrs(struct ovl_fs *fs, const char *src, const char *dst)
 			continue;
 		/* security.* and trusted.* may be refused to an unprivileged
 		 * user; the copy goes on without them as the kernel's does. */
-		if (lsetxattr(dst, nm, v, (size_t)vl, 0) < 0 && errno != EPERM &&
-		    errno != ENOTSUP && errno != EACCES)
-			return -errno;
+		int r = dest_setxattr(dst, nm, v, (size_t)vl);
+		if (r < 0 && r != -EPERM && r != -ENOTSUP && r != -EACCES)
+			return r;
 	}
 	return 0;
 }
@@ -127,12 +142,13 @@ int ovl_copy_data(int src, int dst, off_t size)
 /* Ownership of the copy: the lower owner when we may chown; otherwise,
  * with xattr_permissions, the ownership is kept in the override xattr so
  * the merged view does not change. */
-static int copy_owner(struct ovl_fs *fs, const char *src_abs, const char *dst_abs,
+static int copy_owner(struct ovl_fs *fs, const char *src_abs, const struct dest *dst,
 		      const struct stat *st)
 {
 	if (st->st_uid == fs->euid && st->st_gid == fs->egid)
 		return 0;
-	if (lchown(dst_abs, st->st_uid, st->st_gid) == 0)
+	if ((dst->fd >= 0 ? fchown(dst->fd, st->st_uid, st->st_gid)
+			  : lchown(dst->path, st->st_uid, st->st_gid)) == 0)
 		return 0;
 	if (errno != EPERM && errno != EINVAL)
 		return -errno;
@@ -144,19 +160,15 @@ static int copy_owner(struct ovl_fs *fs, const char *src_abs, const char *dst_ab
 		return 0; /* copied with the other xattrs */
 	int n = snprintf(v, sizeof(v), "%u:%u:0%o", (unsigned)st->st_uid, (unsigned)st->st_gid,
 			 (unsigned)(st->st_mode & 07777));
-	if (lsetxattr(dst_abs, ox, v, (size_t)n, 0) < 0)
-		return -errno;
-	return 0;
+	return dest_setxattr(dst, ox, v, (size_t)n);
 }
 
-static int write_origin(const char *abs, ino_t ino, long pending)
+static int write_origin(const struct dest *dst, ino_t ino, long pending)
 {
 	char v[64];
 	int n = pending >= 0 ? snprintf(v, sizeof(v), "%" PRIu64 ":%ld", (uint64_t)ino, pending)
 			     : snprintf(v, sizeof(v), "%" PRIu64, (uint64_t)ino);
-	if (lsetxattr(abs, OVL_XATTR_ORIGIN, v, (size_t)n, 0) < 0)
-		return -errno;
-	return 0;
+	return dest_setxattr(dst, OVL_XATTR_ORIGIN, v, (size_t)n);
 }
 
 int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel)
@@ -177,7 +189,8 @@ int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel)
 				v[l] = '\0';
 				char *colon = strchr(v, ':');
 				long pending = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
-				write_origin(abs, ino, pending > 0 ? pending - 1 : 0);
+				write_origin(&(struct dest){abs, -1}, ino,
+					     pending > 0 ? pending - 1 : 0);
 			}
 		}
 	} else if (errno != ENOENT) {
@@ -300,6 +313,49 @@ static int batch_commit(struct ovl_fs *fs, struct copy_batch *b, bool keep)
 	return r;
 }
 
+/* A metadata-only copy of a regular file with one name: built as an
+ * unnamed file in the work dir (O_TMPFILE), its metadata set through its
+ * fd, and linked into upper complete, in one step: no temporary name to
+ * create, look up and rename, which was most of the cost of a chmod of a
+ * lower file. -EOPNOTSUPP where the filesystem has no O_TMPFILE. */
+static int copy_up_meta_tmpfile(struct ovl_fs *fs, int layer, const char *rel,
+				const struct stat *st, ino_t ino)
+{
+	/* Made with the lower file's permission bits where the umask lets
+	 * them through, so the fchmod is mostly left out; the owner can write
+	 * its xattrs meanwhile. */
+	mode_t mode = st->st_mode & 07777;
+	int fd = openat(fs->workfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
+			(mode & 0777) | S_IRUSR | S_IWUSR);
+	if (fd < 0)
+		return errno == EISDIR || errno == EINVAL ? -EOPNOTSUPP : -errno;
+	struct stat made;
+	char src_abs[PATH_MAX], self[64];
+	struct dest dst = {NULL, fd};
+	int r = ovl_abs_path(fs, layer, rel, src_abs, sizeof(src_abs));
+	if (r == 0 && ftruncate(fd, st->st_size) < 0)
+		r = -errno;
+	if (r == 0)
+		r = ovl_metacopy_mark(fd, layer, rel);
+	if (r == 0)
+		r = copy_xattrs(fs, src_abs, &dst);
+	if (r == 0)
+		r = copy_owner(fs, src_abs, &dst, st);
+	if (r == 0)
+		r = write_origin(&dst, ino, -1);
+	if (r == 0 && (fstat(fd, &made) < 0 || (made.st_mode & 07777) != mode) &&
+	    fchmod(fd, mode) < 0)
+		r = -errno;
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+	if (r == 0 && futimens(fd, ts) < 0)
+		r = -errno;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (r == 0 && linkat(AT_FDCWD, self, fs->layers[0].fd, rel, AT_SYMLINK_FOLLOW) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 /* A data copy-up from this size on lets other requests be served
  * meanwhile (see loop.c); smaller ones finish sooner than the hand-off. */
 #define SLOW_COPY_BYTES (1 << 20)
@@ -325,6 +381,13 @@ static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const str
 	bool meta_only = what == OVL_COPY_META && fs->opts.metacopy && !fs->opts.noxattrs &&
 			 S_ISREG(st->st_mode) && st->st_size > 0;
 	bool data = what == OVL_COPY_DATA || (what == OVL_COPY_META && !meta_only);
+	if (meta_only && !linked) {
+		int r = copy_up_meta_tmpfile(fs, layer, rel, st, ino);
+		if (r != -EOPNOTSUPP) {
+			*meta = OVL_META_YES;
+			return r;
+		}
+	}
 	char tmp[64], src_abs[PATH_MAX], tmp_abs[PATH_MAX];
 	int r = ovl_tmpname(fs, tmp, sizeof(tmp));
 	if (r < 0)
@@ -384,14 +447,15 @@ static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const str
 			return -errno;
 		break;
 	}
-	r = copy_xattrs(fs, src_abs, tmp_abs);
+	struct dest dst_path = {tmp_abs, -1};
+	r = copy_xattrs(fs, src_abs, &dst_path);
 	if (r == 0)
-		r = copy_owner(fs, src_abs, tmp_abs, st);
+		r = copy_owner(fs, src_abs, &dst_path, st);
 	if (r == 0 && !S_ISLNK(st->st_mode)) {
 		if (fchmodat(fs->workfd, tmp, st->st_mode & 07777, 0) < 0)
 			r = -errno;
 		if (r == 0 && !fs->opts.noxattrs)
-			r = write_origin(tmp_abs, ino, linked ? (long)st->st_nlink - 1 : -1);
+			r = write_origin(&dst_path, ino, linked ? (long)st->st_nlink - 1 : -1);
 	}
 	if (r == 0) {
 		struct timespec ts[2] = {st->st_atim, st->st_mtim};

@@ -251,7 +251,9 @@ int ovl_chmod(struct ovl_fs *fs, int fd, const char *rel, mode_t type, mode_t mo
 			return -errno;
 		return write_override(fs, &t, o.uid, o.gid, mode);
 	}
-	if (chmod(t.path, mode & 07777) < 0)
+	/* By name relative to upper: a shorter walk than the absolute path. */
+	if ((t.by_fd ? chmod(t.path, mode & 07777)
+		     : fchmodat(fs->layers[0].fd, rel, mode & 07777, 0)) < 0)
 		return -errno;
 	return 0;
 }
