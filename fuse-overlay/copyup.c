@@ -451,11 +451,13 @@ static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const str
 	r = copy_xattrs(fs, src_abs, &dst_path);
 	if (r == 0)
 		r = copy_owner(fs, src_abs, &dst_path, st);
+	/* The mode last: setting a user xattr needs write permission, which
+	 * a read-only lower mode would take from the daemon. */
 	if (r == 0 && !S_ISLNK(st->st_mode)) {
-		if (fchmodat(fs->workfd, tmp, st->st_mode & 07777, 0) < 0)
-			r = -errno;
-		if (r == 0 && !fs->opts.noxattrs)
+		if (!fs->opts.noxattrs)
 			r = write_origin(&dst_path, ino, linked ? (long)st->st_nlink - 1 : -1);
+		if (r == 0 && fchmodat(fs->workfd, tmp, st->st_mode & 07777, 0) < 0)
+			r = -errno;
 	}
 	if (r == 0) {
 		struct timespec ts[2] = {st->st_atim, st->st_mtim};

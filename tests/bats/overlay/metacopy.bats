@@ -254,3 +254,25 @@ is_metacopy() {
 	ovl_mount
 	overlay-ops compare "$O/m/db" "$REF/db"
 }
+
+@test "read-only lower files copy up, with one name or several, with and without metacopy" {
+	echo one >"$O/l2/single"
+	echo two >"$O/l2/linked"
+	ln "$O/l2/linked" "$O/l2/other"
+	echo three >"$O/l2/full"
+	chmod 444 "$O/l2/single" "$O/l2/linked" "$O/l2/full"
+	ovl_mount
+	chmod 400 "$O/m/single" "$O/m/linked"
+	[ "$(stat -c %a "$O/m/single")" = 400 ]
+	[ "$(stat -c %a "$O/m/other")" = 400 ]
+	[ "$(cat "$O/m/single" "$O/m/other")" = "$(printf 'one\ntwo')" ]
+	ovl_umount
+	ovl_mount metacopy=0
+	chmod 440 "$O/m/full"
+	[ "$(stat -c %a "$O/m/full")" = 440 ]
+	[ "$(cat "$O/m/full")" = three ]
+	ovl_umount
+	ovl_mount
+	[ "$(stat -c %a "$O/m/linked")" = 400 ]
+	[ "$(cat "$O/m/linked")" = two ]
+}
