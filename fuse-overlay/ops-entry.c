@@ -23,6 +23,17 @@ struct ovl_node *ovl_req_node(fuse_req_t req, fuse_ino_t nodeid)
 	return n;
 }
 
+/* The inode number and link count the merged view shows. */
+static void present_counts(struct ovl_fs *fs, struct ovl_node *n, struct stat *st, ino_t ino,
+			   long pending)
+{
+	st->st_ino = ino;
+	if (pending >= 0 && st->st_nlink > 0)
+		st->st_nlink = st->st_nlink - 1 + (nlink_t)pending;
+	if (S_ISDIR(st->st_mode) && (fs->opts.static_nlink || (n != NULL && n->nspan > 1)))
+		st->st_nlink = 1; /* a merged directory's count is unknown */
+}
+
 /* Attributes as the merged view shows them. */
 static void present(struct ovl_fs *fs, struct ovl_node *n, int layer, const char *rel,
 		    struct stat *st, ino_t ino, long pending)
@@ -30,11 +41,7 @@ static void present(struct ovl_fs *fs, struct ovl_node *n, int layer, const char
 	if (n != NULL && ovl_is_upper(fs, layer))
 		ovl_metacopy_present(fs, n, rel, st);
 	ovl_present_stat(fs, layer, rel, st);
-	st->st_ino = ino;
-	if (pending >= 0 && st->st_nlink > 0)
-		st->st_nlink = st->st_nlink - 1 + (nlink_t)pending;
-	if (S_ISDIR(st->st_mode) && (fs->opts.static_nlink || (n != NULL && n->nspan > 1)))
-		st->st_nlink = 1; /* a merged directory's count is unknown */
+	present_counts(fs, n, st, ino, pending);
 }
 
 void ovl_fill_entry(struct ovl_fs *fs, struct fuse_entry_param *e)
@@ -122,7 +129,7 @@ int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 }
 
 int ovl_new_entry(struct ovl_fs *fs, struct ovl_node *parent, const char *name, const char *rel,
-		  struct stat *st, struct fuse_entry_param *e)
+		  struct stat *st, bool escaped_whiteout, struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
 	ino_t ino = ovl_make_ino(fs, 0, st->st_ino);
@@ -146,7 +153,14 @@ int ovl_new_entry(struct ovl_fs *fs, struct ovl_node *parent, const char *name, 
 		ovl_node_forget(fs, n, 1);
 		return r;
 	}
-	present(fs, n, 0, rel, st, ino, -1);
+	/* A new file: nothing has set security.capability on it. */
+	n->caps_absent = true;
+	/* The caller knows whether it made an escaped whiteout: an empty
+	 * file needs no getxattr to tell. */
+	if (escaped_whiteout)
+		ovl_present_as_whiteout_device(st);
+	ovl_present_owner(fs, 0, rel, st);
+	present_counts(fs, n, st, ino, -1);
 	e->ino = n->nodeid;
 	e->attr = *st;
 	ovl_fill_entry(fs, e);

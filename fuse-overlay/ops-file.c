@@ -335,7 +335,7 @@ void ovl_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t m
 	if (r >= 0 && fstat(fd, &st) < 0)
 		r = -errno;
 	if (r >= 0)
-		r = ovl_new_entry(fs, p, name, rel, &st, &e);
+		r = ovl_new_entry(fs, p, name, rel, &st, false, &e);
 	if (r >= 0) {
 		struct ovl_node *n = ovl_node_by_id(fs, e.ino);
 		f = n == NULL ? NULL : file_new(fs, n, fd, flags);

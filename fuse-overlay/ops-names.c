@@ -74,7 +74,7 @@ static void make_name(fuse_req_t req, fuse_ino_t parent, const char *name, enum 
 	if (r == 0 && fstatat(fs->layers[0].fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		r = -errno;
 	if (r == 0)
-		r = ovl_new_entry(fs, p, name, rel, &st, &e);
+		r = ovl_new_entry(fs, p, name, rel, &st, escaped, &e);
 	pthread_rwlock_unlock(&fs->tree_lock);
 	reply_entry_or_err(req, r, &e);
 }

@@ -36,7 +36,14 @@ void ovl_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t si
 	ssize_t l = -1;
 	pthread_rwlock_rdlock(&fs->tree_lock);
 	struct ovl_node *n = ovl_node_by_id(fs, ino);
-	int r = n == NULL ? -ESTALE : node_abs(fs, n, abs, sizeof(abs));
+	int r = n == NULL ? -ESTALE : 0;
+	/* The kernel asks for file capabilities before the first write to a
+	 * file and before every chown (an untar asks twice per file); a file
+	 * made through this mount has none until someone sets an xattr. */
+	if (r == 0 && n->caps_absent && strcmp(name, "security.capability") == 0)
+		r = -ENODATA;
+	if (r == 0)
+		r = node_abs(fs, n, abs, sizeof(abs));
 	if (r == 0 && size > 0) {
 		buf = malloc(size);
 		if (buf == NULL)
@@ -127,6 +134,8 @@ static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, const
 	pthread_rwlock_wrlock(&fs->tree_lock);
 	struct ovl_node *n = ovl_node_by_id(fs, ino);
 	int r = n == NULL ? -ESTALE : 0;
+	if (r == 0)
+		n->caps_absent = false;
 	if (r == 0 && remove) {
 		/* Nothing to copy up for an attribute that is not there. */
 		r = node_abs(fs, n, abs, sizeof(abs));

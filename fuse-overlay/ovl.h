@@ -110,6 +110,10 @@ struct ovl_node {
 	blkcnt_t data_blocks;
 	int keep_fd;	 /* O_PATH fd kept after the last name went away */
 	bool keep_upper; /* keep_fd is the upper file (may be written) */
+	/* Made through this mount and no xattr set on it since: it has no
+	 * security.capability, which the kernel asks for before the first
+	 * write and every chown (tree_lock). */
+	bool caps_absent;
 };
 
 struct ovl_fs {
@@ -374,6 +378,10 @@ static inline bool ovl_kills_setid(const struct ovl_fs *fs)
 
 /* ownership.c */
 void ovl_present_stat(const struct ovl_fs *fs, int layer, const char *rel, struct stat *st);
+/* The parts of ovl_present_stat(): an escaped whiteout shown as the 0/0
+ * device it stands for, and owner (and, with xattr_permissions, mode). */
+void ovl_present_as_whiteout_device(struct stat *st);
+void ovl_present_owner(const struct ovl_fs *fs, int layer, const char *rel, struct stat *st);
 /* Host ids for a new file created by the caller of req. */
 void ovl_creator_ids(const struct ovl_fs *fs, fuse_req_t req, uid_t *uid, gid_t *gid);
 /* Ownership of an upper file: rel in upper (and its open fd, or -1), or,
@@ -437,9 +445,10 @@ int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 int ovl_find_child(struct ovl_fs *fs, struct ovl_node *parent, const char *name, const char *rel,
 		   struct stat *st, int *layer);
 /* The entry for a file just created in upper at rel (stat st): no probing,
- * it cannot be anywhere else. */
+ * it cannot be anywhere else. escaped_whiteout: it is one (see
+ * OVL_XATTR_ESCAPED_WH). */
 int ovl_new_entry(struct ovl_fs *fs, struct ovl_node *parent, const char *name, const char *rel,
-		  struct stat *st, struct fuse_entry_param *e);
+		  struct stat *st, bool escaped_whiteout, struct fuse_entry_param *e);
 /* Group of a new file in parent: the parent's when it is set-group-ID. */
 gid_t ovl_inherit_gid(struct ovl_fs *fs, struct ovl_node *parent, const char *prel, gid_t gid,
 		      bool *setgid_dir);

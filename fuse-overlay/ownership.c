@@ -73,13 +73,22 @@ static int read_override(const struct ovl_fs *fs, const char *abs, struct overri
 
 void ovl_present_stat(const struct ovl_fs *fs, int layer, const char *rel, struct stat *st)
 {
+	if (S_ISREG(st->st_mode) && st->st_size == 0 && layer >= 0 &&
+	    ovl_is_escaped_whiteout(fs, layer, rel))
+		ovl_present_as_whiteout_device(st);
+	ovl_present_owner(fs, layer, rel, st);
+}
+
+void ovl_present_as_whiteout_device(struct stat *st)
+{
+	st->st_mode = S_IFCHR | (st->st_mode & 07777);
+	st->st_rdev = makedev(0, 0);
+}
+
+void ovl_present_owner(const struct ovl_fs *fs, int layer, const char *rel, struct stat *st)
+{
 	struct override o;
 	char abs[PATH_MAX];
-	if (S_ISREG(st->st_mode) && st->st_size == 0 && layer >= 0 &&
-	    ovl_is_escaped_whiteout(fs, layer, rel)) {
-		st->st_mode = S_IFCHR | (st->st_mode & 07777);
-		st->st_rdev = makedev(0, 0);
-	}
 	if (fs->opts.xattr_permissions != 0 && layer >= 0 && !S_ISLNK(st->st_mode) &&
 	    ovl_abs_path(fs, layer, rel, abs, sizeof(abs)) == 0 &&
 	    read_override(fs, abs, &o) == 0) {
@@ -109,10 +118,15 @@ void ovl_creator_ids(const struct ovl_fs *fs, fuse_req_t req, uid_t *uid, gid_t 
 
 /* The file an ownership change goes to: a name in upper (a symlink there
  * is not followed) or, for a file without a name (O_TMPFILE), its fd
- * reached through /proc (which has to be followed). */
+ * reached through /proc (which has to be followed). The *at calls go from
+ * the upper layer's fd, a shorter walk than the absolute path the xattr
+ * calls (which have no *at form) need. */
 struct target {
 	char path[PATH_MAX];
 	bool by_fd;
+	int dirfd;
+	const char *name; /* relative to dirfd */
+	int at_flags;
 };
 
 static int target_of(const struct ovl_fs *fs, int fd, const char *rel, struct target *t)
@@ -120,14 +134,20 @@ static int target_of(const struct ovl_fs *fs, int fd, const char *rel, struct ta
 	t->by_fd = rel == NULL;
 	if (t->by_fd) {
 		snprintf(t->path, sizeof(t->path), "/proc/self/fd/%d", fd);
+		t->dirfd = AT_FDCWD;
+		t->name = t->path;
+		t->at_flags = 0;
 		return 0;
 	}
+	t->dirfd = fs->layers[0].fd;
+	t->name = rel;
+	t->at_flags = AT_SYMLINK_NOFOLLOW;
 	return ovl_abs_path(fs, 0, rel, t->path, sizeof(t->path));
 }
 
 static int target_stat(const struct target *t, struct stat *st)
 {
-	return t->by_fd ? stat(t->path, st) : lstat(t->path, st);
+	return fstatat(t->dirfd, t->name, st, t->at_flags);
 }
 
 static int target_read_override(const struct ovl_fs *fs, const struct target *t, struct override *o)
@@ -161,7 +181,7 @@ static int write_override(const struct ovl_fs *fs, const struct target *t, uid_t
 
 static int target_chown(const struct target *t, uid_t uid, gid_t gid)
 {
-	return t->by_fd ? chown(t->path, uid, gid) : lchown(t->path, uid, gid);
+	return fchownat(t->dirfd, t->name, uid, gid, t->at_flags);
 }
 
 /* The real mode of a file whose presented mode lives in the xattr: the
@@ -247,13 +267,11 @@ int ovl_chmod(struct ovl_fs *fs, int fd, const char *rel, mode_t type, mode_t mo
 			o.uid = ovl_id_to_view(&fs->opts.uidmap, st.st_uid);
 			o.gid = ovl_id_to_view(&fs->opts.gidmap, st.st_gid);
 		}
-		if (chmod(t.path, real_mode_for(type, mode)) < 0)
+		if (fchmodat(t.dirfd, t.name, real_mode_for(type, mode), 0) < 0)
 			return -errno;
 		return write_override(fs, &t, o.uid, o.gid, mode);
 	}
-	/* By name relative to upper: a shorter walk than the absolute path. */
-	if ((t.by_fd ? chmod(t.path, mode & 07777)
-		     : fchmodat(fs->layers[0].fd, rel, mode & 07777, 0)) < 0)
+	if (fchmodat(t.dirfd, t.name, mode & 07777, 0) < 0)
 		return -errno;
 	return 0;
 }

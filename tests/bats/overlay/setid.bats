@@ -113,3 +113,34 @@ expect_plain() { # mount options
 	ovl_mount
 	[ -z "$(getcap "$O/m/f")" ]
 }
+
+# The daemon answers the kernel's question for security.capability on a
+# file made through the mount without asking the layer, until an xattr is
+# set on it: a capability set later must show, and go on write and chown
+# as on a plain directory.
+@test "file capabilities of a file made through the mount show, and go on write and chown" {
+	skip_unless_mode userns
+	require_cmd setcap
+	ovl_mount
+	local d
+	for d in "$O/m" "$REF"; do
+		echo data >"$d/new"
+		setcap cap_net_raw+ep "$d/new" || skip "setcap refused here"
+		getcap "$d/new" >"$d.caps-set"
+		echo more >>"$d/new"
+		getcap "$d/new" >"$d.caps-written"
+		setcap cap_net_raw+ep "$d/new"
+		chown "$(id -u)" "$d/new"
+		getcap "$d/new" >"$d.caps-chowned"
+		setcap cap_net_raw+ep "$d/new"
+		sed -i "s|^$d/||" "$d".caps-*
+	done
+	grep -q cap_net_raw "$O/m.caps-set"
+	diff "$REF.caps-set" "$O/m.caps-set"
+	diff "$REF.caps-written" "$O/m.caps-written"
+	diff "$REF.caps-chowned" "$O/m.caps-chowned"
+	[ -n "$(getcap "$O/m/new")" ]
+	ovl_umount
+	ovl_mount
+	[ -n "$(getcap "$O/m/new")" ]
+}
