@@ -118,3 +118,18 @@ READAHEAD_REPLY=131088
 	ovl_mount "direct_read=1"
 	overlay-ops compare "$O/m/db" "$BATS_TEST_TMPDIR/ref/db"
 }
+
+@test "a metadata-only copy reads directly from the lower file; a write through a mapping copies its data and direct reads see it" {
+	kernel_grants_direct_mmap || skip "Linux $(uname -r) has no FUSE_DIRECT_IO_ALLOW_MMAP"
+	head -c 1200000 /dev/urandom >"$O/l2/f"
+	OVL_DEBUG=1 ovl_mount "direct_read=1"
+	chmod 600 "$O/m/f"
+	overlay-ops getxattr "$O/u/f" user.hutch.metacopy
+	dd if="$O/m/f" bs=1M status=none | cmp - "$O/l2/f"
+	[ "$(largest_read "$O/m/f")" -gt "$READAHEAD_REPLY" ]
+	run overlay-ops direct-coherence "$O/m/f"
+	echo "$output"
+	[ "$output" = OK ]
+	run overlay-ops getxattr "$O/u/f" user.hutch.metacopy
+	[ "$output" = ENODATA ]
+}
