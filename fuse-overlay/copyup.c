@@ -173,7 +173,7 @@ static int write_origin(const struct dest *dst, ino_t ino, long pending)
 
 int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel)
 {
-	if (fs->indexfd < 0)
+	if (fs->indexfd < 0 || !ovl_link_index_may_have(fs, ino))
 		return 0;
 	char name[32];
 	snprintf(name, sizeof(name), "%" PRIu64, (uint64_t)ino);
@@ -467,6 +467,7 @@ static int copy_up_path(struct ovl_fs *fs, int layer, const char *rel, const str
 	if (r == 0 && linked) {
 		char name[32];
 		snprintf(name, sizeof(name), "%" PRIu64, (uint64_t)ino);
+		ovl_link_index_note(fs, ino);
 		if (linkat(fs->workfd, tmp, fs->indexfd, name, 0) < 0 && errno != EEXIST)
 			r = -errno;
 	}
@@ -656,7 +657,7 @@ int ovl_settle_links(struct ovl_fs *fs, struct ovl_node *n)
 	char idx[32], rel[PATH_MAX];
 	struct stat st;
 	snprintf(idx, sizeof(idx), "%" PRIu64, (uint64_t)n->ino);
-	if (fstatat(fs->indexfd, idx, &st, 0) < 0)
+	if (!ovl_link_index_may_have(fs, n->ino) || fstatat(fs->indexfd, idx, &st, 0) < 0)
 		return 0; /* never copied up */
 	r = ovl_copy_up_dir_chain(fs, n->parent);
 	if (r == 0)

@@ -13,6 +13,7 @@ hutch_overlay_SOURCES = \
 	fuse-overlay/dirs.c \
 	fuse-overlay/copyup.c \
 	fuse-overlay/metacopy.c \
+	fuse-overlay/link-index.c \
 	fuse-overlay/ownership.c \
 	fuse-overlay/ops-entry.c \
 	fuse-overlay/ops-file.c \
@@ -43,6 +44,7 @@ TESTS += tests/unit/test-overlay-options
 check_PROGRAMS += tests/unit/test-overlay-layers
 tests_unit_test_overlay_layers_SOURCES = tests/unit/test-overlay-layers.c \
 	fuse-overlay/ovl.h fuse-overlay/layers.c fuse-overlay/dirs.c fuse-overlay/inodes.c \
+	fuse-overlay/link-index.c \
 	fuse-overlay/ownership.c fuse-overlay/options.c fuse-overlay/options.h
 tests_unit_test_overlay_layers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fuse-overlay
 tests_unit_test_overlay_layers_CFLAGS = $(AM_CFLAGS) $(FUSE3_CFLAGS) $(CMOCKA_CFLAGS)

@@ -95,11 +95,11 @@ int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 	if (layer > 0 && fs->has_upper && S_ISREG(st.st_mode) && st.st_nlink > 1) {
 		/* Another name of this lower file may have been copied up:
 		 * link this name to the copy (needs the write lock). */
+		ino_t origin = ovl_make_ino(fs, layer, st.st_ino);
 		char idx[32];
 		struct stat ist;
-		snprintf(idx, sizeof(idx), "%llu",
-			 (unsigned long long)ovl_make_ino(fs, layer, st.st_ino));
-		if (fstatat(fs->indexfd, idx, &ist, 0) == 0)
+		snprintf(idx, sizeof(idx), "%llu", (unsigned long long)origin);
+		if (ovl_link_index_may_have(fs, origin) && fstatat(fs->indexfd, idx, &ist, 0) == 0)
 			return -EAGAIN;
 	}
 

@@ -65,6 +65,15 @@ struct ovl_layer {
 struct dir_cache;
 struct ovl_node;
 
+/* The origin numbers named in work/index (link-index.c): an open-addressed
+ * set, 0 marking a free slot. */
+struct ovl_link_index {
+	uint64_t *slots;
+	size_t cap, n;
+	bool has_zero;
+	bool incomplete; /* out of memory once: every answer is "maybe" */
+};
+
 /* Another name of a hard-linked file that the kernel looked up. */
 struct ovl_alias {
 	struct ovl_node *parent;
@@ -121,8 +130,9 @@ struct ovl_fs {
 	struct ovl_layer *layers;
 	int nlayers;
 	bool has_upper;
-	int workfd;  /* work dir, -1 without upper */
-	int indexfd; /* work/index: copied-up hard links, by origin */
+	int workfd;			  /* work dir, -1 without upper */
+	int indexfd;			  /* work/index: copied-up hard links, by origin */
+	struct ovl_link_index link_index; /* its names (under index_lock) */
 	bool single_dev;
 	bool mknod_whiteout; /* upper accepts 0/0 character devices */
 	/* Upper is ext4 or XFS: their journal commits a rename after the
@@ -310,6 +320,14 @@ void ovl_dir_cache_free(struct ovl_node *dir);
 /* name went away from dir (tree_lock held for writing): mark it removed in
  * dir's listing, if dir has one. */
 void ovl_dir_cache_remove(struct ovl_node *dir, const char *name);
+
+/* link-index.c: the hard-link index's names in memory. Read them at mount
+ * (indexfd open); a later link into the index is noted first. */
+int ovl_link_index_load(struct ovl_fs *fs);
+/* False when work/index certainly has no entry for origin ino. */
+bool ovl_link_index_may_have(struct ovl_fs *fs, ino_t ino);
+void ovl_link_index_note(struct ovl_fs *fs, ino_t ino);
+void ovl_link_index_free(struct ovl_fs *fs);
 
 /* copyup.c */
 enum ovl_copy {

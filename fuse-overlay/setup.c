@@ -181,6 +181,9 @@ int ovl_setup_layers(struct ovl_fs *fs, const char *mountpoint, hutch_error *err
 		fs->indexfd = openat(fs->workfd, "index", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fs->indexfd < 0)
 			return hutch_fail(err, errno, "open %s/index", o->workdir);
+		int r = ovl_link_index_load(fs);
+		if (r < 0)
+			return hutch_fail(err, -r, "read %s/index", o->workdir);
 		clean_work_dir(fs->workfd);
 		if (probe_upper(fs, err) < 0)
 			return -1;

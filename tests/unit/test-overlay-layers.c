@@ -235,6 +235,35 @@ static void test_inode_numbers(void **state)
 	assert_int_equal(ovl_nodeid_for_ino(77), 77);
 }
 
+static void test_link_index_names_in_memory(void **state)
+{
+	struct fixture *f = *state;
+	char idx[PATH_MAX];
+	snprintf(idx, sizeof(idx), "%s/index", f->root);
+	assert_int_equal(mkdir(idx, 0700), 0);
+	touch(idx, "12");
+	touch(idx, "stray");
+	f->fs.indexfd = open(idx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(f->fs.indexfd >= 0);
+	pthread_mutex_init(&f->fs.index_lock, NULL);
+	assert_int_equal(ovl_link_index_load(&f->fs), 0);
+	assert_true(ovl_link_index_may_have(&f->fs, 12));
+	assert_false(ovl_link_index_may_have(&f->fs, 13));
+	assert_false(ovl_link_index_may_have(&f->fs, 0));
+	/* Links made later are noted; the set grows past its first size. */
+	for (ino_t i = 1000; i < 1500; i++)
+		ovl_link_index_note(&f->fs, i * 7919);
+	ovl_link_index_note(&f->fs, 0);
+	for (ino_t i = 1000; i < 1500; i++)
+		assert_true(ovl_link_index_may_have(&f->fs, i * 7919));
+	assert_true(ovl_link_index_may_have(&f->fs, 0));
+	assert_true(ovl_link_index_may_have(&f->fs, 12));
+	assert_false(ovl_link_index_may_have(&f->fs, 1001));
+	ovl_link_index_free(&f->fs);
+	close(f->fs.indexfd);
+	f->fs.indexfd = -1;
+}
+
 static void test_node_table_counts_lookups(void **state)
 {
 	struct fixture *f = *state;
@@ -372,6 +401,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_opaque_xattr, setup, teardown),
 	    cmocka_unit_test(test_whiteout_device_detection),
 	    cmocka_unit_test_setup_teardown(test_inode_numbers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_link_index_names_in_memory, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_node_table_counts_lookups, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hard_link_aliases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_removed_name_is_marked_in_place, setup, teardown),
