@@ -36,7 +36,29 @@ void ovl_dir_cache_put(struct dir_cache *c)
 		free(c->entries[i].name);
 	free(c->entries);
 	free(c->hash);
+	free(c->stats);
 	free(c);
+}
+
+/* One claim on entry i's stat taken at build time is over; the last one
+ * frees them all. Every claimer copies before it counts down, so nobody
+ * reads the array once the count reaches 0. */
+static void stat_done(struct dir_cache *c)
+{
+	if (atomic_fetch_sub(&c->stats_left, 1) == 1) {
+		free(c->stats);
+		c->stats = NULL;
+	}
+}
+
+bool ovl_dir_cache_take_stat(struct dir_cache *c, size_t i, struct stat *st)
+{
+	if (!__atomic_exchange_n(&c->entries[i].prestat, false, __ATOMIC_ACQ_REL))
+		return false;
+	if (st != NULL)
+		*st = c->stats[i];
+	stat_done(c);
+	return true;
 }
 
 void ovl_dir_cache_drop(struct ovl_node *dir)
@@ -96,6 +118,7 @@ void ovl_dir_cache_remove(struct ovl_node *dir, const char *name)
 	if (c->hash[i] == 0)
 		return;
 	struct dir_entry *e = &c->entries[c->hash[i] - 1];
+	ovl_dir_cache_take_stat(c, (size_t)(e - c->entries), NULL);
 	if (e->layer >= 0) {
 		/* Open directory handles share the listing: the entry keeps
 		 * its place (their offsets stay valid) and stops showing,
@@ -151,17 +174,27 @@ static bool is_escaped_whiteout(int dfd, const char *name)
 	return lgetxattr(p, OVL_XATTR_ESCAPED_WH, v, sizeof(v)) > 0;
 }
 
-static int read_layer(struct ovl_fs *fs, struct dir_cache *c, size_t *cap, int layer,
-		      const char *rel)
+/* Open the directory rel of a layer for reading; NULL with *errp 0 when the
+ * layer has no directory there. */
+static DIR *open_layer_dir(struct ovl_fs *fs, int layer, const char *rel, int *errp)
 {
+	*errp = 0;
 	int fd = openat(fs->layers[layer].fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-	_cleanup_closedir_ DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return -errno;
+	if (fd < 0) {
+		*errp = errno == ENOENT || errno == ENOTDIR ? 0 : errno;
+		return NULL;
 	}
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		*errp = errno;
+		close(fd);
+	}
+	return d;
+}
+
+static int read_layer(struct ovl_fs *fs, struct dir_cache *c, size_t *cap, int layer, DIR *d)
+{
+	int fd = dirfd(d);
 	/* Only a directory marked as holding escaped whiteouts needs its empty
 	 * regular files checked for being one. */
 	char v[4];
@@ -239,7 +272,46 @@ static void finish(struct dir_cache *c, const struct dir_cache *old)
 		c->hash[slot_of(c, c->entries[i].name)] = i + 1;
 }
 
-static struct dir_cache *build(struct ovl_fs *fs, struct ovl_node *dir, int *errp)
+/* A listing built ahead (prefetch.c) also takes the stat of each entry of
+ * a lower layer: those never change, and the READDIRPLUS that sends the
+ * entry then needs no fstatat of its own. Upper entries are stat'ed when
+ * sent, as they may change meanwhile. A stat is used once: a later listing
+ * of the same entries stats again, so it never serves an old atime long. At
+ * most this many per listing, so a huge directory does not hold the tree
+ * lock for long while it is built ahead. */
+#define PRESTAT_MAX 8192
+
+static void prestat(struct ovl_fs *fs, struct dir_cache *c, const int *span, DIR *const *dirs,
+		    int nspan)
+{
+	size_t want = 0;
+	for (size_t i = 0; i < c->n && want < PRESTAT_MAX; i++)
+		if (!ovl_is_upper(fs, c->entries[i].layer))
+			want++;
+	if (want == 0 || (c->stats = malloc(c->n * sizeof(*c->stats))) == NULL)
+		return;
+	size_t taken = 0;
+	for (size_t i = 0; i < c->n && taken < want; i++) {
+		struct dir_entry *e = &c->entries[i];
+		if (ovl_is_upper(fs, e->layer))
+			continue;
+		int k = 0;
+		while (k < nspan && span[k] != e->layer)
+			k++;
+		if (k < nspan && dirs[k] != NULL &&
+		    fstatat(dirfd(dirs[k]), e->name, &c->stats[i], AT_SYMLINK_NOFOLLOW) == 0) {
+			e->prestat = true;
+			taken++;
+		}
+	}
+	atomic_init(&c->stats_left, taken);
+	if (taken == 0) {
+		free(c->stats);
+		c->stats = NULL;
+	}
+}
+
+static struct dir_cache *build(struct ovl_fs *fs, struct ovl_node *dir, bool ahead, int *errp)
 {
 	char rel[PATH_MAX];
 	int r = ovl_node_path(dir, rel, sizeof(rel));
@@ -247,31 +319,45 @@ static struct dir_cache *build(struct ovl_fs *fs, struct ovl_node *dir, int *err
 		*errp = -r;
 		return NULL;
 	}
+	int nspan = dir->nspan;
+	DIR *dirs[nspan > 0 ? nspan : 1];
+	memset(dirs, 0, sizeof(dirs));
 	struct dir_cache *c = calloc(1, sizeof(*c));
 	size_t cap = 16;
+	*errp = ENOMEM;
 	if (c == NULL)
-		goto oom;
+		goto fail;
 	atomic_init(&c->refs, 1);
 	c->hsize = 32;
 	c->hash = calloc(c->hsize, sizeof(size_t));
 	c->entries = malloc(cap * sizeof(*c->entries));
 	if (c->hash == NULL || c->entries == NULL)
-		goto oom;
-	for (int i = 0; i < dir->nspan; i++) {
-		r = read_layer(fs, c, &cap, dir->span[i], rel);
+		goto fail;
+	for (int i = 0; i < nspan; i++) {
+		dirs[i] = open_layer_dir(fs, dir->span[i], rel, errp);
+		if (*errp != 0)
+			goto fail;
+		r = dirs[i] == NULL ? 0 : read_layer(fs, c, &cap, dir->span[i], dirs[i]);
 		if (r < 0) {
-			ovl_dir_cache_put(c);
 			*errp = -r;
-			return NULL;
+			goto fail;
 		}
 	}
 	finish(c, dir->old_cache);
 	ovl_dir_cache_put(dir->old_cache);
 	dir->old_cache = NULL;
+	if (ahead)
+		prestat(fs, c, dir->span, dirs, nspan);
+	for (int i = 0; i < nspan; i++)
+		if (dirs[i] != NULL)
+			closedir(dirs[i]);
+	*errp = 0;
 	return c;
-oom:
+fail:
+	for (int i = 0; i < nspan; i++)
+		if (dirs[i] != NULL)
+			closedir(dirs[i]);
 	ovl_dir_cache_put(c);
-	*errp = ENOMEM;
 	return NULL;
 }
 
@@ -280,11 +366,25 @@ struct dir_cache *ovl_dir_cache_get(struct ovl_fs *fs, struct ovl_node *dir, int
 	pthread_mutex_lock(&dir->lock);
 	struct dir_cache *c = dir->cache;
 	if (c == NULL) {
-		c = build(fs, dir, errp);
+		c = build(fs, dir, false, errp);
 		dir->cache = c;
 	}
 	if (c != NULL)
 		atomic_fetch_add(&c->refs, 1);
 	pthread_mutex_unlock(&dir->lock);
 	return c;
+}
+
+bool ovl_dir_cache_build_ahead(struct ovl_fs *fs, struct ovl_node *dir)
+{
+	if (__atomic_load_n(&dir->cache, __ATOMIC_ACQUIRE) != NULL)
+		return false;
+	pthread_mutex_lock(&dir->lock);
+	bool build_now = dir->cache == NULL;
+	if (build_now) {
+		int err;
+		dir->cache = build(fs, dir, true, &err);
+	}
+	pthread_mutex_unlock(&dir->lock);
+	return build_now && dir->cache != NULL;
 }

@@ -11,6 +11,7 @@ hutch_overlay_SOURCES = \
 	fuse-overlay/layers.c \
 	fuse-overlay/inodes.c \
 	fuse-overlay/dirs.c \
+	fuse-overlay/prefetch.c \
 	fuse-overlay/copyup.c \
 	fuse-overlay/metacopy.c \
 	fuse-overlay/link-index.c \

@@ -287,8 +287,10 @@ int main(int argc, char **argv)
 		fargv[fargc++] = "-o";
 		fargv[fargc++] = fs.opts.fuse_mount_opts;
 	}
-	if (c.debug)
+	if (c.debug) {
 		fargv[fargc++] = "-d";
+		hutch_log_set_level(HUTCH_LOG_DEBUG);
+	}
 	fargv[fargc] = NULL;
 	struct fuse_args args = FUSE_ARGS_INIT(fargc, fargv);
 

@@ -66,13 +66,64 @@ static bool kernel_has(struct ovl_fs *fs, struct ovl_node *d, const struct dir_e
 	return given != 0 && fs->opts.timeout > 0 && ovl_node_known_as(fs, given, d, de->name);
 }
 
+/* Subdirectories of one reply to build ahead (prefetch.c): a READDIRPLUS
+ * reply holds at most a few hundred entries. */
+#define AHEAD_MAX 256
+struct ahead {
+	fuse_ino_t ids[AHEAD_MAX];
+	size_t n;
+};
+
+/* Whether reading d is part of a walk down a tree, so that its
+ * subdirectories will be read next: its parent was read too. A single
+ * ls of a directory builds nothing ahead. */
+static bool walking(const struct ovl_node *d)
+{
+	return d->parent != NULL && __atomic_load_n(&d->parent->cache, __ATOMIC_ACQUIRE) != NULL;
+}
+
+/* The paths of a directory's entries in the layers, made by appending
+ * each name to the directory's path, which is found once per reply. */
+struct dir_path {
+	char buf[PATH_MAX];
+	size_t len; /* of the directory's path and its slash; SIZE_MAX: none */
+};
+
+static int dir_path_init(struct dir_path *p, const struct ovl_node *d)
+{
+	int r = ovl_node_path(d, p->buf, sizeof(p->buf));
+	if (r < 0)
+		return r;
+	p->len = strlen(p->buf);
+	if (strcmp(p->buf, ".") == 0)
+		p->len = 0;
+	else if (p->len + 1 < sizeof(p->buf))
+		p->buf[p->len++] = '/';
+	else
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int child_path(struct dir_path *p, const char *name)
+{
+	size_t l = strlen(name);
+	if (p->len == SIZE_MAX || p->len + l >= sizeof(p->buf))
+		return -ENAMETOOLONG;
+	memcpy(p->buf + p->len, name, l + 1);
+	return 0;
+}
+
 /* Fill buf with the entries after offset off of the directory node d
- * (tree_lock held); returns the bytes used. */
-static size_t fill_dir(fuse_req_t req, struct ovl_fs *fs, struct ovl_node *d,
-		       const struct dir_cache *c, char *buf, size_t size, off_t off, bool plus)
+ * (tree_lock held); returns the bytes used. Subdirectories it sends are
+ * added to ahead when that is not NULL. */
+static size_t fill_dir(fuse_req_t req, struct ovl_fs *fs, struct ovl_node *d, struct dir_cache *c,
+		       char *buf, size_t size, off_t off, bool plus, struct ahead *ahead)
 {
 	size_t used = 0;
 	size_t i = off < OVL_DIR_FIRST_OFF - 1 ? 0 : ovl_dir_cache_after(c, (uint64_t)off);
+	struct dir_path dpath;
+	if (dir_path_init(&dpath, d) < 0)
+		dpath.len = SIZE_MAX; /* child_path fails, ovl_do_lookup says why */
 	/* "." and ".." first, at offsets 1 and 2. */
 	for (off_t dot = off; dot < OVL_DIR_FIRST_OFF - 1; dot++) {
 		struct fuse_entry_param e;
@@ -95,7 +146,16 @@ static size_t fill_dir(fuse_req_t req, struct ovl_fs *fs, struct ovl_node *d,
 		struct fuse_entry_param e;
 		ino_t given = __atomic_load_n(&de->given_ino, __ATOMIC_RELAXED);
 		bool known = plus && kernel_has(fs, d, de, given);
-		bool looked_up = plus && !known && ovl_do_lookup(fs, d, de->name, &e) == 0;
+		bool looked_up = false;
+		struct stat st;
+		if (known)
+			ovl_dir_cache_take_stat(c, i, NULL); /* not needed: let it go */
+		else if (plus && ovl_dir_cache_take_stat(c, i, &st))
+			looked_up =
+			    child_path(&dpath, de->name) == 0 &&
+			    ovl_lookup_listed(fs, d, de->name, dpath.buf, de->layer, &st, &e) == 0;
+		else if (plus && !known)
+			looked_up = ovl_do_lookup(fs, d, de->name, &e) == 0;
 		if (looked_up) {
 			__atomic_store_n(&de->given_ino, e.attr.st_ino, __ATOMIC_RELAXED);
 		} else {
@@ -118,6 +178,9 @@ static size_t fill_dir(fuse_req_t req, struct ovl_fs *fs, struct ovl_node *d,
 			break;
 		}
 		used += need;
+		if (ahead != NULL && ahead->n < AHEAD_MAX && de->d_type == DT_DIR &&
+		    (looked_up || known))
+			ahead->ids[ahead->n++] = looked_up ? e.ino : ovl_nodeid_for_ino(given);
 	}
 	return used;
 }
@@ -131,6 +194,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 		return;
 	}
 	size_t used = 0;
+	struct ahead ahead = {.n = 0};
 	pthread_rwlock_rdlock(&fs->tree_lock);
 	struct ovl_node *d = ovl_node_by_id(fs, ino);
 	int r = d == NULL ? -ESTALE : ovl_node_locate(fs, d);
@@ -143,7 +207,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 		r = c == NULL ? -err : 0;
 	}
 	if (r == 0)
-		used = fill_dir(req, fs, d, c, buf, size, off, plus);
+		used = fill_dir(req, fs, d, c, buf, size, off, plus,
+				plus && walking(d) ? &ahead : NULL);
 	ovl_dir_cache_put(c);
 	pthread_rwlock_unlock(&fs->tree_lock);
 	/* A directory removed while open reads as empty, as on a local
@@ -153,6 +218,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 	else
 		fuse_reply_buf(req, buf, used);
 	free(buf);
+	/* After the reply: the kernel's work on it and the builds overlap. */
+	ovl_prefetch_dirs(fs, ahead.ids, ahead.n);
 }
 
 void ovl_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

@@ -68,6 +68,47 @@ int ovl_find_child(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 	return 0;
 }
 
+/* The rest of a lookup of name (at rel in layer, stat st) in parent: its
+ * node, location and attributes. */
+static int lookup_found(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
+			const char *rel, struct stat *st, int layer, struct fuse_entry_param *e)
+{
+	if (layer > 0 && fs->has_upper && S_ISREG(st->st_mode) && st->st_nlink > 1) {
+		/* Another name of this lower file may have been copied up:
+		 * link this name to the copy (needs the write lock). */
+		ino_t origin = ovl_make_ino(fs, layer, st->st_ino);
+		char idx[32];
+		struct stat ist;
+		snprintf(idx, sizeof(idx), "%llu", (unsigned long long)origin);
+		if (ovl_link_index_may_have(fs, origin) && fstatat(fs->indexfd, idx, &ist, 0) == 0)
+			return -EAGAIN;
+	}
+
+	long pending;
+	ino_t ino = ovl_entry_ino(fs, layer, rel, st, &pending);
+	struct ovl_node *n =
+	    ovl_node_get(fs, ino, parent, name, (mode_t)(st->st_mode & S_IFMT), true);
+	if (n == NULL)
+		return -ENOMEM;
+	if (n->parent == NULL && n != fs->root) {
+		/* A node whose last known name went away is seen again under
+		 * another name (a hard link): move it there. */
+		ovl_node_forget(fs, n, 1);
+		return -EAGAIN;
+	}
+	int r = ovl_node_set_location(fs, n, layer, rel, st);
+	if (r < 0) {
+		ovl_node_forget(fs, n, 1);
+		return r;
+	}
+	ovl_node_note_name(fs, n, parent, name);
+	present(fs, n, layer, rel, st, ino, pending);
+	e->ino = n->nodeid;
+	e->attr = *st;
+	ovl_fill_entry(fs, e);
+	return 0;
+}
+
 int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 		  struct fuse_entry_param *e)
 {
@@ -91,41 +132,14 @@ int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 	r = ovl_find_child(fs, parent, name, rel, &st, &layer);
 	if (r < 0)
 		return r;
+	return lookup_found(fs, parent, name, rel, &st, layer, e);
+}
 
-	if (layer > 0 && fs->has_upper && S_ISREG(st.st_mode) && st.st_nlink > 1) {
-		/* Another name of this lower file may have been copied up:
-		 * link this name to the copy (needs the write lock). */
-		ino_t origin = ovl_make_ino(fs, layer, st.st_ino);
-		char idx[32];
-		struct stat ist;
-		snprintf(idx, sizeof(idx), "%llu", (unsigned long long)origin);
-		if (ovl_link_index_may_have(fs, origin) && fstatat(fs->indexfd, idx, &ist, 0) == 0)
-			return -EAGAIN;
-	}
-
-	long pending;
-	ino_t ino = ovl_entry_ino(fs, layer, rel, &st, &pending);
-	struct ovl_node *n =
-	    ovl_node_get(fs, ino, parent, name, (mode_t)(st.st_mode & S_IFMT), true);
-	if (n == NULL)
-		return -ENOMEM;
-	if (n->parent == NULL && n != fs->root) {
-		/* A node whose last known name went away is seen again under
-		 * another name (a hard link): move it there. */
-		ovl_node_forget(fs, n, 1);
-		return -EAGAIN;
-	}
-	r = ovl_node_set_location(fs, n, layer, rel, &st);
-	if (r < 0) {
-		ovl_node_forget(fs, n, 1);
-		return r;
-	}
-	ovl_node_note_name(fs, n, parent, name);
-	present(fs, n, layer, rel, &st, ino, pending);
-	e->ino = n->nodeid;
-	e->attr = st;
-	ovl_fill_entry(fs, e);
-	return 0;
+int ovl_lookup_listed(struct ovl_fs *fs, struct ovl_node *parent, const char *name, const char *rel,
+		      int layer, struct stat *st, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	return lookup_found(fs, parent, name, rel, st, layer, e);
 }
 
 int ovl_new_entry(struct ovl_fs *fs, struct ovl_node *parent, const char *name, const char *rel,

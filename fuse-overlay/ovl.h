@@ -86,7 +86,6 @@ struct ovl_node {
 	ino_t ino; /* presented st_ino */
 	uint64_t nlookup;
 	unsigned refs; /* children and operations in flight */
-	struct ovl_node *hnext;
 
 	struct ovl_node *parent; /* NULL once unlinked */
 	char *name;
@@ -155,8 +154,11 @@ struct ovl_fs {
 	pthread_rwlock_t tree_lock;
 	pthread_mutex_t table_lock;
 	pthread_mutex_t index_lock;
-	struct ovl_node **buckets;
-	size_t nbuckets;
+	struct ovl_slot {
+		fuse_ino_t id;
+		struct ovl_node *node; /* NULL: a free slot */
+	} * slots;		       /* the node table (inodes.c) */
+	size_t nslots;
 	size_t nnodes;
 	struct ovl_node *root;
 	atomic_ulong tmp_counter;
@@ -207,6 +209,10 @@ struct ovl_node *ovl_node_get(struct ovl_fs *fs, ino_t ino, struct ovl_node *par
 			      const char *name, mode_t type, bool count_lookup);
 struct ovl_node *ovl_node_by_id(struct ovl_fs *fs, fuse_ino_t nodeid);
 struct ovl_node *ovl_node_find_ino(struct ovl_fs *fs, ino_t ino);
+/* The node with this id with a reference taken (ovl_node_unref ends it),
+ * for a thread that serves no request: the kernel may forget any node
+ * meanwhile. NULL when there is none. */
+struct ovl_node *ovl_node_hold(struct ovl_fs *fs, fuse_ino_t nodeid);
 void ovl_node_ref(struct ovl_fs *fs, struct ovl_node *n);
 void ovl_node_unref(struct ovl_fs *fs, struct ovl_node *n);
 void ovl_node_forget(struct ovl_fs *fs, struct ovl_node *n, uint64_t nlookup);
@@ -293,6 +299,9 @@ struct dir_entry {
 	 * this name (0: none yet); written under the shared tree_lock, so
 	 * only atomically. */
 	ino_t given_ino;
+	/* The listing's stats[] holds this entry's stat, taken when the
+	 * listing was built ahead and not used yet (claimed atomically). */
+	bool prestat;
 };
 struct dir_cache {
 	atomic_int refs;
@@ -302,11 +311,21 @@ struct dir_cache {
 	size_t *hash;		   /* open addressing, index+1, 0 = empty */
 	size_t hsize;
 	uint64_t next_off; /* for the next new name */
+	/* Built ahead (prefetch.c): the stats of lower entries, by entry
+	 * index, until each was used once (then freed). */
+	struct stat *stats;
+	atomic_size_t stats_left;
 };
 /* The merged listing of a directory node, built once and kept until the
  * directory changes (tree_lock held, read or write). Returns a reference. */
 struct dir_cache *ovl_dir_cache_get(struct ovl_fs *fs, struct ovl_node *dir, int *errp);
 void ovl_dir_cache_put(struct dir_cache *c);
+/* Build dir's listing now, with the stats of its lower entries, if it has
+ * none (tree_lock held for reading, dir located); true when it did. */
+bool ovl_dir_cache_build_ahead(struct ovl_fs *fs, struct ovl_node *dir);
+/* Claim the stat of entry i taken when the listing was built ahead: true
+ * (and *st filled, when not NULL) the first time only. */
+bool ovl_dir_cache_take_stat(struct dir_cache *c, size_t i, struct stat *st);
 /* The entry of name, NULL when the listing does not have it (or it was
  * removed). */
 const struct dir_entry *ovl_dir_cache_find(const struct dir_cache *c, const char *name);
@@ -458,6 +477,13 @@ int ovl_remove_upper_dir(struct ovl_fs *fs, const char *rel);
 struct ovl_node *ovl_req_node(fuse_req_t req, fuse_ino_t nodeid);
 int ovl_do_lookup(struct ovl_fs *fs, struct ovl_node *parent, const char *name,
 		  struct fuse_entry_param *e);
+/* A lookup of a name of parent's listing (at rel) whose stat in layer is
+ * known already. */
+int ovl_lookup_listed(struct ovl_fs *fs, struct ovl_node *parent, const char *name, const char *rel,
+		      int layer, struct stat *st, struct fuse_entry_param *e);
+/* prefetch.c: build the listings of these directories (node ids, in the
+ * order a walk will read them) ahead, on a thread of their own. */
+void ovl_prefetch_dirs(struct ovl_fs *fs, const fuse_ino_t *ids, size_t n);
 /* Where name (at rel) in the located dir parent is: from parent's listing
  * when it has one, else by probing its layers. -ENOENT when absent. */
 int ovl_find_child(struct ovl_fs *fs, struct ovl_node *parent, const char *name, const char *rel,

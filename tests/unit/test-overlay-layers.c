@@ -91,7 +91,7 @@ static int teardown(void **state)
 	free(f->fs.root->span);
 	free(f->fs.root->name);
 	free(f->fs.root);
-	free(f->fs.buckets);
+	free(f->fs.slots);
 	free(f);
 	return 0;
 }
@@ -279,6 +279,38 @@ static void test_node_table_counts_lookups(void **state)
 	assert_int_equal(f->fs.nnodes, 0);
 }
 
+/* Many nodes: the table grows, and removals in any order leave every
+ * other node findable (entries move back into the freed slots). */
+static void test_node_table_grows_and_removes(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 20000 };
+	struct ovl_node **nodes = calloc(N, sizeof(*nodes));
+	for (size_t i = 0; i < N; i++) {
+		/* Ids that share low bits, as inode numbers of one directory
+		 * often do. */
+		nodes[i] = ovl_node_get(&f->fs, 1000 + i * 4096, f->fs.root, "x", S_IFREG, true);
+		assert_non_null(nodes[i]);
+	}
+	assert_int_equal(f->fs.nnodes, N);
+	assert_true(f->fs.nslots >= 2 * N);
+	for (size_t i = 0; i < N; i += 3) {
+		ovl_node_forget(&f->fs, nodes[i], 1);
+		nodes[i] = NULL;
+	}
+	for (size_t i = N; i-- > 0;) {
+		fuse_ino_t id = 1000 + i * 4096;
+		assert_ptr_equal(ovl_node_by_id(&f->fs, id), nodes[i]);
+	}
+	for (size_t i = 0; i < N; i++)
+		if (nodes[i] != NULL)
+			ovl_node_forget(&f->fs, nodes[i], 1);
+	assert_int_equal(f->fs.nnodes, 0);
+	for (size_t i = 0; i < f->fs.nslots; i++)
+		assert_null(f->fs.slots[i].node);
+	free(nodes);
+}
+
 static void test_hard_link_aliases(void **state)
 {
 	struct fixture *f = *state;
@@ -316,6 +348,47 @@ static void test_removed_name_is_marked_in_place(void **state)
 	ovl_dir_cache_remove(f->fs.root, "a");
 	ovl_dir_cache_remove(f->fs.root, "missing");
 	assert_int_equal(c->live, 1);
+	ovl_dir_cache_put(c);
+}
+
+/* A listing built ahead carries the stats of its lower entries, each
+ * handed out once; upper entries are left to be stat'ed when sent. */
+static void test_listing_built_ahead_has_lower_stats(void **state)
+{
+	struct fixture *f = *state;
+	char top[PATH_MAX], bottom[PATH_MAX], p[PATH_MAX];
+	layer_paths(f, top, bottom);
+	touch(top, "up");
+	touch(bottom, "low");
+	snprintf(p, sizeof(p), "%s/low", bottom);
+	assert_int_equal(truncate(p, 4321), 0);
+	touch(bottom, "gone");
+	f->fs.has_upper = true; /* "top" is the upper layer */
+	assert_int_equal(ovl_node_locate(&f->fs, f->fs.root), 0);
+	ovl_dir_cache_build_ahead(&f->fs, f->fs.root);
+	struct dir_cache *c = f->fs.root->cache;
+	assert_non_null(c);
+	assert_int_equal(atomic_load(&c->stats_left), 2);
+	const struct dir_entry *up = ovl_dir_cache_find(c, "up");
+	const struct dir_entry *low = ovl_dir_cache_find(c, "low");
+	assert_false(ovl_dir_cache_take_stat(c, (size_t)(up - c->entries), NULL));
+	struct stat st;
+	assert_true(ovl_dir_cache_take_stat(c, (size_t)(low - c->entries), &st));
+	assert_int_equal(st.st_size, 4321);
+	assert_false(ovl_dir_cache_take_stat(c, (size_t)(low - c->entries), &st));
+	/* A removal gives up its entry's stat; the last one frees them. */
+	ovl_dir_cache_remove(f->fs.root, "gone");
+	assert_int_equal(atomic_load(&c->stats_left), 0);
+	assert_null(c->stats);
+	/* Built already: nothing happens. */
+	ovl_dir_cache_build_ahead(&f->fs, f->fs.root);
+	assert_ptr_equal(f->fs.root->cache, c);
+	/* A listing built for a request has no stats. */
+	ovl_dir_cache_drop(f->fs.root);
+	int err = 0;
+	c = ovl_dir_cache_get(&f->fs, f->fs.root, &err);
+	assert_non_null(c);
+	assert_null(c->stats);
 	ovl_dir_cache_put(c);
 }
 
@@ -403,8 +476,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_inode_numbers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_link_index_names_in_memory, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_node_table_counts_lookups, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_node_table_grows_and_removes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hard_link_aliases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_removed_name_is_marked_in_place, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_listing_built_ahead_has_lower_stats, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_offsets_survive_a_rebuilt_listing, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_escaped_whiteout_lists_as_a_device, setup,
