@@ -109,8 +109,13 @@ view() {
 	for i in 1 2 3; do touch "$O/l2/deep/1/f$i" "$O/l2/deep/1/2/g$i"; done
 	cp -a "$O/l2/deep" "$REF/deep"
 	OVL_DEBUG=1 ovl_mount
+	# Each step waits for the next level to be built ahead, so that the
+	# walk below finds deep/1/2 built, whatever the timing.
+	ls "$O/m" "$O/m/deep" >/dev/null
+	wait_until 60 grep -q "listing of deep/1 built ahead" "$BATS_TEST_TMPDIR/ovl.log"
+	ls "$O/m/deep/1" >/dev/null
+	wait_until 60 grep -q "listing of deep/1/2 built ahead" "$BATS_TEST_TMPDIR/ovl.log"
 	diff <(view "$O/m") <(view "$REF")
-	grep -q "listing of deep/1/2 built ahead" "$BATS_TEST_TMPDIR/ovl.log"
 }
 
 @test "a directory built ahead and read while it changes shows every name that stayed exactly once" {
