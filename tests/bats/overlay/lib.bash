@@ -78,3 +78,35 @@ tree_listing() {
 tree_sums() {
 	(cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r md5sum)
 }
+
+# ovl_big_dir REL: a directory of 300 lower files f100..f399 in l2, the
+# first 40 of them replaced by l1.
+ovl_big_dir() {
+	local i
+	mkdir -p "$O/l2/$1" "$O/l1/$1"
+	for i in $(seq 100 399); do echo "$i" >"$O/l2/$1/f$i"; done
+	for i in $(seq 100 139); do echo "top $i" >"$O/l1/$1/f$i"; done
+}
+
+# ovl_read_while_changing REL: read the mounted ovl_big_dir REL in small
+# pieces, and between two reads make new names, copy-ups (which move names
+# to the upper layer and rebuild the directory's listing), a removal and a
+# rename within it. No name may show twice and every name that was there
+# all along exactly once; names that came or went during the read may
+# show or not.
+ovl_read_while_changing() {
+	local d=$O/m/$1 i
+	overlay-ops readdir-paused "$d" "
+		touch '$d/new1' '$d/new2'
+		chmod 600 '$d/f300' '$d/f120' '$d/f105'
+		echo more >>'$d/f399'
+		rm '$d/f200'
+		mv '$d/f250' '$d/moved'" >"$BATS_TEST_TMPDIR/seen"
+	[ -z "$(sort "$BATS_TEST_TMPDIR/seen" | uniq -d)" ]
+	for i in $(seq 100 399); do
+		case $i in 200 | 250) continue ;; esac
+		grep -qx "f$i" "$BATS_TEST_TMPDIR/seen" || { echo "f$i not seen" >&2; return 1; }
+	done
+	[ "$(ls "$d" | wc -l)" = 301 ]
+	[ "$(cat "$d/f120")" = "top 120" ]
+}
