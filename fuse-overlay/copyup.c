@@ -171,6 +171,22 @@ static int write_origin(const struct dest *dst, ino_t ino, long pending)
 	return dest_setxattr(dst, OVL_XATTR_ORIGIN, v, (size_t)n);
 }
 
+/* Write the origin record of a linked-in name's copy (a regular file) with
+ * its new count of pending names. Setting a user xattr needs write
+ * permission, which a copy chmodded read-only denies a daemon without
+ * CAP_FOWNER: it gets owner write for the time, or the count would stay
+ * too high for good and every name would show too many links. */
+static void count_down_origin(const char *abs, ino_t ino, long pending)
+{
+	struct dest d = {abs, -1};
+	struct stat st;
+	if (write_origin(&d, ino, pending) != -EACCES || stat(abs, &st) < 0 ||
+	    (st.st_mode & S_IWUSR) != 0 || chmod(abs, (st.st_mode & 07777) | S_IWUSR) < 0)
+		return;
+	write_origin(&d, ino, pending);
+	chmod(abs, st.st_mode & 07777);
+}
+
 int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel)
 {
 	if (fs->indexfd < 0 || !ovl_link_index_may_have(fs, ino))
@@ -189,8 +205,7 @@ int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel)
 				v[l] = '\0';
 				char *colon = strchr(v, ':');
 				long pending = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
-				write_origin(&(struct dest){abs, -1}, ino,
-					     pending > 0 ? pending - 1 : 0);
+				count_down_origin(abs, ino, pending > 0 ? pending - 1 : 0);
 			}
 		}
 	} else if (errno != ENOENT) {

@@ -276,3 +276,37 @@ is_metacopy() {
 	[ "$(stat -c %a "$O/m/linked")" = 400 ]
 	[ "$(cat "$O/m/linked")" = two ]
 }
+
+@test "link counts of a hard-linked lower file stay right when a name is linked in after a chmod to read-only, also after remount" {
+	for d in "$O/l2" "$REF"; do
+		echo data >"$d/a"
+		ln "$d/a" "$d/b"
+		ln "$d/a" "$d/c"
+	done
+	for mc in 1 0; do
+		ovl_mount metacopy=$mc
+		chmod 444 "$O/m/a"
+		chmod 444 "$REF/a"
+		ovl_umount
+		ovl_mount metacopy=$mc
+		# Looking b and c up links them to the copy of a, whose mode lets
+		# no one write its pending-names record.
+		for n in a b c; do
+			[ "$(stat -c '%h %a' "$O/m/$n")" = "$(stat -c '%h %a' "$REF/$n")" ]
+		done
+		ovl_umount
+		ovl_mount metacopy=$mc
+		for n in c b a; do
+			[ "$(stat -c '%h %a' "$O/m/$n")" = "$(stat -c '%h %a' "$REF/$n")" ]
+		done
+		rm "$O/m/b"
+		rm "$REF/b"
+		[ "$(stat -c %h "$O/m/a")" = "$(stat -c %h "$REF/a")" ]
+		[ "$(cat "$O/m/c")" = data ]
+		ovl_umount
+		rm -rf "$O/u" "$O/w"
+		mkdir "$O/u" "$O/w"
+		chmod 644 "$REF/a"
+		ln "$REF/a" "$REF/b"
+	done
+}
