@@ -171,20 +171,32 @@ static int write_origin(const struct dest *dst, ino_t ino, long pending)
 	return dest_setxattr(dst, OVL_XATTR_ORIGIN, v, (size_t)n);
 }
 
-/* Write the origin record of a linked-in name's copy (a regular file) with
- * its new count of pending names. Setting a user xattr needs write
- * permission, which a copy chmodded read-only denies a daemon without
- * CAP_FOWNER: it gets owner write for the time, or the count would stay
+/* Count down the pending names in the origin record of a linked-in name's
+ * copy (abs, a regular file). Reading and setting a user xattr need read
+ * and write permission, which a copy chmodded 0444 or 0200 through the
+ * mount denies a daemon without CAP_DAC_OVERRIDE: the count would stay
  * too high for good and every name would show too many links. */
-static void count_down_origin(const char *abs, ino_t ino, long pending)
+static void count_down_origin(const char *abs, ino_t ino)
 {
-	struct dest d = {abs, -1};
-	struct stat st;
-	if (write_origin(&d, ino, pending) != -EACCES || stat(abs, &st) < 0 ||
-	    (st.st_mode & S_IWUSR) != 0 || chmod(abs, (st.st_mode & 07777) | S_IWUSR) < 0)
-		return;
-	write_origin(&d, ino, pending);
-	chmod(abs, st.st_mode & 07777);
+	struct stat old;
+	bool granted = false;
+	for (;;) {
+		char v[64];
+		ssize_t l = lgetxattr(abs, OVL_XATTR_ORIGIN, v, sizeof(v) - 1);
+		int r = l < 0 ? -errno : 0;
+		if (l > 0) {
+			v[l] = '\0';
+			char *colon = strchr(v, ':');
+			long pending = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
+			r = write_origin(&(struct dest){abs, -1}, ino,
+					 pending > 0 ? pending - 1 : 0);
+		}
+		if (r != -EACCES || granted ||
+		    !(granted = ovl_owner_grant(abs, false, S_IRUSR | S_IWUSR, &old)))
+			break;
+	}
+	if (granted)
+		ovl_owner_ungrant(abs, &old);
 }
 
 int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel)
@@ -197,17 +209,9 @@ int ovl_index_link(struct ovl_fs *fs, ino_t ino, const char *rel)
 	int ret = 0;
 	if (linkat(fs->indexfd, name, fs->layers[0].fd, rel, 0) == 0) {
 		char abs[PATH_MAX];
-		char v[64];
 		ret = 1;
-		if (ovl_abs_path(fs, 0, rel, abs, sizeof(abs)) == 0) {
-			ssize_t l = lgetxattr(abs, OVL_XATTR_ORIGIN, v, sizeof(v) - 1);
-			if (l > 0) {
-				v[l] = '\0';
-				char *colon = strchr(v, ':');
-				long pending = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
-				count_down_origin(abs, ino, pending > 0 ? pending - 1 : 0);
-			}
-		}
+		if (ovl_abs_path(fs, 0, rel, abs, sizeof(abs)) == 0)
+			count_down_origin(abs, ino);
 	} else if (errno != ENOENT) {
 		ret = -errno;
 	}

@@ -3,6 +3,7 @@
  * container tools write. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,12 +283,37 @@ int ovl_node_set_location(struct ovl_fs *fs, struct ovl_node *n, int layer, cons
 	return r;
 }
 
+static pthread_mutex_t grant_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bool ovl_owner_grant(const char *abs, bool follow, mode_t bits, struct stat *old)
+{
+	pthread_mutex_lock(&grant_lock);
+	if ((follow ? stat(abs, old) : lstat(abs, old)) == 0 &&
+	    (S_ISREG(old->st_mode) || S_ISDIR(old->st_mode)) && old->st_uid == geteuid() &&
+	    (old->st_mode & bits) != bits && chmod(abs, (old->st_mode & 07777) | bits) == 0)
+		return true;
+	pthread_mutex_unlock(&grant_lock);
+	return false;
+}
+
+void ovl_owner_ungrant(const char *abs, const struct stat *old)
+{
+	chmod(abs, old->st_mode & 07777);
+	pthread_mutex_unlock(&grant_lock);
+}
+
 /* The origin xattr: "INO" or "INO:PENDING" where PENDING counts the names
- * of a hard-linked lower file not yet linked into upper. */
+ * of a hard-linked lower file not yet linked into upper. Without it the
+ * file's inode number would change at a remount. */
 static int read_origin(const char *abs, ino_t *ino, long *pending)
 {
 	char v[64];
 	ssize_t r = lgetxattr(abs, OVL_XATTR_ORIGIN, v, sizeof(v) - 1);
+	struct stat old;
+	if (r < 0 && errno == EACCES && ovl_owner_grant(abs, false, S_IRUSR, &old)) {
+		r = lgetxattr(abs, OVL_XATTR_ORIGIN, v, sizeof(v) - 1);
+		ovl_owner_ungrant(abs, &old);
+	}
 	if (r <= 0)
 		return -1;
 	v[r] = '\0';

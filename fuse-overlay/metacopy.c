@@ -123,6 +123,17 @@ int ovl_metacopy_state(struct ovl_fs *fs, struct ovl_node *n)
 		return OVL_META_NONE; /* not in upper: nothing to know yet */
 	ssize_t l = follow ? getxattr(abs, OVL_XATTR_METACOPY, NULL, 0)
 			   : lgetxattr(abs, OVL_XATTR_METACOPY, NULL, 0);
+	struct stat old;
+	if (l < 0 && errno == EACCES && ovl_owner_grant(abs, follow, S_IRUSR, &old)) {
+		l = follow ? getxattr(abs, OVL_XATTR_METACOPY, NULL, 0)
+			   : lgetxattr(abs, OVL_XATTR_METACOPY, NULL, 0);
+		ovl_owner_ungrant(abs, &old);
+	}
+	/* Still unknown: taken for a metadata-only copy (not remembered),
+	 * so a write goes through ovl_metacopy_complete, which can tell,
+	 * rather than into a file whose data may still be below. */
+	if (l < 0 && errno == EACCES)
+		return OVL_META_YES;
 	if (l < 0 && errno != ENODATA && errno != ENOTSUP)
 		return OVL_META_NONE; /* unknown still: asked again next time */
 	s = l >= 0 ? OVL_META_YES : OVL_META_NONE;
@@ -200,23 +211,28 @@ int ovl_metacopy_open_data(struct ovl_fs *fs, struct ovl_node *n, int upper_fd, 
 	return fd;
 }
 
-/* Open the upper file for writing; one whose mode keeps its owner (the
- * daemon) from writing gets owner write until *restore is put back. */
-static int open_for_fill(const char *abs, bool follow, const struct stat *st, bool *restore)
+/* Open the upper file for writing. Its owner (the daemon, without
+ * CAP_DAC_OVERRIDE) must read and write it and its user xattrs for the
+ * data copy: a mode without owner read or write gets them until *grant
+ * (the bits added) is taken away again. */
+static int open_for_fill(const char *abs, bool follow, const struct stat *st, mode_t *grant)
 {
 	int nofollow = follow ? 0 : O_NOFOLLOW;
-	*restore = false;
+	*grant = (S_IRUSR | S_IWUSR) & ~st->st_mode;
 	int fd = open(abs, O_WRONLY | O_CLOEXEC | nofollow);
-	if (fd >= 0 || errno != EACCES)
+	if (*grant == 0 || (fd < 0 && errno != EACCES))
 		return fd < 0 ? -errno : fd;
-	if (chmod(abs, (st->st_mode & 07777) | S_IWUSR) < 0)
+	if (fd >= 0)
+		close(fd);
+	if (chmod(abs, (st->st_mode & 07777) | *grant) < 0) {
+		*grant = 0;
 		return -EACCES;
-	*restore = true;
+	}
 	fd = open(abs, O_WRONLY | O_CLOEXEC | nofollow);
 	if (fd < 0) {
 		int e = errno;
 		chmod(abs, st->st_mode & 07777);
-		*restore = false;
+		*grant = 0;
 		return -e;
 	}
 	return fd;
@@ -236,9 +252,10 @@ static void fault_point(int src, int dst, off_t size)
 	raise(SIGKILL);
 }
 
-/* Copy the data into fd (the upper file, its stat st), keeping what the
- * write would change: times, set-id bits, file capabilities. */
-static int fill(struct ovl_fs *fs, struct ovl_node *n, int fd, const struct stat *st)
+/* Copy the data into fd (the upper file, its stat st, grant the mode bits
+ * open_for_fill added), keeping what the write would change: times,
+ * set-id bits, file capabilities. */
+static int fill(struct ovl_fs *fs, struct ovl_node *n, int fd, const struct stat *st, mode_t grant)
 {
 	int src = ovl_metacopy_open_data(fs, n, fd, O_RDONLY);
 	if (src == -ENODATA)
@@ -253,8 +270,8 @@ static int fill(struct ovl_fs *fs, struct ovl_node *n, int fd, const struct stat
 	int r = ovl_copy_data(src, fd, st->st_size);
 	close(src);
 	struct stat now;
-	if (r == 0 && fstat(fd, &now) == 0 && (now.st_mode & 07777) != (st->st_mode & 07777) &&
-	    fchmod(fd, st->st_mode & 07777) < 0)
+	mode_t mode = (st->st_mode & 07777) | grant;
+	if (r == 0 && fstat(fd, &now) == 0 && (now.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
 		r = -errno;
 	if (r == 0 && capl > 0 && fgetxattr(fd, "security.capability", NULL, 0) < 0)
 		fsetxattr(fd, "security.capability", cap, (size_t)capl, 0);
@@ -271,22 +288,27 @@ int ovl_metacopy_complete(struct ovl_fs *fs, struct ovl_node *n, bool empty)
 	if (ovl_metacopy_state(fs, n) != OVL_META_YES)
 		return 0;
 	char abs[PATH_MAX];
-	bool follow, restore;
+	bool follow;
+	mode_t grant;
 	struct stat st;
 	int r = upper_path(fs, n, abs, sizeof(abs), &follow);
 	if (r == 0 && (follow ? stat(abs, &st) : lstat(abs, &st)) < 0)
 		r = -errno;
 	if (r < 0)
 		return r;
-	int fd = open_for_fill(abs, follow, &st, &restore);
+	int fd = open_for_fill(abs, follow, &st, &grant);
 	if (fd < 0)
 		return fd;
-	r = empty ? (ftruncate(fd, 0) < 0 ? -errno : 0) : fill(fs, n, fd, &st);
+	r = empty ? (ftruncate(fd, 0) < 0 ? -errno : 0) : fill(fs, n, fd, &st, grant);
 	/* Only now, with the data durable, does the file stop reading from
 	 * below. */
 	if (r == 0 && fremovexattr(fd, OVL_XATTR_METACOPY) < 0 && errno != ENODATA)
 		r = -errno;
-	if (restore && fchmod(fd, st.st_mode & 07777) < 0 && r == 0)
+	/* Without the bits granted, and without the set-id bits a truncation
+	 * to 0 cleared. */
+	struct stat now;
+	if (grant != 0 && (fstat(fd, &now) < 0 || fchmod(fd, now.st_mode & 07777 & ~grant) < 0) &&
+	    r == 0)
 		r = -errno;
 	close(fd);
 	if (r < 0)

@@ -270,6 +270,14 @@ int ovl_node_set_location(struct ovl_fs *fs, struct ovl_node *n, int layer, cons
 /* Presented inode number of rel found in layer with stat st. */
 ino_t ovl_entry_ino(const struct ovl_fs *fs, int layer, const char *rel, const struct stat *st,
 		    long *pending_links);
+/* The overlay's own xattrs of an upper file whose mode denies its owner
+ * (the daemon, without CAP_DAC_OVERRIDE) reading or writing them (a file
+ * chmodded 0200 or 0444 through the mount): ovl_owner_grant gives the
+ * owner the bits for the time, if the daemon owns the file and they are
+ * missing, and returns true with old filled; ovl_owner_ungrant puts the
+ * mode back. One grant at a time. */
+bool ovl_owner_grant(const char *abs, bool follow, mode_t bits, struct stat *old);
+void ovl_owner_ungrant(const char *abs, const struct stat *old);
 /* A fresh name for the work dir ("#hutch-PID-N": leftovers are removed at
  * the next mount). */
 int ovl_tmpname(struct ovl_fs *fs, char *buf, size_t size);
