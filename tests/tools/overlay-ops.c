@@ -42,6 +42,15 @@
  *                           alike
  *   parallel-writers FILE THREADS MIB
  *                           each thread writes its own region; verify all
+ *   readers-during-write FILE THREADS
+ *                           FILE (a lower file of 'A's, a multiple of 4 KiB,
+ *                           made a metadata-only copy by a chmod) is read
+ *                           by THREADS readers (pread, O_DIRECT, a shared
+ *                           mapping made first, a new open per block)
+ *                           while it is opened for writing (the data copy)
+ *                           and overwritten with 'B's block by block: a
+ *                           block must hold only 'A's and 'B's throughout,
+ *                           never zeros, and only 'B's once written
  *   compare A B             byte-compare two files
  *   readdir-paused DIR CMD  read DIR in small getdents64 calls; after the
  *                           first, run CMD with sh -c, then read on; print
@@ -52,6 +61,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -806,6 +816,100 @@ static int cmd_parallel_writers(char **a)
 	return 0;
 }
 
+/* readers-during-write: what each reader does and sees. */
+struct block_reader {
+	const char *path;
+	off_t size;
+	int kind;	     /* 0 pread, 1 O_DIRECT, 2 shared mapping, 3 open per block */
+	atomic_int *written; /* the writer is done */
+	const char *error;
+};
+
+#define RW_BLOCK 4096
+
+static bool block_is(const unsigned char *b, const char *allowed)
+{
+	for (size_t i = 0; i < RW_BLOCK; i++)
+		if (strchr(allowed, b[i]) == NULL || b[i] == '\0')
+			return false;
+	return true;
+}
+
+static void *block_reader_main(void *arg)
+{
+	struct block_reader *r = arg;
+	unsigned char *buf = aligned_alloc(RW_BLOCK, RW_BLOCK);
+	int fd = open(r->path, O_RDONLY | O_CLOEXEC | (r->kind == 1 ? O_DIRECT : 0));
+	unsigned char *map = fd < 0 || r->kind != 2
+				 ? NULL
+				 : mmap(NULL, (size_t)r->size, PROT_READ, MAP_SHARED, fd, 0);
+	if (buf == NULL || fd < 0 || map == MAP_FAILED) {
+		r->error = "open or map";
+		return NULL;
+	}
+	/* Passes while the writer runs, then one after it is done: that one
+	 * must see only 'B's. */
+	for (bool last = false; !last && r->error == NULL;) {
+		last = atomic_load(r->written);
+		for (off_t off = 0; off < r->size && r->error == NULL; off += RW_BLOCK) {
+			const unsigned char *b = buf;
+			if (r->kind == 2) {
+				b = map + off;
+			} else {
+				int rfd = r->kind == 3 ? open(r->path, O_RDONLY | O_CLOEXEC) : fd;
+				if (rfd < 0 || pread(rfd, buf, RW_BLOCK, off) != RW_BLOCK)
+					r->error = "a short read";
+				if (r->kind == 3 && rfd >= 0)
+					close(rfd);
+			}
+			if (r->error == NULL && !block_is(b, last ? "B" : "AB"))
+				r->error =
+				    last ? "a block written before shows old data"
+					 : "a block holds bytes other than the old or new ones";
+		}
+	}
+	if (map != NULL)
+		munmap(map, (size_t)r->size);
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
+static int cmd_readers_during_write(char **a)
+{
+	struct stat st;
+	int n = atoi(a[1]);
+	if (stat(a[0], &st) < 0 || st.st_size % RW_BLOCK != 0 || n < 1 || n > 64)
+		return fail("FILE must be a multiple of 4 KiB, THREADS 1 to 64");
+	atomic_int written = 0;
+	pthread_t t[64];
+	struct block_reader r[64];
+	for (int i = 0; i < n; i++) {
+		r[i] = (struct block_reader){a[0], st.st_size, i % 4, &written, NULL};
+		pthread_create(&t[i], NULL, block_reader_main, &r[i]);
+	}
+	int fd = open(a[0], O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return die("open for writing");
+	char b[RW_BLOCK];
+	memset(b, 'B', sizeof(b));
+	for (off_t off = 0; off < st.st_size; off += RW_BLOCK)
+		if (pwrite(fd, b, sizeof(b), off) != (ssize_t)sizeof(b))
+			return die("write");
+	close(fd);
+	atomic_store(&written, 1);
+	const char *error = NULL;
+	for (int i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		if (r[i].error != NULL && error == NULL)
+			error = r[i].error;
+	}
+	if (error != NULL)
+		return fail(error);
+	printf("OK\n");
+	return 0;
+}
+
 static int cmd_setxattr(char **a)
 {
 	if (lsetxattr(a[0], a[1], a[2], strlen(a[2]), 0) < 0) {
@@ -897,6 +1001,7 @@ int main(int argc, char **argv)
 	    {"random-io", 4, cmd_random_io},
 	    {"parallel-writers", 3, cmd_parallel_writers},
 	    {"random-tree", 4, cmd_random_tree},
+	    {"readers-during-write", 2, cmd_readers_during_write},
 	    {"compare", 2, cmd_compare},
 	    {"setxattr", 3, cmd_setxattr},
 	    {"getxattr", 2, cmd_getxattr},

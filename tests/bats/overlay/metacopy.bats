@@ -340,3 +340,20 @@ is_metacopy() {
 	cmp "$O/m/f" "$REF/f"
 	cmp "$O/m/g" "$REF/g"
 }
+
+@test "readers of a metadata-only copy (pread, O_DIRECT, a mapping, new opens) see old or new data during its data copy, never zeros" {
+	head -c 3145728 /dev/zero | tr '\0' A >"$O/l2/f"
+	cp "$O/l2/f" "$O/l2/g"
+	for f in f g; do
+		# g with direct reads (FOPEN_DIRECT_IO for read-only opens).
+		ovl_mount "$([ $f = g ] && echo direct_read=1)"
+		chmod 600 "$O/m/$f"
+		is_metacopy "$O/u/$f"
+		run with_timeout 120 overlay-ops readers-during-write "$O/m/$f" 8
+		echo "$output"
+		[ "$output" = OK ]
+		run overlay-ops getxattr "$O/u/$f" user.hutch.metacopy
+		[ "$output" = ENODATA ]
+		ovl_umount
+	done
+}
