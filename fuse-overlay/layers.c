@@ -98,10 +98,19 @@ static int whiteout_path(const char *rel, char *buf, size_t size)
 	return (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-static bool xattr_says_yes(const char *abs, const char *name)
+/* An upper directory chmodded without owner read (0311) through the mount
+ * still tells its opacity (see ovl_owner_grant); a lower layer is never
+ * changed. */
+static bool xattr_says_yes(const struct ovl_fs *fs, int layer, const char *abs, const char *name)
 {
 	char v[4];
 	ssize_t r = lgetxattr(abs, name, v, sizeof(v));
+	struct stat old;
+	if (r < 0 && errno == EACCES && ovl_is_upper(fs, layer) &&
+	    ovl_owner_grant(abs, false, S_IRUSR, &old)) {
+		r = lgetxattr(abs, name, v, sizeof(v));
+		ovl_owner_ungrant(abs, &old);
+	}
 	return r == 1 && (v[0] == 'y' || v[0] == 'Y');
 }
 
@@ -117,7 +126,8 @@ int ovl_dir_is_opaque(const struct ovl_fs *fs, int layer, const char *rel)
 		return 1;
 	if (ovl_abs_path(fs, layer, rel, p, sizeof(p)) < 0)
 		return -ENAMETOOLONG;
-	if (xattr_says_yes(p, OVL_XATTR_OPAQUE_USER) || xattr_says_yes(p, OVL_XATTR_OPAQUE_TRUSTED))
+	if (xattr_says_yes(fs, layer, p, OVL_XATTR_OPAQUE_USER) ||
+	    xattr_says_yes(fs, layer, p, OVL_XATTR_OPAQUE_TRUSTED))
 		return 1;
 	return 0;
 }

@@ -99,6 +99,24 @@ teardown() {
 	[ -z "$(ls -A "$O/m/d")" ]
 }
 
+@test "an opaque directory chmodded without owner read keeps hiding the lower names after a remount" {
+	mkdir -p "$O/l2/d"
+	echo inner >"$O/l2/d/inner"
+	ovl_mount
+	rm -r "$O/m/d"
+	mkdir "$O/m/d"
+	chmod 311 "$O/m/d"
+	[ ! -e "$O/m/d/inner" ]
+	ovl_umount
+	# A daemon without CAP_DAC_OVERRIDE needs read permission to read
+	# the opacity xattr of d.
+	ovl_mount
+	[ ! -e "$O/m/d/inner" ]
+	[ "$(stat -c %a "$O/m/d")" = 311 ]
+	chmod 755 "$O/m/d"
+	[ -z "$(ls -A "$O/m/d")" ]
+}
+
 @test "a directory read while it changes through the mount shows every name that stayed exactly once" {
 	ovl_big_dir big
 	ovl_mount
