@@ -57,7 +57,8 @@ static void use_cache_from_now_on(struct ovl_node *n)
 	__atomic_store_n(&n->cache_reads, true, __ATOMIC_RELAXED);
 }
 
-bool ovl_direct_read_wanted(struct ovl_fs *fs, struct ovl_file *f, int open_flags)
+bool ovl_direct_read_wanted(struct ovl_fs *fs, struct ovl_file *f, int open_flags,
+			    const struct stat *st)
 {
 	struct ovl_node *n = f->node;
 	if (fs->opts.direct_read_min <= 0 || fs->opts.writeback ||
@@ -66,8 +67,7 @@ bool ovl_direct_read_wanted(struct ovl_fs *fs, struct ovl_file *f, int open_flag
 	if ((open_flags & (O_ACCMODE | O_TRUNC)) != O_RDONLY || (open_flags & OPEN_EXEC) ||
 	    __atomic_load_n(&n->cache_reads, __ATOMIC_RELAXED))
 		return false;
-	struct stat st;
-	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < fs->opts.direct_read_min)
+	if (!S_ISREG(st->st_mode) || st->st_size < fs->opts.direct_read_min)
 		return false;
 	char magic[4];
 	if (pread(f->fd, magic, sizeof(magic), 0) == sizeof(magic) &&

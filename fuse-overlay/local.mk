@@ -19,6 +19,7 @@ hutch_overlay_SOURCES = \
 	fuse-overlay/ops-entry.c \
 	fuse-overlay/ops-file.c \
 	fuse-overlay/direct-read.c \
+	fuse-overlay/prefill.c \
 	fuse-overlay/ops-dir.c \
 	fuse-overlay/ops-names.c \
 	fuse-overlay/trash.c \

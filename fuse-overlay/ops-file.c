@@ -158,6 +158,11 @@ void ovl_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			fd = -ENOMEM;
 		}
 	}
+	struct stat st;
+	if (f != NULL && !writing && n->type == S_IFREG && fstat(fd, &st) == 0) {
+		f->direct = ovl_direct_read_wanted(fs, f, fi->flags, &st);
+		ovl_prefill(fs, f, ino, &st);
+	}
 	pthread_rwlock_unlock(&fs->tree_lock);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
@@ -165,7 +170,6 @@ void ovl_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uint64_t)(uintptr_t)f;
 	set_open_flags(fs, fi);
-	f->direct = ovl_direct_read_wanted(fs, f, fi->flags);
 	fi->direct_io = f->direct;
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		ovl_op_release(NULL, ino, fi); /* the opener was interrupted */

@@ -116,6 +116,8 @@ struct ovl_node {
 	 * then the blocks its data takes in the lower file. */
 	unsigned char meta;
 	blkcnt_t data_blocks;
+	/* Its content was stored in the kernel's page cache (prefill.c). */
+	bool prefilled;
 	int keep_fd;	 /* O_PATH fd kept after the last name went away */
 	bool keep_upper; /* keep_fd is the upper file (may be written) */
 	/* Made through this mount and no xattr set on it since: it has no
@@ -462,9 +464,14 @@ struct ovl_file {
 	int small_reads; /* small direct reads less big ones (direct-read.c) */
 };
 
-/* Whether the new read-only open f (kernel's open flags open_flags)
- * bypasses the mount's page cache (direct-read.c). */
-bool ovl_direct_read_wanted(struct ovl_fs *fs, struct ovl_file *f, int open_flags);
+/* Whether the new read-only open f (kernel's open flags open_flags) of the
+ * regular file st bypasses the mount's page cache (direct-read.c). */
+bool ovl_direct_read_wanted(struct ovl_fs *fs, struct ovl_file *f, int open_flags,
+			    const struct stat *st);
+/* Before answering the read-only open f of node ino (st: its file, the
+ * tree_lock held shared): store a small file's content in the kernel's
+ * page cache (prefill.c). */
+void ovl_prefill(struct ovl_fs *fs, struct ovl_file *f, fuse_ino_t ino, const struct stat *st);
 /* A read request of size bytes through the direct-io open f, from a
  * lock_owner the kernel sent (0 for reads into the page cache). */
 void ovl_direct_read_note(struct ovl_file *f, size_t size, uint64_t lock_owner);
