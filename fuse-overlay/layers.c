@@ -104,13 +104,8 @@ static int whiteout_path(const char *rel, char *buf, size_t size)
 static bool xattr_says_yes(const struct ovl_fs *fs, int layer, const char *abs, const char *name)
 {
 	char v[4];
-	ssize_t r = lgetxattr(abs, name, v, sizeof(v));
-	struct stat old;
-	if (r < 0 && errno == EACCES && ovl_is_upper(fs, layer) &&
-	    ovl_owner_grant(abs, false, S_IRUSR, &old)) {
-		r = lgetxattr(abs, name, v, sizeof(v));
-		ovl_owner_ungrant(abs, &old);
-	}
+	ssize_t r = ovl_is_upper(fs, layer) ? ovl_upper_getxattr(abs, false, name, v, sizeof(v))
+					    : lgetxattr(abs, name, v, sizeof(v));
 	return r == 1 && (v[0] == 'y' || v[0] == 'Y');
 }
 
@@ -312,18 +307,26 @@ void ovl_owner_ungrant(const char *abs, const struct stat *old)
 	pthread_mutex_unlock(&grant_lock);
 }
 
+ssize_t ovl_upper_getxattr(const char *abs, bool follow, const char *name, void *v, size_t size)
+{
+	ssize_t r = follow ? getxattr(abs, name, v, size) : lgetxattr(abs, name, v, size);
+	struct stat old;
+	if (r < 0 && errno == EACCES && ovl_owner_grant(abs, follow, S_IRUSR, &old)) {
+		r = follow ? getxattr(abs, name, v, size) : lgetxattr(abs, name, v, size);
+		int e = errno;
+		ovl_owner_ungrant(abs, &old);
+		errno = e;
+	}
+	return r;
+}
+
 /* The origin xattr: "INO" or "INO:PENDING" where PENDING counts the names
  * of a hard-linked lower file not yet linked into upper. Without it the
  * file's inode number would change at a remount. */
 static int read_origin(const char *abs, ino_t *ino, long *pending)
 {
 	char v[64];
-	ssize_t r = lgetxattr(abs, OVL_XATTR_ORIGIN, v, sizeof(v) - 1);
-	struct stat old;
-	if (r < 0 && errno == EACCES && ovl_owner_grant(abs, false, S_IRUSR, &old)) {
-		r = lgetxattr(abs, OVL_XATTR_ORIGIN, v, sizeof(v) - 1);
-		ovl_owner_ungrant(abs, &old);
-	}
+	ssize_t r = ovl_upper_getxattr(abs, false, OVL_XATTR_ORIGIN, v, sizeof(v) - 1);
 	if (r <= 0)
 		return -1;
 	v[r] = '\0';

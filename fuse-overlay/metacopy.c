@@ -121,14 +121,7 @@ int ovl_metacopy_state(struct ovl_fs *fs, struct ovl_node *n)
 	bool follow;
 	if (upper_path(fs, n, abs, sizeof(abs), &follow) < 0)
 		return OVL_META_NONE; /* not in upper: nothing to know yet */
-	ssize_t l = follow ? getxattr(abs, OVL_XATTR_METACOPY, NULL, 0)
-			   : lgetxattr(abs, OVL_XATTR_METACOPY, NULL, 0);
-	struct stat old;
-	if (l < 0 && errno == EACCES && ovl_owner_grant(abs, follow, S_IRUSR, &old)) {
-		l = follow ? getxattr(abs, OVL_XATTR_METACOPY, NULL, 0)
-			   : lgetxattr(abs, OVL_XATTR_METACOPY, NULL, 0);
-		ovl_owner_ungrant(abs, &old);
-	}
+	ssize_t l = ovl_upper_getxattr(abs, follow, OVL_XATTR_METACOPY, NULL, 0);
 	/* Still unknown: taken for a metadata-only copy (not remembered),
 	 * so a write goes through ovl_metacopy_complete, which can tell,
 	 * rather than into a file whose data may still be below. */
@@ -332,7 +325,7 @@ void ovl_metacopy_present(struct ovl_fs *fs, struct ovl_node *n, const char *rel
 	blkcnt_t blocks = __atomic_load_n(&n->data_blocks, __ATOMIC_RELAXED);
 	char abs[PATH_MAX], v[PATH_MAX + 16];
 	if (blocks == 0 && ovl_abs_path(fs, 0, rel, abs, sizeof(abs)) == 0) {
-		ssize_t l = lgetxattr(abs, OVL_XATTR_METACOPY, v, sizeof(v) - 1);
+		ssize_t l = ovl_upper_getxattr(abs, false, OVL_XATTR_METACOPY, v, sizeof(v) - 1);
 		if (l > 0) {
 			v[l] = '\0';
 			int fd = open_record(fs, n, v, st->st_size, O_PATH);

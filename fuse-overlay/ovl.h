@@ -280,6 +280,9 @@ ino_t ovl_entry_ino(const struct ovl_fs *fs, int layer, const char *rel, const s
  * mode back. One grant at a time. */
 bool ovl_owner_grant(const char *abs, bool follow, mode_t bits, struct stat *old);
 void ovl_owner_ungrant(const char *abs, const struct stat *old);
+/* getxattr (follow) or lgetxattr of an upper file's own xattr, with owner
+ * read granted for the call when its mode denies it. */
+ssize_t ovl_upper_getxattr(const char *abs, bool follow, const char *name, void *v, size_t size);
 /* A fresh name for the work dir ("#hutch-PID-N": leftovers are removed at
  * the next mount). */
 int ovl_tmpname(struct ovl_fs *fs, char *buf, size_t size);

@@ -314,8 +314,9 @@ is_metacopy() {
 @test "a write to a metadata-only copy its owner may write but not read copies the data first, also after remount" {
 	make_lower f
 	make_lower g
+	make_lower h
 	ovl_mount
-	chmod 200 "$O/m/f" "$O/m/g" "$REF/f" "$REF/g"
+	chmod 200 "$O/m/f" "$O/m/g" "$O/m/h" "$REF/f" "$REF/g"
 	printf XYZ | dd of="$O/m/g" bs=1 seek=10 conv=notrunc 2>/dev/null
 	printf XYZ | dd of="$REF/g" bs=1 seek=10 conv=notrunc 2>/dev/null
 	ino_f=$(stat -c %i "$O/m/f")
@@ -327,6 +328,8 @@ is_metacopy() {
 	printf XYZ | dd of="$O/m/f" bs=1 seek=10 conv=notrunc 2>/dev/null
 	printf XYZ | dd of="$REF/f" bs=1 seek=10 conv=notrunc 2>/dev/null
 	[ "$(stat -c %a "$O/m/f")" = 200 ]
+	# The blocks shown are the lower file's, found through the record.
+	[ "$(stat -c %b "$O/m/h")" = "$(stat -c %b "$O/l2/h")" ]
 	# The inode numbers come from the origin records, as unreadable.
 	[ "$(stat -c %i "$O/m/f")" = "$ino_f" ]
 	[ "$(stat -c %i "$O/m/g")" = "$ino_g" ]
