@@ -115,6 +115,14 @@ static void ovl_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_readahead = conn->max_readahead > mw ? conn->max_readahead : mw;
 	conn->max_background = 64;
 	conn->congestion_threshold = 48;
+	/* Said in the -d log, as it depends on the upper filesystem. */
+	if (fs->has_upper && !fs->opts.fsync)
+		log_debug("copy-up: copies are neither written back nor synced (fsync=0)");
+	else if (fs->has_upper && fs->upper_orders_renames)
+		log_debug("copy-up: each copy's data is written back before its rename "
+			  "(the upper layer's journal commits the rename after it)");
+	else if (fs->has_upper)
+		log_debug("copy-up: each copy is synced before its rename");
 }
 
 uint64_t ovl_init_extra_flags(const struct ovl_fs *fs)

@@ -16,6 +16,34 @@
 #include "cleanup.h"
 #include "setup.h"
 
+/* ext4 orders a rename after the data written before it only through its
+ * journal, and an ext4 can be made without one (mkfs.ext4 -O ^has_journal,
+ * as some VM images are): a copy-up there must be synced. jbd2 names each
+ * journal it runs in /proc/fs/jbd2 as DEVICE-INODE. Anything that cannot be
+ * read counts as no journal, the safe answer. */
+static bool ext4_has_journal(dev_t dev)
+{
+	char path[64], line[256], name[128] = "";
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", major(dev), minor(dev));
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "DEVNAME=%127s", name) == 1)
+			break;
+	fclose(f);
+	size_t len = strlen(name);
+	DIR *d = len > 0 ? opendir("/proc/fs/jbd2") : NULL;
+	if (d == NULL)
+		return false;
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(d)) != NULL)
+		found = strncmp(e->d_name, name, len) == 0 && e->d_name[len] == '-';
+	closedir(d);
+	return found;
+}
+
 static int open_layer(struct ovl_layer *l, const char *path, const char *what, hutch_error *err)
 {
 	char *abs = realpath(path, NULL);
@@ -92,8 +120,11 @@ static int probe_upper(struct ovl_fs *fs, hutch_error *err)
 	if (fs->mknod_whiteout)
 		unlinkat(fs->workfd, tmp, 0);
 	struct statfs sf;
+	struct stat st;
 	fs->upper_orders_renames = fstatfs(fs->layers[0].fd, &sf) == 0 &&
-				   (sf.f_type == EXT4_SUPER_MAGIC || sf.f_type == XFS_SUPER_MAGIC);
+				   fstat(fs->layers[0].fd, &st) == 0 &&
+				   (sf.f_type == XFS_SUPER_MAGIC ||
+				    (sf.f_type == EXT4_SUPER_MAGIC && ext4_has_journal(st.st_dev)));
 	return 0;
 }
 
