@@ -50,6 +50,8 @@ static void usage(FILE *out)
 		"     threaded=0|1, writeback=0|1, fsync=0|1, volatile, max_write=BYTES\n"
 		"     direct_read=BYTES  read-only opens of files this big bypass the page\n"
 		"                        cache (default 1048576, 0: never)\n"
+		"     metacopy=0|1  a change of metadata copies up metadata only, the data\n"
+		"                   at the first write (default 1)\n"
 		"     allow_other, allow_root, ro, default_permissions, fsname=NAME, context=...\n"
 		"  -h, --help      this text\n"
 		"  -V, --version   print the version\n"

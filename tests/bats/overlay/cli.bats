@@ -29,6 +29,7 @@ refuse() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *lowerdir=* ]]
 	[[ "$output" == *xattr_permissions* ]]
+	[[ "$output" == *metacopy=0\|1* ]]
 	run hutch-overlay --version
 	[ "$status" -eq 0 ]
 	[[ "$output" == "hutch-overlay "* ]]
