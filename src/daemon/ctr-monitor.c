@@ -36,6 +36,9 @@
 #define MONITOR_CREATE_TIMEOUT_MS 60000
 #define MONITOR_RUN_TIMEOUT_MS 30000
 #define CTL_TIMEOUT_MS 10000
+/* How long a failed start waits for the monitor's tear-down (it waits up
+ * to CHILDREN_EXIT_MS for hutch-overlay and hutch-slirp). */
+#define MONITOR_TEARDOWN_TIMEOUT_MS 15000
 
 struct ctr_attach {
 	int fd;
@@ -498,6 +501,13 @@ int ctr_start(struct hutchd *d, struct ctr *c, hutch_error *err)
 	/* The previous run's monitor may still be on its way out. */
 	ctr_wait_until(d, c, monitor_gone_pred, NULL, 10000, NULL, NULL);
 	int rc = run_handshake(d, c, err);
+	/* A failed set-up reports its error before it has torn down and
+	 * written the final state: the reply waits for that state, so that
+	 * whoever got the error sees the container exited, with its error,
+	 * and nothing of it mounted or running. */
+	if (rc < 0)
+		ctr_wait_until(d, c, monitor_gone_pred, NULL, MONITOR_TEARDOWN_TIMEOUT_MS, NULL,
+			       NULL);
 	ctr_lock(d);
 	/* Under the lock, so that no "die" can come in between. */
 	if (rc == 0) {

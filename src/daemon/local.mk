@@ -24,7 +24,6 @@ hutchd_SOURCES = \
 	src/daemon/events.c src/daemon/events.h \
 	src/daemon/hijack.c src/daemon/hijack.h \
 	src/daemon/timefmt.c src/daemon/timefmt.h \
-	src/daemon/find-program.c src/daemon/find-program.h \
 	src/daemon/helper-archive.c src/daemon/helper-archive.h \
 	src/daemon/streams.h src/daemon/api-streams.c \
 	src/daemon/ctr-log.c src/daemon/ctr-log.h \

@@ -7,7 +7,8 @@ libhutch_a_SOURCES = \
 	src/lib/log.c src/lib/log.h \
 	src/lib/json-util.c src/lib/json-util.h \
 	src/lib/file-util.c src/lib/file-util.h \
-	src/lib/path-util.c src/lib/path-util.h
+	src/lib/path-util.c src/lib/path-util.h \
+	src/lib/find-program.c src/lib/find-program.h
 libhutch_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 
 # Link line for programs using libhutch (append component libraries).

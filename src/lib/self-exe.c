@@ -22,6 +22,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -32,6 +34,13 @@
 extern char **environ;
 
 #define REQUIRED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+bool self_exe_is_sealed_copy(void)
+{
+	_cleanup_close_ int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int seals = exe >= 0 ? fcntl(exe, F_GET_SEALS) : -1;
+	return seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS;
+}
 
 int self_exe_protect(char **argv, hutch_error *err)
 {
@@ -60,6 +69,14 @@ int self_exe_protect(char **argv, hutch_error *err)
 	}
 	if (fcntl(mem, F_ADD_SEALS, REQUIRED_SEALS) < 0)
 		return hutch_fail(err, errno, "seal the runtime copy");
+	/* The copy's /proc/self/exe names no directory, yet the monitor
+	 * finds hutch-overlay and hutch-slirp next to its real binary. */
+	char real[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", real, sizeof(real) - 1);
+	if (n > 0) {
+		real[n] = '\0';
+		setenv(SELF_EXE_ENV, real, 1);
+	}
 	fexecve(mem, argv, environ);
 	return hutch_fail(err, errno, "re-exec from the sealed runtime copy");
 }

@@ -4,7 +4,15 @@
 #ifndef HUTCH_SELF_EXE_H
 #define HUTCH_SELF_EXE_H
 
+#include <stdbool.h>
+
 #include "error.h"
+
+/* The real binary's path, set for the sealed copy (see find-program.h). */
+#define SELF_EXE_ENV "HUTCH_SELF_EXE"
+
+/* Whether this process runs from the sealed memfd copy. */
+bool self_exe_is_sealed_copy(void);
 
 /* When the caller could write the binary it runs from (real root, or a
  * binary owned by the caller), re-exec argv from a sealed memfd copy, so

@@ -29,6 +29,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "find-program.h"
 
 /* ---- monitor.json (config.c) ---------------------------------------- */
 
@@ -100,10 +101,6 @@ void rfc3339_now(char *buf, size_t size);
 #define RFC3339_ZERO "0001-01-01T00:00:00Z"
 
 /* ---- helper programs (spawn.c) ---------------------------------------- */
-
-/* Find a hutch program next to /proc/self/exe, then on $PATH, then in the
- * configured bindir. */
-int find_program(const char *name, char *out, size_t size, hutch_error *err);
 
 /* fork + exec argv; keep_fds (-1 terminated, may be NULL) stay open in
  * the child at their numbers; stdin/stdout become /dev/null, stderr stays

@@ -134,7 +134,7 @@ int network_start(struct monitor *m, hutch_error *err)
 	if (c->sandbox_pid == 0 && wait_until_reachable(m->init_pid, err) < 0)
 		return hutch_error_prefix(err, "network");
 	char program[PATH_MAX];
-	if (find_program("hutch-slirp", program, sizeof(program), err) < 0)
+	if (find_program_near_self("hutch-slirp", program, sizeof(program), err) < 0)
 		return hutch_error_prefix(err, "network");
 	int exit_pipe[2], ready_pipe[2];
 	if (pipe2(exit_pipe, O_CLOEXEC) < 0)

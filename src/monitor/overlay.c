@@ -64,7 +64,7 @@ static void unmount_path(const struct monitor *m, const char *path)
 	}
 	char fusermount[PATH_MAX];
 	hutch_error err = {0};
-	if (find_program("fusermount3", fusermount, sizeof(fusermount), &err) < 0) {
+	if (find_program_near_self("fusermount3", fusermount, sizeof(fusermount), &err) < 0) {
 		log_warning("unmount %s: %s", path, err.msg);
 		return;
 	}
@@ -90,7 +90,7 @@ int overlay_mount(struct monitor *m, hutch_error *err)
 		unmount_path(m, c->rootfs);
 	}
 	char program[PATH_MAX], options[16384], source[64];
-	if (find_program("hutch-overlay", program, sizeof(program), err) < 0 ||
+	if (find_program_near_self("hutch-overlay", program, sizeof(program), err) < 0 ||
 	    build_options(m, options, sizeof(options), err) < 0)
 		return hutch_error_prefix(err, "overlay");
 	snprintf(source, sizeof(source), "hutch-%.12s", c->id);

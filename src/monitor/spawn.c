@@ -1,5 +1,5 @@
-/* Starting hutch-overlay and hutch-slirp: found next to our own binary
- * first, so a build tree and an installed tree each use their own. */
+/* Starting hutch-overlay and hutch-slirp (found by find_program_near_self):
+ * without our blocked signals, with only the fds they are given. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,43 +11,6 @@
 #include <unistd.h>
 
 #include "monitor.h"
-
-static bool executable(const char *path)
-{
-	return access(path, X_OK) == 0;
-}
-
-int find_program(const char *name, char *out, size_t size, hutch_error *err)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0 && self[0] == '/') {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		*slash = '\0';
-		if ((size_t)snprintf(out, size, "%s/%s", self, name) < size && executable(out))
-			return 0;
-	}
-	const char *path = getenv("PATH");
-	while (path != NULL && *path != '\0') {
-		const char *colon = strchr(path, ':');
-		size_t len = colon != NULL ? (size_t)(colon - path) : strlen(path);
-		if (len > 0 &&
-		    (size_t)snprintf(out, size, "%.*s/%s", (int)len, path, name) < size &&
-		    executable(out))
-			return 0;
-		if (colon == NULL)
-			break;
-		path = colon + 1;
-	}
-	/* No fallback to the configured bindir: a program missing from this
-	 * install must be reported, not replaced by another install's
-	 * (possibly older) copy. */
-	return hutch_fail_plain(err, ENOENT,
-				"%s not found next to hutch-monitor (%s) nor on $PATH: install it "
-				"there or put its directory on hutchd's $PATH",
-				name, n > 0 ? self : "?");
-}
 
 pid_t spawn_program(char *const argv[], const int *keep_fds, hutch_error *err)
 {

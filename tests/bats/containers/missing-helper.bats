@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # A helper program missing: hutchd runs from a private bin dir (real copies
 # of hutchd and hutch-monitor, which look next to themselves first, and
-# symlinks to the other programs) with a PATH that has no other hutch
-# install, and one program at a time is taken away. A start then fails
+# symlinks to the other programs) with a PATH that has no hutch program
+# at all, and one program at a time is taken away. A start then fails
 # with a message naming the program and how to fix it, the container ends
 # `exited` with that error, nothing of it keeps running or stays mounted,
 # and once the program is back the same container starts.
@@ -24,8 +24,12 @@ setup_file() {
 	# two must be copies so that "next to myself" is $BIN.
 	rm "$BIN/hutchd" "$BIN/hutch-monitor"
 	cp "$installed/hutchd" "$installed/hutch-monitor" "$BIN/"
-	HUTCHD_PATH="$BIN:/usr/bin:/bin:/usr/sbin:/sbin" ctr_setup_file
-	export BIN
+	# $BIN is not on PATH: hutchd and the monitor (re-executed from a
+	# sealed copy of itself, as the copy is ours) must find the others
+	# next to their own binary.
+	HUTCHD_BIN=$BIN/hutchd HUTCHD_PATH="/usr/bin:/bin:/usr/sbin:/sbin" ctr_setup_file
+	BIN_REAL=$(realpath "$BIN")
+	export BIN BIN_REAL
 }
 
 teardown_file() {
@@ -57,6 +61,7 @@ assert_failed_start() {
 	[ "$code" = 500 ]
 	[[ "$body" == *"$program not found"* ]]
 	[[ "$body" == *"PATH"* ]]
+	[[ "$body" == *"next to hutch-monitor ($BIN_REAL)"* ]]
 	status_is "$name" exited
 	[ "$(inspect "$name" | jq -r .State.ExitCode)" = 128 ]
 	[[ "$(inspect "$name" | jq -r .State.Error)" == *"$program not found"* ]]
@@ -99,6 +104,7 @@ assert_starts_again() {
 	[ "$code" = 500 ]
 	[[ "$body" == *"hutch-monitor not found"* ]]
 	[[ "$body" == *"PATH"* ]]
+	[[ "$body" == *"next to hutchd ($BIN_REAL)"* ]]
 	status_is no-monitor created
 	no_processes
 	give_back hutch-monitor

@@ -66,7 +66,8 @@ registry_blob_file() {
 	echo "$REGISTRY_DIR/storage/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data"
 }
 
-# start_hutchd: a private hutchd (own runtime dir and store) for this
+# start_hutchd: a private hutchd ($HUTCHD_BIN, else hutchd on PATH; own
+# runtime dir and store) for this
 # file; sets HUTCHD_PID and DOCKER_HOST.
 start_hutchd() {
 	export XDG_RUNTIME_DIR=$BATS_FILE_TMPDIR/run
@@ -78,7 +79,7 @@ start_hutchd() {
 	export DOCKER_HOST=unix://$HUTCH_SOCKET
 	export DOCKER_CONFIG=$BATS_FILE_TMPDIR/docker-config
 	mkdir -p "$DOCKER_CONFIG"
-	hutchd --log "$BATS_FILE_TMPDIR/hutchd.log" "$@" &
+	"${HUTCHD_BIN:-hutchd}" --log "$BATS_FILE_TMPDIR/hutchd.log" "$@" &
 	HUTCHD_PID=$!
 	wait_socket
 }
