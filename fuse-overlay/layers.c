@@ -3,11 +3,13 @@
  * container tools write. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -81,6 +83,44 @@ int ovl_abs_path(const struct ovl_fs *fs, int layer, const char *rel, char *buf,
 	int n = strcmp(rel, ".") == 0 ? snprintf(buf, size, "%s", fs->layers[layer].path)
 				      : snprintf(buf, size, "%s/%s", fs->layers[layer].path, rel);
 	return (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int ovl_open_beneath(int dirfd, const char *rel, int flags)
+{
+	struct open_how how = {
+	    .flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
+	};
+	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (fd >= 0)
+		return (int)fd;
+	if (errno != ENOSYS)
+		return -errno;
+	/* Before Linux 5.6: one component at a time. */
+	char buf[PATH_MAX];
+	if (rel[0] == '/' || (size_t)snprintf(buf, sizeof(buf), "%s", rel) >= sizeof(buf))
+		return -EXDEV;
+	int cur = dirfd;
+	char *save = NULL;
+	char *comp = strtok_r(buf, "/", &save);
+	while (comp != NULL) {
+		char *next = strtok_r(NULL, "/", &save);
+		int r = -EXDEV;
+		int f = -1;
+		if (strcmp(comp, "..") != 0 && strcmp(comp, ".") != 0) {
+			f = openat(cur, comp,
+				   next != NULL ? O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+						: flags | O_NOFOLLOW | O_CLOEXEC);
+			r = f < 0 ? -errno : 0;
+		}
+		if (cur != dirfd)
+			close(cur);
+		if (r < 0)
+			return r;
+		cur = f;
+		comp = next;
+	}
+	return cur == dirfd ? -ENOENT : cur;
 }
 
 bool ovl_stat_is_whiteout(const struct stat *st)
@@ -285,38 +325,6 @@ int ovl_node_set_location(struct ovl_fs *fs, struct ovl_node *n, int layer, cons
 			__atomic_store_n(&n->loc_valid, true, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&n->lock);
-	return r;
-}
-
-static pthread_mutex_t grant_lock = PTHREAD_MUTEX_INITIALIZER;
-
-bool ovl_owner_grant(const char *abs, bool follow, mode_t bits, struct stat *old)
-{
-	pthread_mutex_lock(&grant_lock);
-	if ((follow ? stat(abs, old) : lstat(abs, old)) == 0 &&
-	    (S_ISREG(old->st_mode) || S_ISDIR(old->st_mode)) && old->st_uid == geteuid() &&
-	    (old->st_mode & bits) != bits && chmod(abs, (old->st_mode & 07777) | bits) == 0)
-		return true;
-	pthread_mutex_unlock(&grant_lock);
-	return false;
-}
-
-void ovl_owner_ungrant(const char *abs, const struct stat *old)
-{
-	chmod(abs, old->st_mode & 07777);
-	pthread_mutex_unlock(&grant_lock);
-}
-
-ssize_t ovl_upper_getxattr(const char *abs, bool follow, const char *name, void *v, size_t size)
-{
-	ssize_t r = follow ? getxattr(abs, name, v, size) : lgetxattr(abs, name, v, size);
-	struct stat old;
-	if (r < 0 && errno == EACCES && ovl_owner_grant(abs, follow, S_IRUSR, &old)) {
-		r = follow ? getxattr(abs, name, v, size) : lgetxattr(abs, name, v, size);
-		int e = errno;
-		ovl_owner_ungrant(abs, &old);
-		errno = e;
-	}
 	return r;
 }
 

@@ -9,6 +9,7 @@ hutch_overlay_SOURCES = \
 	fuse-overlay/session-io.c \
 	fuse-overlay/loop.c \
 	fuse-overlay/layers.c \
+	fuse-overlay/owner-grant.c \
 	fuse-overlay/inodes.c \
 	fuse-overlay/dirs.c \
 	fuse-overlay/prefetch.c \
@@ -45,7 +46,8 @@ TESTS += tests/unit/test-overlay-options
 
 check_PROGRAMS += tests/unit/test-overlay-layers
 tests_unit_test_overlay_layers_SOURCES = tests/unit/test-overlay-layers.c \
-	fuse-overlay/ovl.h fuse-overlay/layers.c fuse-overlay/dirs.c fuse-overlay/inodes.c \
+	fuse-overlay/ovl.h fuse-overlay/layers.c fuse-overlay/owner-grant.c fuse-overlay/dirs.c \
+	fuse-overlay/inodes.c \
 	fuse-overlay/link-index.c \
 	fuse-overlay/ownership.c fuse-overlay/options.c fuse-overlay/options.h
 tests_unit_test_overlay_layers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fuse-overlay

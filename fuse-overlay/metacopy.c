@@ -16,13 +16,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -40,47 +38,6 @@ int ovl_metacopy_mark(int fd, int layer, const char *rel)
 	if (n < 0 || (size_t)n >= sizeof(v))
 		return -ENAMETOOLONG;
 	return fsetxattr(fd, OVL_XATTR_METACOPY, v, (size_t)n, 0) < 0 ? -errno : 0;
-}
-
-/* Open rel beneath the directory dirfd: no absolute path, no "..", no
- * symlink on the way (a metacopy record never needs one: its path was
- * found through directories of that layer). */
-static int open_beneath(int dirfd, const char *rel, int flags)
-{
-	struct open_how how = {
-	    .flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
-	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
-	};
-	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
-	if (fd >= 0)
-		return (int)fd;
-	if (errno != ENOSYS)
-		return -errno;
-	/* Before Linux 5.6: one component at a time. */
-	char buf[PATH_MAX];
-	if (rel[0] == '/' || (size_t)snprintf(buf, sizeof(buf), "%s", rel) >= sizeof(buf))
-		return -EXDEV;
-	int cur = dirfd;
-	char *save = NULL;
-	char *comp = strtok_r(buf, "/", &save);
-	while (comp != NULL) {
-		char *next = strtok_r(NULL, "/", &save);
-		int r = -EXDEV;
-		int f = -1;
-		if (strcmp(comp, "..") != 0 && strcmp(comp, ".") != 0) {
-			f = openat(cur, comp,
-				   next != NULL ? O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
-						: flags | O_NOFOLLOW | O_CLOEXEC);
-			r = f < 0 ? -errno : 0;
-		}
-		if (cur != dirfd)
-			close(cur);
-		if (r < 0)
-			return r;
-		cur = f;
-		comp = next;
-	}
-	return cur == dirfd ? -ENOENT : cur;
 }
 
 /* Path of n's upper file for the *xattr and open calls: its name in upper
@@ -150,7 +107,7 @@ static int open_record(struct ovl_fs *fs, struct ovl_node *n, const char *record
 	else if (layer < 1 || layer >= fs->nlayers)
 		why = "names no lower layer of this mount";
 	if (why == NULL) {
-		fd = open_beneath(fs->layers[layer].fd, end + 1, flags);
+		fd = ovl_open_beneath(fs->layers[layer].fd, end + 1, flags);
 		if (fd < 0)
 			why = fd == -ENOENT ? "names no file"
 			      : fd == -EXDEV || fd == -ELOOP
@@ -217,14 +174,17 @@ static int open_for_fill(const char *abs, bool follow, const struct stat *st, mo
 		return fd < 0 ? -errno : fd;
 	if (fd >= 0)
 		close(fd);
+	ovl_grant_record(abs, st->st_ino, *grant);
 	if (chmod(abs, (st->st_mode & 07777) | *grant) < 0) {
+		ovl_grant_forget(abs, st->st_ino);
 		*grant = 0;
 		return -EACCES;
 	}
 	fd = open(abs, O_WRONLY | O_CLOEXEC | nofollow);
 	if (fd < 0) {
 		int e = errno;
-		chmod(abs, st->st_mode & 07777);
+		if (chmod(abs, st->st_mode & 07777) == 0)
+			ovl_grant_forget(abs, st->st_ino);
 		*grant = 0;
 		return -e;
 	}
@@ -300,9 +260,12 @@ int ovl_metacopy_complete(struct ovl_fs *fs, struct ovl_node *n, bool empty)
 	/* Without the bits granted, and without the set-id bits a truncation
 	 * to 0 cleared. */
 	struct stat now;
-	if (grant != 0 && (fstat(fd, &now) < 0 || fchmod(fd, now.st_mode & 07777 & ~grant) < 0) &&
-	    r == 0)
-		r = -errno;
+	if (grant != 0) {
+		if (fstat(fd, &now) == 0 && fchmod(fd, now.st_mode & 07777 & ~grant) == 0)
+			ovl_grant_forget(abs, st.st_ino);
+		else if (r == 0)
+			r = -errno;
+	}
 	close(fd);
 	if (r < 0)
 		return r;

@@ -78,8 +78,9 @@ static bool path_within(const char *inner, const char *outer)
 	return strncmp(inner, outer, n) == 0 && (inner[n] == '\0' || inner[n] == '/');
 }
 
-/* Leftovers of an earlier run that stopped in the middle of a copy-up. */
-static void clean_work_dir(int workfd)
+/* Leftovers of an earlier run that stopped in the middle of a copy-up or
+ * of an owner-bit grant. */
+static void clean_work_dir(int workfd, int upperfd)
 {
 	int fd = openat(workfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -91,6 +92,8 @@ static void clean_work_dir(int workfd)
 	}
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
+		if (ovl_grant_is_record(de->d_name))
+			ovl_grant_undo(workfd, upperfd, de->d_name);
 		if (strncmp(de->d_name, "#hutch-", 7) != 0)
 			continue;
 		if (unlinkat(workfd, de->d_name, 0) < 0 && errno == EISDIR)
@@ -215,7 +218,8 @@ int ovl_setup_layers(struct ovl_fs *fs, const char *mountpoint, hutch_error *err
 		int r = ovl_link_index_load(fs);
 		if (r < 0)
 			return hutch_fail(err, -r, "read %s/index", o->workdir);
-		clean_work_dir(fs->workfd);
+		ovl_grant_setup(fs->workfd, fs->layers[0].path);
+		clean_work_dir(fs->workfd, fs->layers[0].fd);
 		if (probe_upper(fs, err) < 0)
 			return -1;
 	}

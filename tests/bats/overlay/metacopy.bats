@@ -219,6 +219,85 @@ is_metacopy() {
 	cmp "$O/m/big" "$REF/big"
 }
 
+# grant_left FILE BITS: the killed daemon left the owner bits it granted
+# itself on the upper FILE, and its record of them in the work dir.
+grant_left() {
+	[ "$(stat -c %a "$O/u/$1")" = "$2" ]
+	ls "$O/w" | grep -qx "grant-$(stat -c %i "$O/u/$1")"
+}
+
+# grant_undone FILE MODE: the next mount took them away again.
+grant_undone() {
+	[ "$(stat -c %a "$O/u/$1")" = "$2" ]
+	! ls "$O/w" | grep -q '^grant-'
+	grep -q "took back owner bits" "$BATS_TEST_TMPDIR/ovl.log"
+}
+
+@test "a daemon killed while it holds owner bits on a 0200 file: the next mount takes them back" {
+	# An unprivileged daemon must grant itself owner read to see the
+	# records of a file chmodded 0200; root in a user namespace never
+	# needs to.
+	skip_unless_mode sub solo
+	make_lower f
+	ovl_mount
+	chmod 200 "$O/m/f"
+	ovl_umount
+	HUTCH_OVERLAY_FAULT=owner-grant ovl_mount
+	run stat "$O/m/f"
+	[ "$status" -ne 0 ]
+	ovl_umount
+	grant_left f 600
+	ovl_mount
+	grant_undone f 200
+	[ "$(stat -c %a "$O/m/f")" = 200 ]
+	chmod 600 "$O/m/f"
+	cmp "$O/m/f" "$REF/f"
+}
+
+@test "a daemon killed in the data copy of a 0200 file: the next mount takes its owner bits back" {
+	skip_unless_mode sub solo
+	make_lower f
+	ovl_mount
+	chmod 200 "$O/m/f"
+	ovl_umount
+	HUTCH_OVERLAY_FAULT=metacopy-fill ovl_mount
+	run sh -c "echo more >>'$O/m/f'"
+	[ "$status" -ne 0 ]
+	ovl_umount
+	grant_left f 600
+	ovl_mount
+	grant_undone f 200
+	echo more >>"$O/m/f"
+	echo more >>"$REF/f"
+	chmod 600 "$O/m/f"
+	cmp "$O/m/f" "$REF/f"
+	ovl_umount
+	ovl_mount
+	[ "$(stat -c %a "$O/u/f")" = 600 ]
+	cmp "$O/m/f" "$REF/f"
+}
+
+@test "grant records that are malformed or lead out of upper change nothing and go" {
+	mkdir "$O/outside"
+	echo data >"$O/outside/x"
+	chmod 600 "$O/outside/x"
+	ln -s "$O/outside" "$O/u/link"
+	echo data >"$O/u/y"
+	chmod 600 "$O/u/y"
+	local x y
+	x=$(stat -c %i "$O/outside/x")
+	y=$(stat -c %i "$O/u/y")
+	echo "600 link/x" >"$O/w/grant-$x"
+	echo "600 ../outside/x" >"$O/w/grant-$x"1
+	echo "600 y" >"$O/w/grant-$((y + 1))"
+	echo "7777 y" >"$O/w/grant-$y"
+	ovl_mount
+	[ "$(stat -c %a "$O/outside/x")" = 600 ]
+	[ "$(stat -c %a "$O/u/y")" = 600 ]
+	! ls "$O/w" | grep -q '^grant-'
+	grep -q "malformed grant record grant-$y" "$BATS_TEST_TMPDIR/ovl.log"
+}
+
 @test "a forged or missing data record gives EIO, never a file outside the layer" {
 	make_lower f
 	head -c 204800 /dev/urandom >"$O/outside"
