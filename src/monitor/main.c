@@ -184,6 +184,17 @@ static void teardown(struct monitor *m, bool write_state)
 	state_reserve_remove(m);
 }
 
+/* Test hook: HUTCH_MONITOR_FAULT=slow-teardown (in hutchd's environment)
+ * waits a second between reporting a failed set-up and tearing down, so
+ * that a hutchd answering the start before the final state shows it
+ * (tests/bats/containers/missing-helper.bats). */
+static void slow_teardown_fault(void)
+{
+	const char *f = getenv("HUTCH_MONITOR_FAULT");
+	if (f != NULL && strcmp(f, "slow-teardown") == 0)
+		sleep(1);
+}
+
 static int fail_setup(struct monitor *m, hutch_error *err)
 {
 	int code = start_error_code(err);
@@ -192,6 +203,7 @@ static int fail_setup(struct monitor *m, hutch_error *err)
 	m->exit_code = code;
 	rfc3339_now(m->finished_at, sizeof(m->finished_at));
 	report_error(m, code, m->error);
+	slow_teardown_fault();
 	teardown(m, true);
 	return code;
 }
