@@ -174,9 +174,7 @@ static int open_for_fill(const char *abs, bool follow, const struct stat *st, mo
 		return fd < 0 ? -errno : fd;
 	if (fd >= 0)
 		close(fd);
-	ovl_grant_record(abs, st->st_ino, *grant);
-	if (chmod(abs, (st->st_mode & 07777) | *grant) < 0) {
-		ovl_grant_forget(abs, st->st_ino);
+	if (!ovl_grant_bits(abs, st, *grant)) {
 		*grant = 0;
 		return -EACCES;
 	}

@@ -281,20 +281,21 @@ ino_t ovl_entry_ino(const struct ovl_fs *fs, int layer, const char *rel, const s
 bool ovl_owner_grant(const char *abs, bool follow, mode_t bits, struct stat *old);
 void ovl_owner_ungrant(const char *abs, const struct stat *old);
 /* Each grant is written down in the work dir first (owner-grant.c):
- * ovl_grant_record before the chmod that adds bits to the upper file abs
- * (inode ino), ovl_grant_forget once they are taken away again. At mount,
+ * ovl_grant_bits records, then adds bits to the mode of the upper file abs
+ * (its stat old), and undoes the record if the chmod fails; once the bits
+ * are taken away again, ovl_grant_forget drops the record. At mount,
  * before any request: ovl_grant_setup, then ovl_grant_undo for each work
  * dir entry that ovl_grant_is_record (left by a killed daemon): it takes
  * the bits away if the file still is that inode and has them, and
  * removes the record. */
 void ovl_grant_setup(int workfd, const char *upper_path);
-/* Open rel beneath the directory dirfd (metacopy.c): no absolute path, no
+/* Open rel beneath the directory dirfd (layers.c): no absolute path, no
  * "..", no symlink on the way (the paths the overlay records were found
  * through directories of that layer). -errno on failure. */
 int ovl_open_beneath(int dirfd, const char *rel, int flags);
 bool ovl_grant_is_record(const char *name);
 void ovl_grant_undo(int workfd, int upperfd, const char *name);
-void ovl_grant_record(const char *abs, ino_t ino, mode_t bits);
+bool ovl_grant_bits(const char *abs, const struct stat *old, mode_t bits);
 void ovl_grant_forget(const char *abs, ino_t ino);
 /* getxattr (follow) or lgetxattr of an upper file's own xattr, with owner
  * read granted for the call when its mode denies it. */

@@ -48,7 +48,7 @@ static const char *upper_relative(const char *abs)
 	return abs + n + 1;
 }
 
-void ovl_grant_record(const char *abs, ino_t ino, mode_t bits)
+static void grant_record(const char *abs, ino_t ino, mode_t bits)
 {
 	const char *rel = upper_relative(abs);
 	if (grant_workfd < 0 || rel == NULL)
@@ -136,19 +136,24 @@ bool ovl_grant_is_record(const char *name)
 
 static pthread_mutex_t grant_lock = PTHREAD_MUTEX_INITIALIZER;
 
+bool ovl_grant_bits(const char *abs, const struct stat *old, mode_t bits)
+{
+	grant_record(abs, old->st_ino, bits & ~old->st_mode);
+	if (chmod(abs, (old->st_mode & 07777) | bits) == 0) {
+		fault_point();
+		return true;
+	}
+	ovl_grant_forget(abs, old->st_ino);
+	return false;
+}
+
 bool ovl_owner_grant(const char *abs, bool follow, mode_t bits, struct stat *old)
 {
 	pthread_mutex_lock(&grant_lock);
 	if ((follow ? stat(abs, old) : lstat(abs, old)) == 0 &&
 	    (S_ISREG(old->st_mode) || S_ISDIR(old->st_mode)) && old->st_uid == geteuid() &&
-	    (old->st_mode & bits) != bits) {
-		ovl_grant_record(abs, old->st_ino, bits & ~old->st_mode);
-		if (chmod(abs, (old->st_mode & 07777) | bits) == 0) {
-			fault_point();
-			return true;
-		}
-		ovl_grant_forget(abs, old->st_ino);
-	}
+	    (old->st_mode & bits) != bits && ovl_grant_bits(abs, old, bits))
+		return true;
 	pthread_mutex_unlock(&grant_lock);
 	return false;
 }
