@@ -83,10 +83,12 @@ static bool walking(const struct ovl_node *d)
 }
 
 /* The paths of a directory's entries in the layers, made by appending
- * each name to the directory's path, which is found once per reply. */
+ * each name to the directory's path, which is found once per reply, and
+ * only when an entry with a stat taken ahead needs it. */
 struct dir_path {
 	char buf[PATH_MAX];
-	size_t len; /* of the directory's path and its slash; SIZE_MAX: none */
+	size_t len; /* of the directory's path and its slash */
+	int state;  /* 0: not found yet, 1: found, -errno: cannot be */
 };
 
 static int dir_path_init(struct dir_path *p, const struct ovl_node *d)
@@ -101,13 +103,17 @@ static int dir_path_init(struct dir_path *p, const struct ovl_node *d)
 		p->buf[p->len++] = '/';
 	else
 		return -ENAMETOOLONG;
-	return 0;
+	return 1;
 }
 
-static int child_path(struct dir_path *p, const char *name)
+static int child_path(struct dir_path *p, const struct ovl_node *d, const char *name)
 {
+	if (p->state == 0)
+		p->state = dir_path_init(p, d);
 	size_t l = strlen(name);
-	if (p->len == SIZE_MAX || p->len + l >= sizeof(p->buf))
+	if (p->state < 0)
+		return p->state;
+	if (p->len + l >= sizeof(p->buf))
 		return -ENAMETOOLONG;
 	memcpy(p->buf + p->len, name, l + 1);
 	return 0;
@@ -122,8 +128,7 @@ static size_t fill_dir(fuse_req_t req, struct ovl_fs *fs, struct ovl_node *d, st
 	size_t used = 0;
 	size_t i = off < OVL_DIR_FIRST_OFF - 1 ? 0 : ovl_dir_cache_after(c, (uint64_t)off);
 	struct dir_path dpath;
-	if (dir_path_init(&dpath, d) < 0)
-		dpath.len = SIZE_MAX; /* child_path fails, ovl_do_lookup says why */
+	dpath.state = 0; /* (the buffer needs no clearing) */
 	/* "." and ".." first, at offsets 1 and 2. */
 	for (off_t dot = off; dot < OVL_DIR_FIRST_OFF - 1; dot++) {
 		struct fuse_entry_param e;
@@ -152,7 +157,7 @@ static size_t fill_dir(fuse_req_t req, struct ovl_fs *fs, struct ovl_node *d, st
 			ovl_dir_cache_take_stat(c, i, NULL); /* not needed: let it go */
 		else if (plus && ovl_dir_cache_take_stat(c, i, &st))
 			looked_up =
-			    child_path(&dpath, de->name) == 0 &&
+			    child_path(&dpath, d, de->name) == 0 &&
 			    ovl_lookup_listed(fs, d, de->name, dpath.buf, de->layer, &st, &e) == 0;
 		else if (plus && !known)
 			looked_up = ovl_do_lookup(fs, d, de->name, &e) == 0;
